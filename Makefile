@@ -1,0 +1,27 @@
+# make demo  — install what is missing, build, run the pipeline on SampleMedia/ in ./demo-workspace
+# make test  — install what is missing, run every test
+# make bench — release build; figures and ratios against the ffmpeg command line
+SWIFT ?= swift
+.PHONY: bootstrap build release demo test bench clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build: bootstrap
+	$(SWIFT) build
+
+release: bootstrap
+	$(SWIFT) build -c release
+
+demo: build
+	@scripts/demo.sh .build/debug/mediaorch
+
+test: bootstrap
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: release
+	@scripts/bench.sh .build/release/mediaorch
+
+clean:
+	rm -rf .build demo-workspace bench-output test-output

@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// Swift 6 language mode (the tools version's default) everywhere.
+import PackageDescription
+
+let package = Package(
+    name: "MediaOrchestrator",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mediaorch", targets: ["mediaorch"]),
+        .library(name: "MediaOrchestrator", targets: ["MediaOrchestrator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C interop over FFmpeg 5.1 (libav*) and libjpeg-turbo; Debian's -dev packages.
+        .systemLibrary(
+            name: "CAV",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
+                              "libswscale-dev", "libswresample-dev", "libjpeg-dev"])]
+        ),
+        .target(name: "Transcode", dependencies: ["CAV"]),
+        .target(name: "Captioning"),
+        .target(name: "MediaOrchestrator", dependencies: ["Transcode", "Captioning"]),
+        .executableTarget(
+            name: "mediaorch",
+            dependencies: [
+                "MediaOrchestrator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Helpers the test targets share: paths, running programs, ffprobe as the oracle.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TranscodeTests", dependencies: ["Transcode", "TestSupport"]),
+        .testTarget(name: "CaptioningTests", dependencies: ["Captioning"]),
+        .testTarget(name: "MediaOrchestratorTests", dependencies: ["MediaOrchestrator", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+import MediaOrchestrator
+
+@main
+struct MediaOrch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mediaorch",
+        abstract: "Turns raw phone clips into X-ready video replies and full-quality cuts for editors.",
+        subcommands: [ProbeCommand.self]
+    )
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the demo and the tests need, only when one is missing.
+# Idempotent: a machine that has them all runs no apt-get at all.
+set -euo pipefail
+packages=(
+  pkg-config
+  libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev
+  libjpeg-dev
+  ffmpeg            # the tests' and benchmarks' independent oracle and baseline; never run by the product
+  fonts-noto-core   # Arabic coverage (Noto Naskh/Sans Arabic) for burned-in captions
+  fonts-dejavu-core
+  python3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "bootstrap: the Swift toolchain is not on PATH" >&2; exit 1; }
+pkg-config --exists libavformat libavcodec libavfilter libavutil libswscale libswresample libjpeg \
+  || { echo "bootstrap: pkg-config cannot find the libav* 5.1 / libjpeg development files" >&2; exit 1; }
