@@ -7,10 +7,11 @@ cd "$(dirname "$0")/../SampleMedia"
 noise="noise=alls=8:allf=t+u"
 speech="aevalsrc='0.25*sin(2*PI*180*t)*(0.55+0.45*sin(2*PI*2.7*t))+0.08*sin(2*PI*410*t)*(0.5+0.5*sin(2*PI*4.1*t))':s=48000"
 
-# Portrait phone clip as phones store it: 1920x1080 pixels with a display matrix that turns it
-# upright (1080x1920 on screen), mono 48 kHz speech-like audio, GPS and device tags to strip.
+# Portrait phone clip as phones store it: an upright 1080x1920 scene stored sideways as 1920x1080
+# pixels, with a display matrix that turns it back upright on screen; mono 48 kHz speech-like
+# audio; GPS and device tags to strip.
 ffmpeg -hide_banner -loglevel error -y \
-  -f lavfi -i "testsrc2=s=1920x1080:r=30:d=6,$noise" \
+  -f lavfi -i "testsrc2=s=1080x1920:r=30:d=6,$noise,transpose=cclock" \
   -f lavfi -i "$speech:d=6" \
   -c:v libx264 -preset veryfast -profile:v high -b:v 1200k -maxrate 1500k -bufsize 3M -pix_fmt yuv420p \
   -c:a aac -b:a 64k -ac 1 \

@@ -119,12 +119,12 @@ extension MediaInput {
     }
 
     private func identifyingTags(streams: [StreamInfo]) -> [IdentifyingTag] {
-        var found = entries(of: context.pointee.metadata).compactMap { key, value in
+        var found = dictionaryEntries(context.pointee.metadata).compactMap { key, value in
             IdentifyingTag.classify(key: key, value: value, scope: "format", formatLevel: true)
         }
         for st in allStreams {
             let scope = "stream \(st.pointee.index)"
-            found += entries(of: st.pointee.metadata).compactMap { key, value in
+            found += dictionaryEntries(st.pointee.metadata).compactMap { key, value in
                 IdentifyingTag.classify(key: key, value: value, scope: scope, formatLevel: false)
             }
         }
@@ -138,16 +138,6 @@ extension MediaInput {
     func tag(_ key: String, in dict: OpaquePointer?) -> String? {
         guard let entry = av_dict_get(dict, key, nil, 0) else { return nil }
         return String(cString: entry.pointee.value)
-    }
-
-    func entries(of dict: OpaquePointer?) -> [(String, String)] {
-        var result: [(String, String)] = []
-        var entry: UnsafeMutablePointer<AVDictionaryEntry>? = nil
-        while let next = av_dict_get(dict, "", entry, AV_DICT_IGNORE_SUFFIX) {
-            result.append((String(cString: next.pointee.key), String(cString: next.pointee.value)))
-            entry = next
-        }
-        return result
     }
 
     static func mediaType(_ type: AVMediaType) -> StreamInfo.MediaType {

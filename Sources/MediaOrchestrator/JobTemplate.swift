@@ -1,0 +1,64 @@
+import Foundation
+
+/// A declarative job template from Jobs/ (twitter-reply, ...): which outputs a job makes and
+/// with which settings.
+public struct JobTemplate: Sendable, Codable, Equatable {
+    public enum Output: String, Sendable, Codable, CaseIterable { case reply }
+
+    public var name: String
+    public var description: String?
+    public var outputs: [Output]
+    public var reply: ReplyRendition
+
+    public init(name: String, outputs: [Output], reply: ReplyRendition = ReplyRendition()) {
+        self.name = name
+        self.outputs = outputs
+        self.reply = reply
+    }
+}
+
+/// Finds templates by name in the Jobs/ folder: `--templates DIR`, MEDIAORCH_TEMPLATES, ./Jobs,
+/// or the Jobs/ folder of the checkout the binary was built in.
+public struct TemplateLibrary: Sendable {
+    public static let defaultTemplate = "twitter-reply"
+    public let folder: URL
+
+    public init(folder: String? = nil) {
+        if let folder {
+            self.folder = URL(fileURLWithPath: folder)
+            return
+        }
+        let env = ProcessInfo.processInfo.environment["MEDIAORCH_TEMPLATES"]
+        let candidates = [env, FileManager.default.currentDirectoryPath + "/Jobs", Self.besideExecutable()].compactMap { $0 }
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0 + "/\(Self.defaultTemplate).json") }
+        self.folder = URL(fileURLWithPath: found ?? candidates[0])
+    }
+
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    public func load(_ name: String) throws -> JobTemplate {
+        guard Self.isValidName(name) else {
+            throw OrchestratorError(file: name, "is not a template name (letters, digits and '-')")
+        }
+        let url = folder.appendingPathComponent("\(name).json")
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            let known = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?
+                .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted() ?? []
+            throw OrchestratorError(file: "\(name).json", "no such template in \(folder.path) (known: \(known.joined(separator: ", ")))")
+        }
+        do {
+            return try JSONOutput.decoder().decode(JobTemplate.self, from: data)
+        } catch let error as DecodingError {
+            throw OrchestratorError(file: "\(name).json", DecodingErrorText.describe(error))
+        }
+    }
+
+    /// <checkout>/Jobs for a binary at <checkout>/.build/<config>/mediaorch.
+    private static func besideExecutable() -> String? {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Jobs").path
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// manifest.json: written last and atomically into a job's folder — the "ready to post" signal.
+public struct Manifest: Sendable, Codable {
+    public static let currentVersion = 1
+
+    public struct Source: Sendable, Codable {
+        public var name: String
+        public var container: String
+        public var duration: Double?
+        public var bytes: Int64
+        public var video: String?
+        public var audio: String?
+        /// Keys of the identifying tags the source carried (and the outputs do not).
+        public var identifyingTagsRemoved: [String]
+    }
+
+    public struct Output: Sendable, Codable {
+        public var role: String
+        /// Relative to the job folder.
+        public var path: String
+        public var bytes: Int64
+        public var duration: Double
+        public var width: Int
+        public var height: Int
+        public var frameRate: Int
+        public var videoCodec: String
+        public var audioCodec: String
+        public var validation: ValidationReport
+    }
+
+    public var manifestVersion = Manifest.currentVersion
+    public var toolVersion = MediaOrchestratorVersion.current
+    public var template: String
+    public var createdAt: Date
+    public var source: Source
+    public var ticket: Ticket?
+    public var outputs: [Output]
+    /// Seconds spent per stage ("reply": 4.2).
+    public var stageSeconds: [String: Double]
+    public var readyToPost: Bool
+    /// Why a person must not post it yet (no recorded consent, a failed rule).
+    public var notReadyReasons: [String]
+}
+
+public enum MediaOrchestratorVersion {
+    public static let current = "0.3.0"
+}

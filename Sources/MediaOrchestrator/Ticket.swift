@@ -1,0 +1,90 @@
+import Foundation
+
+/// The sidecar a field team uploads with a clip (clip.job.json): who the reply is for, who speaks,
+/// which captions, which part of the clip.
+public struct Ticket: Sendable, Codable, Equatable {
+    public struct ReplyTarget: Sendable, Codable, Equatable {
+        public var tweetId: String?
+        public var handle: String?
+    }
+    public struct Speaker: Sendable, Codable, Equatable {
+        public var name: String?
+        public var camp: String?
+        public var consent: Bool?
+    }
+    public struct CaptionFile: Sendable, Codable, Equatable {
+        public var file: String
+        public var language: String
+        public var burn: Bool?
+    }
+    public enum Priority: String, Sendable, Codable { case realtime, normal, background }
+
+    public var template: String?
+    public var replyTo: ReplyTarget?
+    public var speaker: Speaker?
+    public var captions: [CaptionFile]?
+    public var trim: Trim?
+    public var priority: Priority?
+
+    public init(template: String? = nil, trim: Trim? = nil) {
+        self.template = template
+        self.trim = trim
+    }
+
+    /// Reads a ticket; a malformed one fails with the file name and the field at fault.
+    public static func load(path: String) throws -> Ticket {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw OrchestratorError(file: name, "ticket not found or unreadable")
+        }
+        do {
+            let ticket = try JSONOutput.decoder().decode(Ticket.self, from: data)
+            try ticket.checkFields(fileName: name)
+            return ticket
+        } catch let error as DecodingError {
+            throw OrchestratorError(file: name, DecodingErrorText.describe(error))
+        }
+    }
+
+    private func checkFields(fileName: String) throws {
+        for caption in captions ?? [] {
+            // Caption files sit beside the ticket: a name, never a path that could leave the folder.
+            if caption.file.isEmpty || caption.file.contains("/") || caption.file.hasPrefix(".") {
+                throw OrchestratorError(file: fileName, "captions file '\(caption.file)' must be a plain file name beside the ticket")
+            }
+        }
+        if let template, !TemplateLibrary.isValidName(template) {
+            throw OrchestratorError(file: fileName, "template '\(template)' is not a template name (letters, digits and '-')")
+        }
+    }
+}
+
+/// JSON decoding errors in words: which field, what was wrong.
+enum DecodingErrorText {
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return p.isEmpty ? "the document" : "'\(p.replacingOccurrences(of: ".[", with: "["))'"
+        }
+        switch error {
+        case .typeMismatch(let type, let context): return "\(path(context)) should be \(readable(type))"
+        case .valueNotFound(let type, let context): return "\(path(context)) is missing (expected \(readable(type)))"
+        case .keyNotFound(let key, let context): return "\(path(context)) lacks the required field '\(key.stringValue)'"
+        case .dataCorrupted(let context):
+            if let underlying = context.underlyingError as NSError? {
+                return "is not valid JSON (\(underlying.userInfo["NSDebugDescription"] as? String ?? underlying.localizedDescription))"
+            }
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "cannot be read"
+        }
+    }
+
+    private static func readable(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Int.Type: "a number"
+        case is String.Type: "text"
+        case is Bool.Type: "true or false"
+        default: "\(type)"
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Nothing half-written is ever visible: outputs are written under a hidden temporary name in
+/// the destination folder, fsynced, then renamed into place (rename is atomic within a folder).
+public enum DurableFile {
+    /// A hidden sibling of `finalPath` for writing ("/out/.reply.mp4.partial-1234").
+    public static func temporaryPath(for finalPath: String) -> String {
+        let url = URL(fileURLWithPath: finalPath)
+        let name = ".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        return url.deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    public static func sync(path: String, name: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw TranscodeError(.output, file: name, "cannot reopen to flush: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw TranscodeError(.output, file: name, "fsync failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Renames into place and fsyncs the folder so the rename itself survives a power cut.
+    public static func publish(temporary: String, as finalPath: String) throws {
+        let name = URL(fileURLWithPath: finalPath).lastPathComponent
+        guard rename(temporary, finalPath) == 0 else {
+            throw TranscodeError(.output, file: name, "cannot move the finished file into place: \(String(cString: strerror(errno)))")
+        }
+        let folder = URL(fileURLWithPath: finalPath).deletingLastPathComponent().path
+        let fd = open(folder, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+
+    /// Writes data durably: temporary file, fsync, rename.
+    public static func write(_ data: Data, to finalPath: String) throws {
+        let temporary = temporaryPath(for: finalPath)
+        let name = URL(fileURLWithPath: finalPath).lastPathComponent
+        do {
+            try data.write(to: URL(fileURLWithPath: temporary))
+            try sync(path: temporary, name: name)
+            try publish(temporary: temporary, as: finalPath)
+        } catch {
+            unlink(temporary)
+            throw error as? TranscodeError ?? TranscodeError(.output, file: name, "cannot write: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import CAV
+
+/// A libavfilter graph with at most one buffer source and one sink, described in the ffmpeg
+/// filter syntax ("fps=30,scale=1280:720,format=yuv420p"). Owns the graph; the filter contexts
+/// inside it are freed with it.
+final class FilterGraph {
+    private let graph: UnsafeMutablePointer<AVFilterGraph>
+    /// Nil for a generator graph (a silent track from anullsrc).
+    private let source: UnsafeMutablePointer<AVFilterContext>?
+    private let sink: UnsafeMutablePointer<AVFilterContext>
+    let description: String
+    private var sawEnd = false
+
+    enum Pull { case frame, needsInput, ended }
+
+    /// `sourceFilter` is "buffer" or "abuffer" with its arguments, or nil when `description`
+    /// starts with a source of its own. `sinkFilter` is "buffersink" or "abuffersink".
+    init(sourceFilter: (name: String, arguments: String)?, description: String, sinkFilter: String, context: String) throws {
+        guard let graph = avfilter_graph_alloc() else { fatalError("avfilter_graph_alloc: out of memory") }
+        self.graph = graph
+        self.description = description
+        graph.pointee.nb_threads = 0 // one per core
+
+        func fail(_ what: String, _ status: Int32) -> TranscodeError {
+            var owned: UnsafeMutablePointer<AVFilterGraph>? = graph
+            avfilter_graph_free(&owned)
+            return TranscodeError(.processing, file: context, "\(what): \(libavErrorText(status)) — filters: \(description)")
+        }
+
+        var src: UnsafeMutablePointer<AVFilterContext>? = nil
+        if let sourceFilter {
+            let status = avfilter_graph_create_filter(&src, avfilter_get_by_name(sourceFilter.name), "in", sourceFilter.arguments, nil, graph)
+            if status < 0 { throw fail("cannot create the \(sourceFilter.name) source (\(sourceFilter.arguments))", status) }
+        }
+        var snk: UnsafeMutablePointer<AVFilterContext>? = nil
+        var status = avfilter_graph_create_filter(&snk, avfilter_get_by_name(sinkFilter), "out", nil, nil, graph)
+        if status < 0 { throw fail("cannot create the \(sinkFilter)", status) }
+
+        // Open ends of the parsed chain: its input is our source ("in"), its output our sink ("out").
+        var outputs: UnsafeMutablePointer<AVFilterInOut>? = nil
+        if let src {
+            outputs = avfilter_inout_alloc()
+            outputs!.pointee.name = av_strdup("in")
+            outputs!.pointee.filter_ctx = src
+            outputs!.pointee.pad_idx = 0
+            outputs!.pointee.next = nil
+        }
+        var inputs: UnsafeMutablePointer<AVFilterInOut>? = avfilter_inout_alloc()
+        inputs!.pointee.name = av_strdup("out")
+        inputs!.pointee.filter_ctx = snk
+        inputs!.pointee.pad_idx = 0
+        inputs!.pointee.next = nil
+        status = avfilter_graph_parse_ptr(graph, description, &inputs, &outputs, nil)
+        avfilter_inout_free(&inputs)
+        avfilter_inout_free(&outputs)
+        if status < 0 { throw fail("cannot build the filter graph", status) }
+        status = avfilter_graph_config(graph, nil)
+        if status < 0 { throw fail("cannot configure the filter graph", status) }
+        source = src
+        sink = snk!
+    }
+
+    deinit {
+        var owned: UnsafeMutablePointer<AVFilterGraph>? = graph
+        avfilter_graph_free(&owned)
+    }
+
+    /// Hands a frame to the graph (its buffers move in; `frame` is left empty).
+    func push(_ frame: Frame) throws {
+        guard let source else { return }
+        let status = av_buffersrc_add_frame_flags(source, frame.pointer, 0)
+        if status < 0 && status != LibAVStatus.endOfFile {
+            throw TranscodeError(.processing, file: "filter graph", "feeding '\(description)' failed: \(libavErrorText(status))")
+        }
+    }
+
+    /// Ends the input at `endPts` (source time base): the time the last frame *ends*, not starts,
+    /// so a constant-rate filter keeps the last frame instead of rounding it away.
+    func end(at endPts: Int64?) throws {
+        guard let source else { return }
+        let status = endPts.map { av_buffersrc_close(source, $0, UInt32(AV_BUFFERSRC_FLAG_PUSH)) }
+            ?? av_buffersrc_add_frame_flags(source, nil, 0)
+        if status < 0 && status != LibAVStatus.endOfFile {
+            throw TranscodeError(.processing, file: "filter graph", "ending '\(description)' failed: \(libavErrorText(status))")
+        }
+    }
+
+    func pull(into frame: Frame) throws -> Pull {
+        if sawEnd { return .ended }
+        let status = av_buffersink_get_frame(sink, frame.pointer)
+        if status >= 0 { return .frame }
+        if status == LibAVStatus.tryAgain { return .needsInput }
+        if status == LibAVStatus.endOfFile { sawEnd = true; return .ended }
+        throw TranscodeError(.processing, file: "filter graph", "'\(description)' failed: \(libavErrorText(status))")
+    }
+
+    var outputTimeBase: AVRational { av_buffersink_get_time_base(sink) }
+    var outputWidth: Int32 { av_buffersink_get_w(sink) }
+    var outputHeight: Int32 { av_buffersink_get_h(sink) }
+    var outputFrameRate: AVRational { av_buffersink_get_frame_rate(sink) }
+
+    /// Audio encoders want frames of exactly their frame size (1024 for AAC).
+    func setOutputFrameSize(_ samples: Int32) {
+        av_buffersink_set_frame_size(sink, UInt32(samples))
+    }
+}

@@ -1,0 +1,26 @@
+/// Just enough of H.264's bitstream to tell an IDR keyframe (closed GOP) from an open-GOP
+/// recovery point: the NAL unit types inside an MP4 sample.
+enum H264Bitstream {
+    static let idrSlice: UInt8 = 5
+
+    /// NAL unit types of one sample, given the length-prefix size from the avcC record.
+    static func nalUnitTypes(sample: UnsafeBufferPointer<UInt8>, lengthSize: Int) -> [UInt8] {
+        var types: [UInt8] = []
+        var offset = 0
+        while offset + lengthSize < sample.count {
+            var length = 0
+            for i in 0..<lengthSize { length = length << 8 | Int(sample[offset + i]) }
+            offset += lengthSize
+            guard length > 0, offset + length <= sample.count else { break }
+            types.append(sample[offset] & 0x1F)
+            offset += length
+        }
+        return types
+    }
+
+    /// NAL length-prefix size (1, 2 or 4) from an avcC record; nil for Annex B streams.
+    static func lengthSize(avcC: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard avcC.count >= 5, avcC[0] == 1 else { return nil }
+        return Int(avcC[4] & 0x03) + 1
+    }
+}

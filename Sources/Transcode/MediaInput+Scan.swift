@@ -1,0 +1,28 @@
+import CAV
+
+extension MediaInput {
+    /// The end time (seconds) of a stream's last packet, read by demuxing only (no decoding).
+    /// For containers that do not record a duration, such as a browser's live WebM recording.
+    func endTime(ofStream index: Int) -> Double? {
+        let packet = Packet()
+        let tb = stream(index).pointee.time_base
+        var end: Int64? = nil
+        while av_read_frame(context, packet.pointer) >= 0 {
+            let p = packet.pointer.pointee
+            if Int(p.stream_index) == index {
+                let ts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
+                if ts != LibAVStatus.noTimestamp { end = max(end ?? ts, ts + max(p.duration, 0)) }
+            }
+            packet.unref()
+        }
+        av_seek_frame(context, -1, 0, AVSEEK_FLAG_BACKWARD)
+        return end.map { Double($0) * av_q2d(tb) }
+    }
+
+    /// Only these streams are demuxed; the rest (telemetry, timecode, cover art) are skipped by libav.
+    func keepOnly(streams: Set<Int>) {
+        for st in allStreams where !streams.contains(Int(st.pointee.index)) {
+            st.pointee.discard = AVDISCARD_ALL
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import CAV
+import Foundation
+
+/// Writes an MP4 with the moov atom first (faststart) and nothing carried over from the source:
+/// no tags, no side data, bitexact (no muxer version or creation time). Owns its AVFormatContext.
+final class Muxer {
+    private let context: UnsafeMutablePointer<AVFormatContext>
+    private var encoderTimeBases: [AVRational] = []
+    private var headerWritten = false
+    private var closed = false
+    let path: String
+    private let outputName: String
+
+    init(path: String, outputName: String) throws {
+        self.path = path
+        self.outputName = outputName
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        let status = avformat_alloc_output_context2(&ctx, nil, "mp4", path)
+        guard status >= 0, let ctx else {
+            throw TranscodeError(.output, file: outputName, "cannot create an MP4 muxer: \(libavErrorText(status))")
+        }
+        context = ctx
+        ctx.pointee.flags |= AVFMT_FLAG_BITEXACT
+    }
+
+    deinit {
+        if !closed, context.pointee.pb != nil { avio_closep(&context.pointee.pb) }
+        avformat_free_context(context)
+    }
+
+    /// Adds a stream carrying `encoder`'s output; returns its index.
+    func addStream(for encoder: StreamEncoder) throws -> Int {
+        guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
+        let status = avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context)
+        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot describe the \(encoder.name) stream: \(libavErrorText(status))") }
+        stream.pointee.time_base = encoder.timeBase
+        encoderTimeBases.append(encoder.timeBase)
+        return Int(stream.pointee.index)
+    }
+
+    func writeHeader() throws {
+        var status = avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE)
+        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot create \(path): \(libavErrorText(status))") }
+        var options: OpaquePointer? = nil
+        av_dict_set(&options, "movflags", "+faststart", 0)
+        status = avformat_write_header(context, &options)
+        av_dict_free(&options)
+        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot write the MP4 header: \(libavErrorText(status))") }
+        headerWritten = true
+    }
+
+    /// Writes an encoded packet of stream `index`, rescaling from its encoder's time base.
+    func write(_ packet: Packet, stream index: Int) throws {
+        packet.pointer.pointee.stream_index = Int32(index)
+        av_packet_rescale_ts(packet.pointer, encoderTimeBases[index], context.pointee.streams[index]!.pointee.time_base)
+        let status = av_interleaved_write_frame(context, packet.pointer)
+        if status < 0 { throw TranscodeError(.output, file: outputName, "writing failed: \(libavErrorText(status))") }
+    }
+
+    /// Writes the trailer (with faststart, moves moov before mdat), closes and fsyncs the file.
+    func finish() throws {
+        guard headerWritten else { return }
+        let status = av_write_trailer(context)
+        avio_closep(&context.pointee.pb)
+        closed = true
+        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot finish the MP4: \(libavErrorText(status))") }
+        try DurableFile.sync(path: path, name: outputName)
+    }
+}

@@ -1,0 +1,200 @@
+import CAV
+import Foundation
+
+/// The send/receive loop of one render, after FFmpeg's doc/examples/transcode.c: packets are read
+/// one at a time and pushed through decoder → filter graph → encoder → muxer, so memory stays
+/// bounded whatever the clip's length. Timestamps are rescaled at every boundary: source stream
+/// time base → (rebased to the output's zero) filter input → sink time base = encoder time base →
+/// muxer stream time base.
+final class Pipeline {
+    private let input: MediaInput
+    private let plan: RenderPlan
+    private let muxer: Muxer
+    private let videoDecoder: StreamDecoder
+    private let audioDecoder: StreamDecoder?
+    private let video: EncodedTrack
+    private let audio: EncodedTrack
+    private let decoded = Frame()
+    private let packet = Packet()
+
+    var videoFramesEncoded: Int { video.framesEncoded }
+    var corruptPackets: Int { videoDecoder.corruptPackets + (audioDecoder?.corruptPackets ?? 0) }
+
+    init(input: MediaInput, plan: RenderPlan, rendition: ReplyRendition, outputPath: String, outputName: String) throws {
+        self.input = input
+        self.plan = plan
+        input.keepOnly(streams: Set([plan.videoStream] + (plan.audioStream.map { [$0] } ?? [])))
+        videoDecoder = try StreamDecoder(stream: input.stream(plan.videoStream), fileName: input.fileName)
+        audioDecoder = try plan.audioStream.map { try StreamDecoder(stream: input.stream($0), fileName: input.fileName) }
+        muxer = try Muxer(path: outputPath, outputName: outputName)
+
+        let videoGraph = try FilterGraph(sourceFilter: ("buffer", Self.videoSourceArguments(videoDecoder)),
+                                         description: plan.videoFilters, sinkFilter: "buffersink", context: input.fileName)
+        let videoEncoder = try Self.h264Encoder(graph: videoGraph, frameRate: plan.frameRate, rendition: rendition, outputName: outputName)
+        video = try EncodedTrack(graph: videoGraph, encoder: videoEncoder, muxer: muxer)
+
+        let audioGraph: FilterGraph
+        if let audioDecoder {
+            audioGraph = try FilterGraph(sourceFilter: ("abuffer", Self.audioSourceArguments(audioDecoder)),
+                                         description: plan.audioFilters, sinkFilter: "abuffersink", context: input.fileName)
+        } else {
+            audioGraph = try FilterGraph(sourceFilter: nil, description: plan.silenceFilters, sinkFilter: "abuffersink", context: input.fileName)
+        }
+        let audioEncoder = try Self.aacEncoder(rendition: rendition, outputName: outputName)
+        audioGraph.setOutputFrameSize(audioEncoder.frameSize)
+        audio = try EncodedTrack(graph: audioGraph, encoder: audioEncoder, muxer: muxer)
+        try muxer.writeHeader()
+    }
+
+    func run(cancellation: CancellationFlag, progress: (@Sendable (RenderProgress) -> Void)?) throws {
+        var meter = ProgressMeter(duration: plan.duration, report: progress)
+        if plan.sourceStart > 0.001 { seek(to: plan.sourceStart) }
+        let videoStartTicks = ticks(plan.sourceStart, in: videoDecoder.timeBase)
+        let audioStartTicks = audioDecoder.map { ticks(plan.sourceStart, in: $0.timeBase) }
+        // Stop reading once both streams are a second past the end of the trim.
+        let readUntil = plan.duration + 1.0
+        var videoReached = 0.0, audioReached = audioDecoder == nil ? Double.infinity : 0.0
+
+        while videoReached < readUntil || audioReached < readUntil {
+            if cancellation.isCancelled {
+                throw TranscodeError(.cancelled, file: input.fileName, "cancelled")
+            }
+            let status = av_read_frame(input.context, packet.pointer)
+            if status < 0 { break } // end of file, or a cut-off file: what was read is flushed and judged below
+            defer { packet.unref() }
+            if packet.streamIndex == plan.videoStream {
+                try videoDecoder.send(packet)
+                videoReached = max(videoReached, try decodeAvailable(videoDecoder, rebaseBy: videoStartTicks, into: video))
+                if audioDecoder == nil { try audio.drain(until: video.position + 0.5) } // silence keeps pace with the pictures
+                meter.update(position: video.position)
+            } else if let audioDecoder, packet.streamIndex == plan.audioStream, let audioStartTicks {
+                try audioDecoder.send(packet)
+                audioReached = max(audioReached, try decodeAvailable(audioDecoder, rebaseBy: audioStartTicks, into: audio))
+            }
+        }
+
+        // Flush in libav's order: decoder, then filter graph, then encoder (inside the track).
+        try videoDecoder.send(nil)
+        _ = try decodeAvailable(videoDecoder, rebaseBy: videoStartTicks, into: video)
+        try video.endInput()
+        if let audioDecoder, let audioStartTicks {
+            try audioDecoder.send(nil)
+            _ = try decodeAvailable(audioDecoder, rebaseBy: audioStartTicks, into: audio)
+        }
+        try audio.endInput()
+        meter.update(position: video.position, force: true)
+
+        try checkPicturesCoverTheClip()
+        try muxer.finish()
+    }
+
+    /// Receives every frame the decoder has ready, shifts it to the output's zero and feeds the track.
+    /// Returns the latest output time seen (seconds), to know when a trim's end has been passed.
+    private func decodeAvailable(_ decoder: StreamDecoder, rebaseBy startTicks: Int64, into track: EncodedTrack) throws -> Double {
+        var latest = -Double.infinity
+        while try decoder.receive(into: decoded) {
+            let ts = decoded.pointer.pointee.best_effort_timestamp
+            guard ts != LibAVStatus.noTimestamp else { decoded.unref(); continue }
+            decoded.pts = ts - startTicks
+            latest = max(latest, Double(decoded.pts) * av_q2d(decoder.timeBase))
+            try track.push(decoded, duration: frameDuration(decoded, decoder))
+        }
+        return latest
+    }
+
+    /// How long a decoded frame lasts in its stream's time base: audio by its samples, video by
+    /// the packet's duration or, failing that, the stream's average frame interval.
+    private func frameDuration(_ frame: Frame, _ decoder: StreamDecoder) -> Int64 {
+        let f = frame.pointer.pointee
+        if f.nb_samples > 0 {
+            return av_rescale_q(Int64(f.nb_samples), AVRational(num: 1, den: f.sample_rate), decoder.timeBase)
+        }
+        if f.pkt_duration > 0 { return f.pkt_duration }
+        let rate = input.stream(decoder.streamIndex).pointee.avg_frame_rate
+        guard rate.num > 0 else { return 0 }
+        return av_rescale_q(1, AVRational(num: rate.den, den: rate.num), decoder.timeBase)
+    }
+
+    /// A file whose pictures stop well before the length it declares is damaged; better to say so
+    /// than to post a reply that ends early.
+    private func checkPicturesCoverTheClip() throws {
+        let produced = Double(video.framesEncoded) / Double(plan.frameRate)
+        if video.framesEncoded == 0 {
+            throw TranscodeError(.badInput, file: input.fileName, "no picture could be decoded: the video stream is damaged")
+        }
+        if produced < plan.duration - 1.0 {
+            throw TranscodeError(.badInput, file: input.fileName,
+                                 String(format: "the pictures stop at %.1f s but the clip should last %.1f s: the file is damaged or incomplete", produced, plan.duration))
+        }
+    }
+
+    private func seek(to seconds: Double) {
+        let target = Int64(seconds * Double(mo_time_base()))
+        avformat_seek_file(input.context, -1, Int64.min, target, target, 0)
+    }
+
+    private func ticks(_ seconds: Double, in tb: AVRational) -> Int64 {
+        av_rescale_q(Int64((seconds * Double(mo_time_base())).rounded()), mo_time_base_q(), tb)
+    }
+
+    private static func videoSourceArguments(_ decoder: StreamDecoder) -> String {
+        let c = decoder.context.pointee
+        let sar = c.sample_aspect_ratio.num > 0 ? c.sample_aspect_ratio : AVRational(num: 1, den: 1)
+        return "video_size=\(c.width)x\(c.height):pix_fmt=\(c.pix_fmt.rawValue):time_base=\(decoder.timeBase.num)/\(decoder.timeBase.den)"
+            + ":pixel_aspect=\(sar.num)/\(sar.den)"
+    }
+
+    private static func audioSourceArguments(_ decoder: StreamDecoder) -> String {
+        let c = decoder.context
+        var layout = AVChannelLayout()
+        if c.pointee.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
+            av_channel_layout_default(&layout, c.pointee.ch_layout.nb_channels)
+        } else {
+            av_channel_layout_copy(&layout, &c.pointee.ch_layout)
+        }
+        defer { av_channel_layout_uninit(&layout) }
+        var name = [CChar](repeating: 0, count: 128)
+        av_channel_layout_describe(&layout, &name, name.count)
+        let layoutName = name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let format = String(cString: av_get_sample_fmt_name(c.pointee.sample_fmt))
+        return "time_base=\(decoder.timeBase.num)/\(decoder.timeBase.den):sample_rate=\(c.pointee.sample_rate)"
+            + ":sample_fmt=\(format):channel_layout=\(layoutName)"
+    }
+
+    /// H.264 High, level 4.1, closed GOP with a keyframe every `keyframeIntervalSeconds`, CRF
+    /// capped by maxrate/bufsize, BT.709 tags, square pixels.
+    static func h264Encoder(graph: FilterGraph, frameRate: Int, rendition: ReplyRendition, outputName: String) throws -> StreamEncoder {
+        let gop = Int32((Double(frameRate) * rendition.keyframeIntervalSeconds).rounded())
+        let options = ["preset": rendition.x264Preset, "crf": String(rendition.crf), "profile": "high", "level": "4.1",
+                       "x264-params": "scenecut=0:open-gop=0"]
+        return try StreamEncoder(codecName: "libx264", outputName: outputName, options: options) { ctx in
+            ctx.pointee.width = graph.outputWidth
+            ctx.pointee.height = graph.outputHeight
+            ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+            ctx.pointee.time_base = graph.outputTimeBase
+            ctx.pointee.framerate = AVRational(num: Int32(frameRate), den: 1)
+            ctx.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+            ctx.pointee.gop_size = gop
+            ctx.pointee.keyint_min = gop
+            ctx.pointee.rc_max_rate = Int64(rendition.maxrateKbps) * 1000
+            ctx.pointee.rc_buffer_size = Int32(rendition.bufsizeKbps * 1000)
+            ctx.pointee.color_primaries = AVCOL_PRI_BT709
+            ctx.pointee.color_trc = AVCOL_TRC_BT709
+            ctx.pointee.colorspace = AVCOL_SPC_BT709
+            ctx.pointee.color_range = AVCOL_RANGE_MPEG
+            ctx.pointee.thread_count = 0
+        }
+    }
+
+    /// AAC-LC, 48 kHz stereo.
+    static func aacEncoder(rendition: ReplyRendition, outputName: String) throws -> StreamEncoder {
+        try StreamEncoder(codecName: "aac", outputName: outputName, options: [:]) { ctx in
+            ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+            ctx.pointee.sample_rate = 48000
+            av_channel_layout_default(&ctx.pointee.ch_layout, 2)
+            ctx.pointee.bit_rate = Int64(rendition.audioBitrateKbps) * 1000
+            ctx.pointee.profile = FF_PROFILE_AAC_LOW
+            ctx.pointee.time_base = AVRational(num: 1, den: 48000)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import CAV
+import Foundation
+
+/// What the reply render will do to one clip, decided from its probe before any decoding:
+/// which streams, which part, what size and rate, and the filter chains that get it there.
+struct RenderPlan {
+    struct Size: Equatable { var width: Int; var height: Int }
+
+    let videoStream: Int
+    let audioStream: Int?
+    /// Source time (seconds) that becomes 0 in the output: the first picture, plus the trim start.
+    let sourceStart: Double
+    /// Output length in seconds.
+    let duration: Double
+    let canvas: Size
+    let content: Size
+    let frameRate: Int
+    let videoFilters: String
+    let audioFilters: String
+    /// Used when the clip has no audio: X players expect a track, so the reply carries silence.
+    let silenceFilters: String
+
+    static func make(info: MediaInfo, videoEnd: () -> Double?, trim: Trim?, rendition: ReplyRendition) throws -> RenderPlan {
+        let file = info.file
+        guard let video = mainVideoStream(in: info) else {
+            let what = info.audioStreams.isEmpty ? "no video stream" : "only audio, no video stream"
+            throw TranscodeError(.badInput, file: file, "has \(what): a reply needs pictures")
+        }
+        guard let width = video.width, let height = video.height, width > 0, height > 0 else {
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): the video has no picture size")
+        }
+        let audio = info.audioStreams.first { ($0.channels ?? 0) > 0 && ($0.sampleRate ?? 0) > 0 }
+
+        // The source's own length of pictures.
+        let pictureStart = video.startTime ?? 0
+        let sourceLength: Double
+        if let d = video.duration, d > 0 {
+            sourceLength = d
+        } else if let end = videoEnd() {
+            sourceLength = max(0, end - pictureStart)
+        } else if let d = info.duration {
+            sourceLength = d
+        } else {
+            throw TranscodeError(.badInput, file: file, "cannot tell how long the video is")
+        }
+
+        let duration: Double
+        if let trim {
+            guard trim.start >= 0, trim.end.map({ $0 > trim.start }) ?? true else {
+                throw TranscodeError(.rejected, file: file, "trim \(Self.seconds(trim.start))–\(trim.end.map(Self.seconds) ?? "end"): the end must come after the start")
+            }
+            guard trim.start < sourceLength else {
+                throw TranscodeError(.rejected, file: file, "trim start \(Self.seconds(trim.start)) is past the clip's end (\(Self.seconds(sourceLength)))")
+            }
+            duration = min(trim.end ?? sourceLength, sourceLength) - trim.start
+            if duration > rendition.maxDurationSeconds {
+                throw TranscodeError(.rejected, file: file, "the trim keeps \(Self.seconds(duration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): shorten the trim")
+            }
+        } else {
+            duration = sourceLength
+            if duration > rendition.maxDurationSeconds {
+                throw TranscodeError(.rejected, file: file, "clip is \(Self.seconds(duration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): set a trim")
+            }
+        }
+        if duration < 0.5 {
+            throw TranscodeError(.rejected, file: file, "the reply would be \(String(format: "%.2f", duration)) s; X needs at least 0.5 s")
+        }
+
+        let displayAspect = Self.displayAspect(video)
+        let canvas = Self.canvas(forAspect: displayAspect)
+        let content = Self.fit(aspect: displayAspect, in: canvas)
+        let sourceRate = video.averageFrameRate.flatMap { $0.isKnown ? $0.value : nil } ?? video.realFrameRate?.value ?? 30
+        let frameRate = sourceRate > 45 ? 60 : 30
+
+        let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration)
+        let audioFilters = Self.audioChain(channels: audio?.channels ?? 2, duration: duration, rendition: rendition)
+        let silence = "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(duration)),aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
+        return RenderPlan(videoStream: video.index, audioStream: audio?.index, sourceStart: pictureStart + (trim?.start ?? 0),
+                          duration: duration, canvas: canvas, content: content, frameRate: frameRate,
+                          videoFilters: videoFilters, audioFilters: audioFilters, silenceFilters: silence)
+    }
+
+    /// The camera's video: not a cover picture, not a still track of a frame or two; the largest otherwise.
+    static func mainVideoStream(in info: MediaInfo) -> StreamInfo? {
+        let candidates = info.videoStreams.filter { $0.attachedPicture != true && ($0.width ?? 0) > 0 }
+        let moving = candidates.filter { ($0.frameCount ?? 3) > 2 }
+        return (moving.isEmpty ? candidates : moving).max { a, b in
+            (a.width! * a.height!, a.duration ?? 0) < (b.width! * b.height!, b.duration ?? 0)
+        }
+    }
+
+    /// Width over height as the clip is meant to be seen: pixel aspect applied, rotation applied.
+    static func displayAspect(_ video: StreamInfo) -> Double {
+        let sar = video.sampleAspectRatio.map { $0.value > 0 ? $0.value : 1 } ?? 1
+        let stored = Double(video.width!) * sar / Double(video.height!)
+        return video.isRotatedQuarterTurn ? 1 / stored : stored
+    }
+
+    /// X's recommended sizes: portrait 720x1280, landscape 1280x720, near-square 720x720.
+    static func canvas(forAspect aspect: Double) -> Size {
+        if aspect < 0.8 { return Size(width: 720, height: 1280) }
+        if aspect > 1.25 { return Size(width: 1280, height: 720) }
+        return Size(width: 720, height: 720)
+    }
+
+    /// The largest even-sized picture of this aspect inside the canvas; the rest is padded, never cropped.
+    static func fit(aspect: Double, in canvas: Size) -> Size {
+        func even(_ x: Double) -> Int { max(2, Int((x / 2).rounded()) * 2) }
+        let heightAtFullWidth = Double(canvas.width) / aspect
+        if heightAtFullWidth <= Double(canvas.height) {
+            return Size(width: canvas.width, height: min(canvas.height, even(heightAtFullWidth)))
+        }
+        return Size(width: min(canvas.width, even(Double(canvas.height) * aspect)), height: canvas.height)
+    }
+
+    /// deinterlace → constant rate → scale (before rotating: fewer pixels to turn) → rotate →
+    /// tone-map HDR → pad to the canvas → square pixels, yuv420p BT.709.
+    static func videoChain(video: StreamInfo, content: Size, canvas: Size, frameRate: Int, duration: Double) -> String {
+        var chain: [String] = []
+        if let order = video.fieldOrder, ["tt", "bb", "tb", "bt"].contains(order) {
+            chain.append("bwdif=mode=send_frame:parity=auto:deint=all")
+        }
+        chain.append("fps=fps=\(frameRate):start_time=0")
+        chain.append("trim=end=\(decimal(duration))")
+        let scaleSize = video.isRotatedQuarterTurn ? Size(width: content.height, height: content.width) : content
+        if video.isHDR {
+            chain.append("scale=\(scaleSize.width):\(scaleSize.height)")
+        } else {
+            chain.append("scale=\(scaleSize.width):\(scaleSize.height):out_color_matrix=bt709:out_range=tv")
+        }
+        chain += rotationFilters(video.rotation ?? 0)
+        if video.isHDR {
+            chain.append("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv")
+        }
+        chain.append("format=yuv420p")
+        if content != canvas {
+            chain.append("pad=\(canvas.width):\(canvas.height):(ow-iw)/2:(oh-ih)/2:black")
+        }
+        chain.append("setsar=1")
+        return chain.joined(separator: ",")
+    }
+
+    /// The filters that turn the picture upright, from the display matrix's rotation
+    /// (ffprobe's sign: -90 means turn clockwise).
+    static func rotationFilters(_ rotation: Double) -> [String] {
+        var theta = (-rotation).truncatingRemainder(dividingBy: 360)
+        if theta < 0 { theta += 360 }
+        switch Int(theta.rounded()) % 360 {
+        case 90: return ["transpose=clock"]
+        case 180: return ["hflip", "vflip"]
+        case 270: return ["transpose=cclock"]
+        default: return []
+        }
+    }
+
+    /// Cut to the picture's span (silence fills a late start), stereo, loudness-normalised, 48 kHz.
+    static func audioChain(channels: Int, duration: Double, rendition: ReplyRendition) -> String {
+        let end = decimal(duration)
+        var chain = ["atrim=start=0", "aresample=async=1:first_pts=0"]
+        chain.append(channels == 1 ? "pan=stereo|c0=c0|c1=c0" : "aformat=channel_layouts=stereo")
+        chain.append("loudnorm=I=\(decimal(rendition.loudnessLUFS)):TP=\(decimal(rendition.truePeakDBTP)):LRA=\(decimal(rendition.loudnessRangeLU))")
+        chain.append("aresample=48000")
+        chain.append("aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo")
+        chain.append("apad=whole_dur=\(end)")
+        chain.append("atrim=end=\(end)")
+        return chain.joined(separator: ",")
+    }
+
+    static func decimal(_ x: Double) -> String { String(format: "%.6f", x) }
+    static func seconds(_ x: Double) -> String { x == x.rounded() ? "\(Int(x)) s" : String(format: "%.1f s", x) }
+}

@@ -1,0 +1,65 @@
+import CAV
+
+/// A decoder for one input stream (send/receive API), owning its AVCodecContext.
+final class StreamDecoder {
+    let context: UnsafeMutablePointer<AVCodecContext>
+    let streamIndex: Int
+    let timeBase: AVRational
+    private let fileName: String
+    /// Packets the decoder refused as corrupt; a few are tolerated (phones drop bytes), a stream of them is not.
+    private(set) var corruptPackets = 0
+    private(set) var packetsSent = 0
+
+    init(stream: UnsafeMutablePointer<AVStream>, fileName: String) throws {
+        self.fileName = fileName
+        streamIndex = Int(stream.pointee.index)
+        timeBase = stream.pointee.time_base
+        let par = stream.pointee.codecpar!
+        let codecName = String(cString: avcodec_get_name(par.pointee.codec_id))
+        guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
+            throw TranscodeError(.badInput, file: fileName, "stream \(streamIndex): no decoder for codec '\(codecName)'")
+        }
+        guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
+        context = ctx
+        ctx.pointee.pkt_timebase = stream.pointee.time_base
+        ctx.pointee.thread_count = 0 // one per core, as the ffmpeg CLI does
+        var status = avcodec_parameters_to_context(ctx, par)
+        if status >= 0 { status = avcodec_open2(ctx, codec, nil) }
+        if status < 0 {
+            var owned: UnsafeMutablePointer<AVCodecContext>? = ctx
+            avcodec_free_context(&owned)
+            throw TranscodeError(.badInput, file: fileName,
+                                 "stream \(streamIndex) (\(codecName)): cannot open the decoder: \(libavErrorText(status))")
+        }
+    }
+
+    deinit {
+        var owned: UnsafeMutablePointer<AVCodecContext>? = context
+        avcodec_free_context(&owned)
+    }
+
+    /// Sends a packet, or nil to start draining at end of stream. Corrupt packets are counted and skipped.
+    func send(_ packet: Packet?) throws {
+        let status = avcodec_send_packet(context, packet?.pointer)
+        if packet != nil { packetsSent += 1 }
+        if status >= 0 || status == LibAVStatus.endOfFile { return }
+        if status == mo_averror_invaliddata() || status == mo_averror(EIO) {
+            corruptPackets += 1
+            if corruptPackets > 25 && corruptPackets * 5 > packetsSent {
+                throw TranscodeError(.badInput, file: fileName,
+                                     "stream \(streamIndex) is damaged: \(corruptPackets) of \(packetsSent) packets could not be decoded")
+            }
+            return
+        }
+        throw TranscodeError(.processing, file: fileName, "stream \(streamIndex): decoding failed: \(libavErrorText(status))")
+    }
+
+    /// Fills `frame` with the next decoded frame; false when the decoder needs more input or is drained.
+    func receive(into frame: Frame) throws -> Bool {
+        let status = avcodec_receive_frame(context, frame.pointer)
+        if status >= 0 { return true }
+        if status == LibAVStatus.tryAgain || status == LibAVStatus.endOfFile { return false }
+        if status == mo_averror_invaliddata() { corruptPackets += 1; return false }
+        throw TranscodeError(.processing, file: fileName, "stream \(streamIndex): decoding failed: \(libavErrorText(status))")
+    }
+}
