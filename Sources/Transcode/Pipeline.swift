@@ -82,10 +82,9 @@ final class Pipeline {
             _ = try decodeAvailable(audioDecoder, rebaseBy: audioStartTicks, into: audio)
         }
         try audio.endInput()
-        meter.update(position: video.position, force: true)
-
         try checkPicturesCoverTheClip()
         try muxer.finish()
+        meter.update(position: plan.duration, force: true) // done: the last frame may end a tick short of the plan
     }
 
     /// Receives every frame the decoder has ready, shifts it to the output's zero and feeds the track.

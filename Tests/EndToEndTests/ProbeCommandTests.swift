@@ -20,9 +20,9 @@ import TestSupport
     @Test func brokenFilesExitNonZeroWithOneLine() throws {
         let dir = try TestPaths.scratch("probe-cli")
         let empty = dir.appendingPathComponent("zero.mp4").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let text = dir.appendingPathComponent("ticket.mp4").path
-        FileManager.default.createFile(atPath: text, contents: Data("{ not media }".utf8))
+        _ = FileManager.default.createFile(atPath: text, contents: Data("{ not media }".utf8))
         for path in [empty, text] {
             let result = try ExternalTool.run(TestPaths.mediaorch, ["probe", path])
             let name = URL(fileURLWithPath: path).lastPathComponent

@@ -10,7 +10,7 @@ import TestSupport
         let dir = try TestPaths.scratch("broken-inputs")
         func write(_ name: String, _ data: Data) -> String {
             let path = dir.appendingPathComponent(name).path
-            FileManager.default.createFile(atPath: path, contents: data)
+            _ = FileManager.default.createFile(atPath: path, contents: data)
             return path
         }
         var random = SystemRandomNumberGenerator()

@@ -1,0 +1,50 @@
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+@testable import Transcode
+
+/// The library API the job runner uses: progress callbacks, cancellation, validation.
+@Suite struct ReplyRendererTests {
+    static var fast: ReplyRendition {
+        var r = ReplyRendition()
+        r.x264Preset = "superfast"
+        return r
+    }
+
+    @Test func progressRisesToTheEnd() throws {
+        let folder = try TestPaths.scratch("renderer-progress")
+        let seen = Mutex<[Double]>([])
+        let request = RenderRequest(input: TestPaths.sample("shatila_landscape.mp4"), output: folder.appendingPathComponent("reply.mp4").path,
+                                    rendition: Self.fast, progress: { p in seen.withLock { $0.append(p.fraction) } })
+        let report = try ReplyRenderer(request).render()
+        let fractions = seen.withLock { $0 }
+        #expect(fractions.count >= 2)
+        #expect(fractions == fractions.sorted(), "never goes backwards")
+        #expect(fractions.last == 1.0)
+        #expect(report.validation.passed)
+        #expect(report.width == 1280 && report.height == 720)
+    }
+
+    @Test func cancellingStopsAndLeavesNothing() throws {
+        let folder = try TestPaths.scratch("renderer-cancel")
+        let flag = CancellationFlag()
+        let request = RenderRequest(input: TestPaths.sample("kakuma_portrait.mov"), output: folder.appendingPathComponent("reply.mp4").path,
+                                    rendition: Self.fast, progress: { p in if p.fraction > 0.1 { flag.cancel() } }, cancellation: flag)
+        #expect(throws: TranscodeError.self) { try ReplyRenderer(request).render() }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test func validatorNamesEveryRuleARawCameraFileBreaks() {
+        // The GoPro original: Main profile, full-range yuvj420p, 848x480, moov after mdat, GPS, telemetry tracks.
+        let report = OutputValidator(path: TestPaths.shared("gopro_max_heromode.mp4")).validate()
+        let failed = Set(report.failures.map(\.rule))
+        #expect(!report.passed)
+        #expect(failed.contains("H.264 High profile"))
+        #expect(failed.contains("yuv420p pixels"))
+        #expect(failed.contains("moov before mdat (faststart)"))
+        #expect(failed.contains("no GPS, device or telemetry metadata"))
+        #expect(!failed.contains("H.264 video"))
+        #expect(!failed.contains("duration 0.5–140 s"))
+    }
+}
