@@ -21,7 +21,7 @@ test: bootstrap
 	$(SWIFT) test --skip-build
 
 bench: release
-	@scripts/bench.sh .build/release/mediaorch
+	@python3 scripts/bench.py .build/release/mediaorch
 
 clean:
 	rm -rf .build demo-workspace bench-output test-output

@@ -28,7 +28,7 @@ public struct SingleJob: Sendable {
         } catch {
             throw OrchestratorError(file: outputFolder, "cannot create the output folder: \(error.localizedDescription)", permanent: false)
         }
-        let sourceInfo = try MediaInput(path: input).probe()
+        var sourceInfo: MediaInfo? = nil
         let outputs = template.outputs.filter { onlyOutputs?.contains($0) ?? true }
         var manifestOutputs: [Manifest.Output] = []
         var stageSeconds: [String: Double] = [:]
@@ -43,6 +43,7 @@ public struct SingleJob: Sendable {
                     request.progress = { @Sendable progress in report("reply", progress) }
                 }
                 let report = try ReplyRenderer(request).render()
+                sourceInfo = report.source
                 stageSeconds["reply"] = report.seconds
                 manifestOutputs.append(Manifest.Output(
                     role: "reply", path: "reply.mp4", bytes: Self.size(of: path), duration: report.duration,
@@ -58,13 +59,14 @@ public struct SingleJob: Sendable {
         for output in manifestOutputs where !output.validation.passed {
             notReady.append("\(output.path) breaks X's rules")
         }
-        let video = sourceInfo.videoStreams.first, audio = sourceInfo.audioStreams.first
+        let source = try sourceInfo ?? MediaInput(path: input).probe()
+        let video = source.videoStreams.first, audio = source.audioStreams.first
         let manifest = Manifest(
             template: template.name, createdAt: Date(),
-            source: .init(name: sourceInfo.file, container: sourceInfo.container, duration: sourceInfo.duration, bytes: sourceInfo.size,
+            source: .init(name: source.file, container: source.container, duration: source.duration, bytes: source.size,
                           video: video.map { "\($0.codec) \($0.displayWidth ?? 0)x\($0.displayHeight ?? 0)" },
                           audio: audio.map { "\($0.codec) \($0.channelLayout ?? "") \($0.sampleRate ?? 0) Hz" },
-                          identifyingTagsRemoved: sourceInfo.identifyingMetadata.map(\.key)),
+                          identifyingTagsRemoved: source.identifyingMetadata.map(\.key)),
             ticket: ticket, outputs: manifestOutputs, stageSeconds: stageSeconds,
             readyToPost: notReady.isEmpty, notReadyReasons: notReady)
         try DurableFile.write(try JSONOutput.encoder().encode(manifest), to: folder.appendingPathComponent("manifest.json").path)

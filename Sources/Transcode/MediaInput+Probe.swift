@@ -2,12 +2,13 @@ import CAV
 import Foundation
 
 extension MediaInput {
-    /// Everything `mediaorch probe` prints. Reads the first seconds of packets to tell constant
-    /// from variable frame rate, then seeks back to the start.
-    public func probe() -> MediaInfo {
+    /// Everything `mediaorch probe` prints. With `framePacing`, reads the first seconds of packets
+    /// to tell constant from variable frame rate, then seeks back to the start; a render, which
+    /// makes the rate constant anyway, skips that read.
+    public func probe(framePacing: Bool = true) -> MediaInfo {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         let layout = ISOBaseMediaLayout(path: path)
-        let pacing = scanVideoPacing()
+        let pacing = framePacing ? scanVideoPacing() : [:]
         var streams = allStreams.map { describe($0, pacing: pacing) }
         streams.sort { $0.index < $1.index }
         let bitRate = context.pointee.bit_rate
@@ -115,7 +116,7 @@ extension MediaInput {
             if timestamps.values.allSatisfy({ $0.count >= maxPackets }) && timestamps.count == videoIndexes.count { break }
         }
         av_seek_frame(context, -1, 0, AVSEEK_FLAG_BACKWARD)
-        return timestamps.mapValues(FramePacing.isVariable(timestamps:))
+        return timestamps.mapValues { FramePacing.isVariable(timestamps: $0, isPrefix: $0.count >= maxPackets) }
     }
 
     private func identifyingTags(streams: [StreamInfo]) -> [IdentifyingTag] {
@@ -168,8 +169,10 @@ public enum FramePacing {
     /// Variable when the gaps between consecutive frames (in display order) differ from the
     /// typical gap by more than a tick of timestamp rounding and 2% of a frame (a 29.97 fps
     /// clip in a 1/600 time base alternates 20 and 21 ticks and is still constant).
-    public static func isVariable(timestamps: [Int64]) -> Bool {
-        let sorted = timestamps.sorted()
+    /// `isPrefix`: the timestamps are the first packets of a longer stream in decode order; with
+    /// B-frames the latest few presentation times are missing their neighbours, so they are left out.
+    public static func isVariable(timestamps: [Int64], isPrefix: Bool = false) -> Bool {
+        let sorted = Array(timestamps.sorted().dropLast(isPrefix ? 16 : 0))
         let gaps = zip(sorted.dropFirst(), sorted).map { $0 - $1 }.filter { $0 > 0 }
         guard gaps.count >= 2 else { return false }
         let typical = gaps.sorted()[gaps.count / 2]

@@ -33,7 +33,13 @@ public final class MediaInput {
             throw Self.openFailure(path: path, name: name, code: opened)
         }
         context = ctx
-        let found = avformat_find_stream_info(ctx, nil)
+        // Stream-info probing decodes a few frames; one thread each is plenty and keeps a render's
+        // peak memory from holding a second set of frame-threading buffers.
+        let streamCount = Int(ctx.pointee.nb_streams)
+        var probeOptions = [OpaquePointer?](repeating: nil, count: max(streamCount, 1))
+        for i in 0..<streamCount { av_dict_set(&probeOptions[i], "threads", "1", 0) }
+        let found = probeOptions.withUnsafeMutableBufferPointer { avformat_find_stream_info(ctx, $0.baseAddress) }
+        for i in 0..<streamCount { av_dict_free(&probeOptions[i]) }
         guard found >= 0 else {
             // deinit does not run for a partially initialised object; close here.
             var owned: UnsafeMutablePointer<AVFormatContext>? = ctx

@@ -24,6 +24,8 @@ public struct RenderRequest: Sendable {
 /// What a finished render produced.
 public struct RenderReport: Sendable, Codable {
     public var output: String
+    /// The source as probed for this render.
+    public var source: MediaInfo
     public var width: Int
     public var height: Int
     public var frameRate: Int
@@ -35,6 +37,31 @@ public struct RenderReport: Sendable, Codable {
     public var seconds: Double
 }
 
+/// Runs `body`; whatever it creates and does not return is released when it returns.
+@inline(never)
+private func autoreleasingScope<T>(_ body: () throws -> T) rethrows -> T { try body() }
+
+/// The plan of a render in plain values.
+public struct RenderPlanDescription: Sendable, Codable {
+    public var videoStream: Int
+    public var audioStream: Int?
+    public var sourceStart: Double
+    public var duration: Double
+    public var width: Int
+    public var height: Int
+    public var pictureWidth: Int
+    public var pictureHeight: Int
+    public var frameRate: Int
+    /// libavfilter chains, in the ffmpeg filter syntax; the video chain expects timestamps that start at 0.
+    public var videoFilters: String
+    public var audioFilters: String
+    public var x264Options: [String: String]
+    public var keyframeInterval: Int
+    public var maxrateKbps: Int
+    public var bufsizeKbps: Int
+    public var audioBitrateKbps: Int
+}
+
 /// The X reply render: one pass of demux → decode → filter graph → libx264/AAC → MP4, in process.
 /// Blocking: run it on a thread of its own, never on the cooperative pool.
 public final class ReplyRenderer {
@@ -44,6 +71,23 @@ public final class ReplyRenderer {
         self.request = request
     }
 
+    /// What `render` would do, without decoding: for producers (`mediaorch plan`) and for the
+    /// benchmark, which gives the ffmpeg CLI the very same filters and encoder settings.
+    public func plan() throws -> RenderPlanDescription {
+        let input = try MediaInput(path: request.input)
+        let info = input.probe(framePacing: false)
+        let plan = try RenderPlan.make(info: info, videoEnd: { input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
+                                       trim: request.trim, rendition: request.rendition)
+        let r = request.rendition
+        return RenderPlanDescription(
+            videoStream: plan.videoStream, audioStream: plan.audioStream, sourceStart: plan.sourceStart, duration: plan.duration,
+            width: plan.canvas.width, height: plan.canvas.height, pictureWidth: plan.content.width, pictureHeight: plan.content.height,
+            frameRate: plan.frameRate, videoFilters: plan.videoFilters,
+            audioFilters: plan.audioStream == nil ? plan.silenceFilters : plan.audioFilters,
+            x264Options: Pipeline.h264Options(r), keyframeInterval: Pipeline.keyframeInterval(frameRate: plan.frameRate, rendition: r),
+            maxrateKbps: r.maxrateKbps, bufsizeKbps: r.bufsizeKbps, audioBitrateKbps: r.audioBitrateKbps)
+    }
+
     public func render() throws -> RenderReport {
         let started = Date()
         let outputName = URL(fileURLWithPath: request.output).lastPathComponent
@@ -51,15 +95,20 @@ public final class ReplyRenderer {
         defer { unlink(temporary) } // gone after a publish (renamed) or a failure alike
 
         let input = try MediaInput(path: request.input)
-        let info = input.probe()
+        let info = input.probe(framePacing: false)
         if let layout = ISOBaseMediaLayout(path: request.input), layout.missingBytes > 0 {
             throw TranscodeError(.badInput, file: input.fileName,
                                  "MP4 is truncated: \(layout.missingBytes) bytes missing at the end: the upload is incomplete")
         }
         let plan = try RenderPlan.make(info: info, videoEnd: { input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
                                        trim: request.trim, rendition: request.rendition)
-        let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName)
-        try pipeline.run(cancellation: request.cancellation, progress: request.progress)
+        // The pipeline (decoders, graphs, x264's lookahead) is freed before verification starts,
+        // so the two never hold memory at the same time.
+        let (videoFrames, corruptPackets) = try autoreleasingScope {
+            let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName)
+            try pipeline.run(cancellation: request.cancellation, progress: request.progress)
+            return (pipeline.videoFramesEncoded, pipeline.corruptPackets)
+        }
 
         let validation = OutputValidator(path: temporary, displayName: outputName).validate()
         guard validation.passed else {
@@ -67,9 +116,9 @@ public final class ReplyRenderer {
                                  "the render breaks X's rules: \(validation.failures.map(\.summary).joined(separator: "; "))")
         }
         try DurableFile.publish(temporary: temporary, as: request.output)
-        return RenderReport(output: request.output, width: plan.canvas.width, height: plan.canvas.height, frameRate: plan.frameRate,
-                            duration: plan.duration, videoFrames: pipeline.videoFramesEncoded, sourceHadAudio: plan.audioStream != nil,
-                            corruptPacketsSkipped: pipeline.corruptPackets, validation: validation,
+        return RenderReport(output: request.output, source: info, width: plan.canvas.width, height: plan.canvas.height, frameRate: plan.frameRate,
+                            duration: plan.duration, videoFrames: videoFrames, sourceHadAudio: plan.audioStream != nil,
+                            corruptPacketsSkipped: corruptPackets, validation: validation,
                             seconds: Date().timeIntervalSince(started))
     }
 }

@@ -10,7 +10,9 @@ final class StreamDecoder {
     private(set) var corruptPackets = 0
     private(set) var packetsSent = 0
 
-    init(stream: UnsafeMutablePointer<AVStream>, fileName: String) throws {
+    /// `threads`: 0 lets libav choose (frame threads for big video); checks that decode a few
+    /// frames ask for 1.
+    init(stream: UnsafeMutablePointer<AVStream>, fileName: String, threads: Int32 = 0) throws {
         self.fileName = fileName
         streamIndex = Int(stream.pointee.index)
         timeBase = stream.pointee.time_base
@@ -22,7 +24,7 @@ final class StreamDecoder {
         guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
         context = ctx
         ctx.pointee.pkt_timebase = stream.pointee.time_base
-        ctx.pointee.thread_count = 0 // one per core, as the ffmpeg CLI does
+        ctx.pointee.thread_count = threads
         var status = avcodec_parameters_to_context(ctx, par)
         if status >= 0 { status = avcodec_open2(ctx, codec, nil) }
         if status < 0 {
