@@ -9,11 +9,30 @@ public struct JobTemplate: Sendable, Codable, Equatable {
     public var description: String?
     public var outputs: [Output]
     public var reply: ReplyRendition
+    /// How burned-in captions look; the defaults when absent.
+    public var captions: CaptionStyle?
+    /// The #TakeAction end card after the reply; none when absent.
+    public var endCard: EndCardTemplate?
+    /// The folder the template was read from: its pictures and sounds are named relative to it.
+    public var folder: String?
 
     public init(name: String, outputs: [Output], reply: ReplyRendition = ReplyRendition()) {
         self.name = name
         self.outputs = outputs
         self.reply = reply
+    }
+
+    /// A file the template names (logo, background, sound), resolved inside its folder.
+    public func asset(_ name: String) throws -> String {
+        let folder = URL(fileURLWithPath: self.folder ?? ".").standardizedFileURL
+        let url = folder.appendingPathComponent(name).standardizedFileURL
+        guard url.path.hasPrefix(folder.path + "/"), !name.hasPrefix("/") else {
+            throw OrchestratorError(file: "\(self.name).json", "'\(name)' must be a file inside \(folder.path)")
+        }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw OrchestratorError(file: "\(self.name).json", "names '\(name)', which is not in \(folder.path)")
+        }
+        return url.path
     }
 }
 
@@ -49,7 +68,9 @@ public struct TemplateLibrary: Sendable {
             throw OrchestratorError(file: "\(name).json", "no such template in \(folder.path) (known: \(known.joined(separator: ", ")))")
         }
         do {
-            return try JSONOutput.decoder().decode(JobTemplate.self, from: data)
+            var template = try JSONOutput.decoder().decode(JobTemplate.self, from: data)
+            template.folder = folder.path
+            return template
         } catch let error as DecodingError {
             throw OrchestratorError(file: "\(name).json", DecodingErrorText.describe(error))
         }

@@ -29,6 +29,20 @@ public struct Manifest: Sendable, Codable {
         public var validation: ValidationReport
     }
 
+    public struct Captions: Sendable, Codable {
+        public var language: String
+        /// The file the ticket named.
+        public var source: String
+        /// The SRT sidecar for X's subtitle upload, re-timed to the output.
+        public var path: String
+        public var burned: Bool
+        /// The ASS script that was burned in (burned language only).
+        public var styledScript: String?
+        public var cues: Int
+        /// Parser and lint findings (warnings never stop a job).
+        public var findings: [CaptionFinding]
+    }
+
     public var manifestVersion = Manifest.currentVersion
     public var toolVersion = MediaOrchestratorVersion.current
     public var template: String
@@ -36,6 +50,7 @@ public struct Manifest: Sendable, Codable {
     public var source: Source
     public var ticket: Ticket?
     public var outputs: [Output]
+    public var captions: [Captions]
     /// Seconds spent per stage ("reply": 4.2).
     public var stageSeconds: [String: Double]
     public var readyToPost: Bool

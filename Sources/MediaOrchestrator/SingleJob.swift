@@ -12,6 +12,8 @@ public struct SingleJob: Sendable {
     /// Overrides the ticket's trim.
     public var trim: Trim?
     public var progress: (@Sendable (String, RenderProgress) -> Void)?
+    /// Where the ticket's caption files are (the ticket's own folder).
+    public var captionsFolder: String = "."
     public var cancellation = CancellationFlag()
 
     public init(input: String, outputFolder: String, ticket: Ticket?, template: JobTemplate) {
@@ -28,6 +30,8 @@ public struct SingleJob: Sendable {
         } catch {
             throw OrchestratorError(file: outputFolder, "cannot create the output folder: \(error.localizedDescription)", permanent: false)
         }
+        let captions = try JobCaptions.load(ticket: ticket, folder: captionsFolder)
+        var captionOutputs: [Manifest.Captions] = []
         var sourceInfo: MediaInfo? = nil
         let outputs = template.outputs.filter { onlyOutputs?.contains($0) ?? true }
         var manifestOutputs: [Manifest.Output] = []
@@ -37,14 +41,17 @@ public struct SingleJob: Sendable {
             switch output {
             case .reply:
                 let path = folder.appendingPathComponent("reply.mp4").path
-                var request = RenderRequest(input: input, output: path, trim: trim ?? ticket?.trim, rendition: template.reply,
-                                            cancellation: cancellation)
+                let trim = self.trim ?? ticket?.trim
+                var request = try replyRequest(output: path, captions: captions)
                 if let report = self.progress {
                     request.progress = { @Sendable progress in report("reply", progress) }
                 }
                 let report = try ReplyRenderer(request).render()
                 sourceInfo = report.source
                 stageSeconds["reply"] = report.seconds
+                let clipDuration = report.duration - (request.endCard?.duration ?? 0)
+                captionOutputs = try writeCaptionSidecars(captions, folder: folder, offset: trim?.start ?? 0, clipDuration: clipDuration,
+                                                          width: report.width, height: report.height, burnedScript: report.burnedScript)
                 manifestOutputs.append(Manifest.Output(
                     role: "reply", path: "reply.mp4", bytes: Self.size(of: path), duration: report.duration,
                     width: report.width, height: report.height, frameRate: report.frameRate,
@@ -67,10 +74,63 @@ public struct SingleJob: Sendable {
                           video: video.map { "\($0.codec) \($0.displayWidth ?? 0)x\($0.displayHeight ?? 0)" },
                           audio: audio.map { "\($0.codec) \($0.channelLayout ?? "") \($0.sampleRate ?? 0) Hz" },
                           identifyingTagsRemoved: source.identifyingMetadata.map(\.key)),
-            ticket: ticket, outputs: manifestOutputs, stageSeconds: stageSeconds,
+            ticket: ticket, outputs: manifestOutputs, captions: captionOutputs, stageSeconds: stageSeconds,
             readyToPost: notReady.isEmpty, notReadyReasons: notReady)
         try DurableFile.write(try JSONOutput.encoder().encode(manifest), to: folder.appendingPathComponent("manifest.json").path)
         return manifest
+    }
+
+    /// The reply render this job asks for: the template's settings, the trim, the burned-in
+    /// captions and the end card. `mediaorch plan` shows the same request without rendering.
+    public func replyRequest(output: String, captions: JobCaptions) throws -> RenderRequest {
+        let trim = self.trim ?? ticket?.trim
+        var request = RenderRequest(input: input, output: output, trim: trim, rendition: template.reply, cancellation: cancellation)
+        request.endCard = try endCardVisual()
+        let burned = captions.burned, card = template.endCard, style = template.captions ?? CaptionStyle()
+        let cardLanguage = burned?.language ?? captions.languages.first?.language
+        if burned != nil || card != nil {
+            request.burnIn = { geometry in
+                var script = ASSScript(width: geometry.width, height: geometry.height, captionStyle: style)
+                if let burned {
+                    script.addCaptions(burned.track.retimed(offset: trim?.start ?? 0, duration: geometry.clipDuration))
+                }
+                if let card { script.addEndCard(card, language: cardLanguage, start: geometry.clipDuration) }
+                return script.text
+            }
+        }
+        return request
+    }
+
+    /// The template's end card with its files resolved inside the template's folder.
+    private func endCardVisual() throws -> EndCardVisual? {
+        guard let card = template.endCard else { return nil }
+        return EndCardVisual(duration: card.durationSeconds, backgroundColor: card.backgroundColor,
+                             backgroundImage: try card.backgroundImage.map(template.asset),
+                             logo: try card.logo.map(template.asset), sound: try card.sound.map(template.asset))
+    }
+
+    /// captions.<lang>.srt for every language, re-timed to the output; captions.<lang>.ass for the
+    /// burned one (its exact styling, for editors who re-burn).
+    private func writeCaptionSidecars(_ captions: JobCaptions, folder: URL, offset: Double, clipDuration: Double,
+                                      width: Int, height: Int, burnedScript: String?) throws -> [Manifest.Captions] {
+        let rules = CaptionLayoutRules.forFrame(width: width, height: height)
+        return try captions.languages.enumerated().map { index, language in
+            let safeLanguage = language.language.filter { $0.isLetter || $0.isNumber || $0 == "-" }
+            let name = "captions.\(safeLanguage.isEmpty ? "und" : safeLanguage).srt"
+            let cues = language.track.retimed(offset: offset, duration: clipDuration)
+            try DurableFile.write(Data(SubRipWriter.text(cues).utf8), to: folder.appendingPathComponent(name).path)
+            var styled: String? = nil
+            if index == captions.burnedIndex, let burnedScript {
+                styled = "captions.\(safeLanguage.isEmpty ? "und" : safeLanguage).ass"
+                try DurableFile.write(Data(burnedScript.utf8), to: folder.appendingPathComponent(styled!).path)
+            }
+            let shifted = CaptionTrack(file: language.track.file, cues: language.track.cues.map { cue in
+                var c = cue; c.start -= offset; c.end -= offset; return c
+            })
+            let findings = language.track.findings + CaptionLinter.lint(shifted, rules: rules, clipDuration: clipDuration)
+            return Manifest.Captions(language: language.language, source: language.sourceFile, path: name, burned: index == captions.burnedIndex,
+                                     styledScript: styled, cues: cues.count, findings: findings)
+        }
     }
 
     static func size(of path: String) -> Int64 {

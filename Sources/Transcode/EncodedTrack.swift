@@ -45,7 +45,11 @@ final class EncodedTrack {
         while !finished && position < limit {
             switch try graph.pull(into: filtered) {
             case .frame:
+                // Filter output time base → encoder time base (concat, for one, outputs in microseconds).
                 let tb = encoder.timeBase
+                if filtered.pts != LibAVStatus.noTimestamp {
+                    filtered.pts = av_rescale_q(filtered.pts, graph.outputTimeBase, tb)
+                }
                 let samples = Int64(filtered.pointer.pointee.nb_samples)
                 // Let the encoder choose frame types: a decoded I-frame must not force an extra keyframe.
                 filtered.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE

@@ -20,7 +20,8 @@ final class Pipeline {
     var videoFramesEncoded: Int { video.framesEncoded }
     var corruptPackets: Int { videoDecoder.corruptPackets + (audioDecoder?.corruptPackets ?? 0) }
 
-    init(input: MediaInput, plan: RenderPlan, rendition: ReplyRendition, outputPath: String, outputName: String) throws {
+    init(input: MediaInput, plan: RenderPlan, rendition: ReplyRendition, outputPath: String, outputName: String,
+         assScriptPath: String?, endCard: EndCardVisual?) throws {
         self.input = input
         self.plan = plan
         input.keepOnly(streams: Set([plan.videoStream] + (plan.audioStream.map { [$0] } ?? [])))
@@ -32,17 +33,14 @@ final class Pipeline {
         muxer = try Muxer(path: outputPath, outputName: outputName)
 
         let videoGraph = try FilterGraph(sourceFilter: ("buffer", Self.videoSourceArguments(videoDecoder)),
-                                         description: plan.videoFilters, sinkFilter: "buffersink", context: input.fileName)
+                                         description: plan.videoGraph(assScriptPath: assScriptPath, card: endCard),
+                                         sinkFilter: "buffersink", context: input.fileName)
         let videoEncoder = try Self.h264Encoder(graph: videoGraph, frameRate: plan.frameRate, rendition: rendition, outputName: outputName)
         video = try EncodedTrack(graph: videoGraph, encoder: videoEncoder, muxer: muxer)
 
-        let audioGraph: FilterGraph
-        if let audioDecoder {
-            audioGraph = try FilterGraph(sourceFilter: ("abuffer", Self.audioSourceArguments(audioDecoder)),
-                                         description: plan.audioFilters, sinkFilter: "abuffersink", context: input.fileName)
-        } else {
-            audioGraph = try FilterGraph(sourceFilter: nil, description: plan.silenceFilters, sinkFilter: "abuffersink", context: input.fileName)
-        }
+        let audioGraph = try FilterGraph(sourceFilter: audioDecoder.map { ("abuffer", Self.audioSourceArguments($0)) },
+                                         description: plan.audioGraph(sourceHasAudio: audioDecoder != nil, card: endCard),
+                                         sinkFilter: "abuffersink", context: input.fileName)
         let audioEncoder = try Self.aacEncoder(rendition: rendition, outputName: outputName)
         audioGraph.setOutputFrameSize(audioEncoder.frameSize)
         audio = try EncodedTrack(graph: audioGraph, encoder: audioEncoder, muxer: muxer)
@@ -50,7 +48,7 @@ final class Pipeline {
     }
 
     func run(cancellation: CancellationFlag, progress: (@Sendable (RenderProgress) -> Void)?) throws {
-        var meter = ProgressMeter(duration: plan.duration, report: progress)
+        var meter = ProgressMeter(duration: plan.totalDuration, report: progress)
         if plan.sourceStart > 0.001 { seek(to: plan.sourceStart) }
         let videoStartTicks = ticks(plan.sourceStart, in: videoDecoder.timeBase)
         let audioStartTicks = audioDecoder.map { ticks(plan.sourceStart, in: $0.timeBase) }
@@ -87,7 +85,7 @@ final class Pipeline {
         try audio.endInput()
         try checkPicturesCoverTheClip()
         try muxer.finish()
-        meter.update(position: plan.duration, force: true) // done: the last frame may end a tick short of the plan
+        meter.update(position: plan.totalDuration, force: true) // done: the last frame may end a tick short of the plan
     }
 
     /// Receives every frame the decoder has ready, shifts it to the output's zero and feeds the track.
@@ -124,9 +122,9 @@ final class Pipeline {
         if video.framesEncoded == 0 {
             throw TranscodeError(.badInput, file: input.fileName, "no picture could be decoded: the video stream is damaged")
         }
-        if produced < plan.duration - 1.0 {
+        if produced < plan.totalDuration - 1.0 {
             throw TranscodeError(.badInput, file: input.fileName,
-                                 String(format: "the pictures stop at %.1f s but the clip should last %.1f s: the file is damaged or incomplete", produced, plan.duration))
+                                 String(format: "the pictures stop at %.1f s but the clip should last %.1f s: the file is damaged or incomplete", produced, plan.totalDuration))
         }
     }
 
@@ -171,7 +169,7 @@ final class Pipeline {
             ctx.pointee.width = graph.outputWidth
             ctx.pointee.height = graph.outputHeight
             ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
-            ctx.pointee.time_base = graph.outputTimeBase
+            ctx.pointee.time_base = AVRational(num: 1, den: Int32(frameRate)) // one tick a frame, as the ffmpeg CLI sets it
             ctx.pointee.framerate = AVRational(num: Int32(frameRate), den: 1)
             ctx.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
             ctx.pointee.gop_size = gop

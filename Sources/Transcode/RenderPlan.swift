@@ -20,7 +20,12 @@ struct RenderPlan {
     /// Used when the clip has no audio: X players expect a track, so the reply carries silence.
     let silenceFilters: String
 
-    static func make(info: MediaInfo, videoEnd: () -> Double?, trim: Trim?, rendition: ReplyRendition) throws -> RenderPlan {
+    /// Seconds of end card after the clip (0 without one).
+    let cardDuration: Double
+    var totalDuration: Double { duration + cardDuration }
+
+    static func make(info: MediaInfo, videoEnd: () -> Double?, trim: Trim?, rendition: ReplyRendition,
+                     cardDuration: Double = 0) throws -> RenderPlan {
         let file = info.file
         guard let video = mainVideoStream(in: info) else {
             let what = info.audioStreams.isEmpty ? "no video stream" : "only audio, no video stream"
@@ -53,13 +58,13 @@ struct RenderPlan {
                 throw TranscodeError(.rejected, file: file, "trim start \(Self.seconds(trim.start)) is past the clip's end (\(Self.seconds(sourceLength)))")
             }
             duration = min(trim.end ?? sourceLength, sourceLength) - trim.start
-            if duration > rendition.maxDurationSeconds {
-                throw TranscodeError(.rejected, file: file, "the trim keeps \(Self.seconds(duration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): shorten the trim")
+            if duration + cardDuration > rendition.maxDurationSeconds {
+                throw TranscodeError(.rejected, file: file, "the trim keeps \(Self.seconds(duration))\(Self.cardNote(cardDuration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): shorten the trim")
             }
         } else {
             duration = sourceLength
-            if duration > rendition.maxDurationSeconds {
-                throw TranscodeError(.rejected, file: file, "clip is \(Self.seconds(duration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): set a trim")
+            if duration + cardDuration > rendition.maxDurationSeconds {
+                throw TranscodeError(.rejected, file: file, "clip is \(Self.seconds(duration))\(Self.cardNote(cardDuration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): set a trim")
             }
         }
         if duration < 0.5 {
@@ -77,7 +82,8 @@ struct RenderPlan {
         let silence = "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(duration)),aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
         return RenderPlan(videoStream: video.index, audioStream: audio?.index, sourceStart: pictureStart + (trim?.start ?? 0),
                           duration: duration, canvas: canvas, content: content, frameRate: frameRate,
-                          videoFilters: videoFilters, audioFilters: audioFilters, silenceFilters: silence)
+                          videoFilters: videoFilters, audioFilters: audioFilters, silenceFilters: silence,
+                          cardDuration: cardDuration)
     }
 
     /// The camera's video: not a cover picture, not a still track of a frame or two; the largest otherwise.
@@ -164,6 +170,56 @@ struct RenderPlan {
         chain.append("apad=whole_dur=\(end)")
         chain.append("atrim=end=\(end)")
         return chain.joined(separator: ",")
+    }
+
+    static func cardNote(_ card: Double) -> String { card > 0 ? " + \(seconds(card)) end card" : "" }
+
+    /// The whole video graph: the clip's chain, then the end card joined on (concat), then the
+    /// captions and the card's words burned in by libass — one graph, one encode.
+    func videoGraph(assScriptPath: String?, card: EndCardVisual?) -> String {
+        let burn = assScriptPath.map { "ass=filename=\(FilterEscaping.value($0)):shaping=complex" }
+        guard let card else {
+            return ([videoFilters] + (burn.map { [$0] } ?? [])).joined(separator: ",")
+        }
+        let size = "\(canvas.width)x\(canvas.height)"
+        let length = Self.decimal(card.duration)
+        var background: String
+        if let image = card.backgroundImage {
+            background = "movie=filename=\(FilterEscaping.value(image)),scale=\(canvas.width):\(canvas.height):force_original_aspect_ratio=increase,"
+                + "crop=\(canvas.width):\(canvas.height),loop=loop=-1:size=1,fps=\(frameRate),trim=duration=\(length),setpts=PTS-STARTPTS"
+        } else {
+            background = "color=c=\(card.filterColor):s=\(size):r=\(frameRate):d=\(length)"
+        }
+        background += ",format=yuv420p,setsar=1"
+        var graph = "[in]\(videoFilters)[clip];\(background)[cardbg];"
+        if let logo = card.logo {
+            let logoWidth = canvas.width / 4
+            graph += "movie=filename=\(FilterEscaping.value(logo)),scale=\(logoWidth):-1[logo];"
+                + "[cardbg][logo]overlay=x=(W-w)/2:y=H*0.08:eof_action=repeat,format=yuv420p[card];"
+        } else {
+            graph += "[cardbg]null[card];"
+        }
+        graph += "[clip][card]concat=n=2:v=1:a=0" + (burn.map { ",\($0)" } ?? "") + "[out]"
+        return graph
+    }
+
+    /// The whole audio graph: the clip's sound fading out over its last half-second, then the
+    /// card's sound or silence.
+    func audioGraph(sourceHasAudio: Bool, card: EndCardVisual?) -> String {
+        guard let card else { return sourceHasAudio ? audioFilters : silenceFilters }
+        let stereo = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
+        let length = Self.decimal(card.duration)
+        if !sourceHasAudio && card.sound == nil {
+            return "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(totalDuration)),\(stereo)"
+        }
+        let fadeStart = Self.decimal(max(0, duration - 0.5))
+        let clip = sourceHasAudio
+            ? "[in]\(audioFilters),afade=t=out:st=\(fadeStart):d=0.5[clipa];"
+            : "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(duration)),\(stereo)[clipa];"
+        let cardSound = card.sound.map {
+            "amovie=filename=\(FilterEscaping.value($0)),aresample=48000,\(stereo),apad=whole_dur=\(length),atrim=end=\(length)"
+        } ?? "anullsrc=r=48000:cl=stereo,atrim=end=\(length),\(stereo)"
+        return clip + cardSound + "[carda];[clipa][carda]concat=n=2:v=0:a=1[out]"
     }
 
     static func decimal(_ x: Double) -> String { String(format: "%.6f", x) }

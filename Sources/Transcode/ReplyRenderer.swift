@@ -9,6 +9,10 @@ public struct RenderRequest: Sendable {
     public var rendition: ReplyRendition
     public var progress: (@Sendable (RenderProgress) -> Void)?
     public var cancellation: CancellationFlag
+    /// Makes the ASS script (captions, the card's words) to burn in, once the output's shape is known.
+    public var burnIn: (@Sendable (RenderGeometry) -> String?)?
+    /// The end card appended after the clip in the same encode.
+    public var endCard: EndCardVisual?
 
     public init(input: String, output: String, trim: Trim? = nil, rendition: ReplyRendition = ReplyRendition(),
                 progress: (@Sendable (RenderProgress) -> Void)? = nil, cancellation: CancellationFlag = CancellationFlag()) {
@@ -33,8 +37,24 @@ public struct RenderReport: Sendable, Codable {
     public var videoFrames: Int
     public var sourceHadAudio: Bool
     public var corruptPacketsSkipped: Int
+    /// The ASS script burned in, if any (editors can re-burn it; tests compare against libass in ffmpeg).
+    public var burnedScript: String?
     public var validation: ValidationReport
     public var seconds: Double
+}
+
+/// The ASS script on disk for libass while a render runs, under a generated name in the temp folder.
+private struct BurnInScriptFile {
+    let path: String
+
+    init(text: String, outputName: String) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("mediaorch-\(UUID().uuidString).ass").path
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw TranscodeError(.output, file: outputName, "cannot write the captions script to \(path)")
+        }
+    }
+
+    func remove() { unlink(path) }
 }
 
 /// Runs `body`; whatever it creates and does not return is released when it returns.
@@ -77,13 +97,13 @@ public final class ReplyRenderer {
         let input = try MediaInput(path: request.input)
         let info = input.probe(framePacing: false)
         let plan = try RenderPlan.make(info: info, videoEnd: { input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
-                                       trim: request.trim, rendition: request.rendition)
+                                       trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0)
         let r = request.rendition
         return RenderPlanDescription(
             videoStream: plan.videoStream, audioStream: plan.audioStream, sourceStart: plan.sourceStart, duration: plan.duration,
             width: plan.canvas.width, height: plan.canvas.height, pictureWidth: plan.content.width, pictureHeight: plan.content.height,
-            frameRate: plan.frameRate, videoFilters: plan.videoFilters,
-            audioFilters: plan.audioStream == nil ? plan.silenceFilters : plan.audioFilters,
+            frameRate: plan.frameRate, videoFilters: plan.videoGraph(assScriptPath: nil, card: request.endCard),
+            audioFilters: plan.audioGraph(sourceHasAudio: plan.audioStream != nil, card: request.endCard),
             x264Options: Pipeline.h264Options(r), keyframeInterval: Pipeline.keyframeInterval(frameRate: plan.frameRate, rendition: r),
             maxrateKbps: r.maxrateKbps, bufsizeKbps: r.bufsizeKbps, audioBitrateKbps: r.audioBitrateKbps)
     }
@@ -101,11 +121,17 @@ public final class ReplyRenderer {
                                  "MP4 is truncated: \(layout.missingBytes) bytes missing at the end: the upload is incomplete")
         }
         let plan = try RenderPlan.make(info: info, videoEnd: { input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
-                                       trim: request.trim, rendition: request.rendition)
+                                       trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0)
+        let geometry = RenderGeometry(width: plan.canvas.width, height: plan.canvas.height,
+                                      clipDuration: plan.duration, cardDuration: plan.cardDuration)
+        let script = request.burnIn?(geometry)
+        let scriptFile = try script.map { try BurnInScriptFile(text: $0, outputName: outputName) }
+        defer { scriptFile?.remove() }
         // The pipeline (decoders, graphs, x264's lookahead) is freed before verification starts,
         // so the two never hold memory at the same time.
         let (videoFrames, corruptPackets) = try autoreleasingScope {
-            let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName)
+            let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName,
+                                        assScriptPath: scriptFile?.path, endCard: request.endCard)
             try pipeline.run(cancellation: request.cancellation, progress: request.progress)
             return (pipeline.videoFramesEncoded, pipeline.corruptPackets)
         }
@@ -117,8 +143,8 @@ public final class ReplyRenderer {
         }
         try DurableFile.publish(temporary: temporary, as: request.output)
         return RenderReport(output: request.output, source: info, width: plan.canvas.width, height: plan.canvas.height, frameRate: plan.frameRate,
-                            duration: plan.duration, videoFrames: videoFrames, sourceHadAudio: plan.audioStream != nil,
-                            corruptPacketsSkipped: corruptPackets, validation: validation,
+                            duration: plan.totalDuration, videoFrames: videoFrames, sourceHadAudio: plan.audioStream != nil,
+                            corruptPacketsSkipped: corruptPackets, burnedScript: script, validation: validation,
                             seconds: Date().timeIntervalSince(started))
     }
 }

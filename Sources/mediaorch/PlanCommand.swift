@@ -1,17 +1,21 @@
 import ArgumentParser
+import Foundation
 import MediaOrchestrator
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Print, as JSON, what the reply render would do to a clip (size, rate, filters, encoder settings) without rendering."
+        abstract: "Print, as JSON, what the reply render would do to a clip (size, rate, filter graphs, encoder settings) without rendering."
     )
 
     @Argument(help: "The raw clip.")
     var file: String
 
-    @Option(help: "Job template name from Jobs/.")
-    var template: String = TemplateLibrary.defaultTemplate
+    @Option(help: "The clip's ticket (clip.job.json).")
+    var ticket: String?
+
+    @Option(help: "Job template name from Jobs/ (default: the ticket's, else twitter-reply).")
+    var template: String?
 
     @Option(help: "Folder of job templates.")
     var templates: String?
@@ -25,9 +29,12 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         LibAVLogging.setVerbose(false)
         try reportingFailures {
-            let template = try TemplateLibrary(folder: templates).load(template)
-            let trim = (trimStart != nil || trimEnd != nil) ? Trim(start: trimStart ?? 0, end: trimEnd) : nil
-            let request = RenderRequest(input: file, output: "/dev/null", trim: trim, rendition: template.reply)
+            let ticket = try self.ticket.map(Ticket.load(path:))
+            let template = try TemplateLibrary(folder: templates).load(template ?? ticket?.template ?? TemplateLibrary.defaultTemplate)
+            var job = SingleJob(input: file, outputFolder: "/dev/null", ticket: ticket, template: template)
+            if trimStart != nil || trimEnd != nil { job.trim = Trim(start: trimStart ?? 0, end: trimEnd) }
+            let folder = self.ticket.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."
+            let request = try job.replyRequest(output: "/dev/null", captions: try JobCaptions.load(ticket: ticket, folder: folder))
             print(try JSONOutput.string(try ReplyRenderer(request).plan()))
         }
     }

@@ -50,6 +50,10 @@ struct ProcessCommand: ParsableCommand {
                       + "(\(output.width)x\(output.height), \(String(format: "%.2f", output.duration)) s, \(output.bytes) bytes)")
                 for warning in output.validation.warnings { print("  recommendation not met: \(warning.summary)") }
             }
+            for captions in manifest.captions {
+                print("captions (\(captions.language)\(captions.burned ? ", burned in" : "")): \(URL(fileURLWithPath: out).appendingPathComponent(captions.path).path)")
+                for finding in captions.findings { print("  \(finding.severity.rawValue): \(finding.description)") }
+            }
             print("manifest: \(URL(fileURLWithPath: out).appendingPathComponent("manifest.json").path)")
             if !manifest.readyToPost { print("not ready to post: \(manifest.notReadyReasons.joined(separator: "; "))") }
         }
@@ -57,6 +61,9 @@ struct ProcessCommand: ParsableCommand {
 
     private func makeJob(ticket: Ticket?, template: JobTemplate) throws -> SingleJob {
         var job = SingleJob(input: file, outputFolder: out, ticket: ticket, template: template)
+        if let ticketPath = self.ticket {
+            job.captionsFolder = URL(fileURLWithPath: ticketPath).deletingLastPathComponent().path
+        }
         if let outputs {
             job.onlyOutputs = try outputs.split(separator: ",").map { name in
                 guard let output = JobTemplate.Output(rawValue: name.trimmingCharacters(in: .whitespaces)) else {

@@ -19,5 +19,6 @@ func reportingFailures(_ body: () throws -> Void) throws {
 func exitStatus(for error: any Error) -> Int32 {
     if let error = error as? TranscodeError, error.isPermanent { return 2 }
     if let error = error as? OrchestratorError, error.isPermanent { return 2 }
+    if error is CaptionError { return 2 }
     return 1
 }
