@@ -67,7 +67,8 @@ public struct ReplyInspection {
 
     /// One decoded frame at `seconds`, scaled to `width`x`height`, as RGB24 bytes (ffmpeg decodes).
     public func rgbFrame(at seconds: Double, width: Int, height: Int) throws -> [UInt8] {
-        let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-ss", String(seconds), "-i", path, "-frames:v", "1",
+        // -ss after -i: decode from the start and stop at the exact frame, not at a nearby keyframe.
+        let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", path, "-ss", String(seconds), "-frames:v", "1",
                                                      "-vf", "scale=\(width):\(height)", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         guard result.status == 0, result.stdout.count == width * height * 3 else {
             throw OracleError("ffmpeg could not decode a frame of \(path) at \(seconds) s: \(result.stderr)")
