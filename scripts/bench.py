@@ -37,11 +37,48 @@ def measure(cmd):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def ffmpeg_command(binary, clip, out):
-    plan = json.loads(subprocess.run([binary, "plan", str(clip)], check=True, capture_output=True, text=True).stdout)
+def plain_templates():
+    """The production reply template without captions or end card: the issue's like-for-like
+    comparison with the ffmpeg command line is of the reply render itself."""
+    folder = OUT / "templates"
+    folder.mkdir(exist_ok=True)
+    template = json.loads((ROOT / "Jobs/twitter-reply.json").read_text())
+    template.pop("end_card", None)
+    template["name"] = "reply-plain"
+    (folder / "reply-plain.json").write_text(json.dumps(template))
+    for name in ("twitter-reply.json",):
+        (folder / name).write_text((ROOT / "Jobs" / name).read_text())
+    return folder
+
+
+def captioned_ticket(clip, seconds):
+    """A ticket with an English caption every 3 s, beside the clip."""
+    srt = []
+    for i in range(seconds // 3):
+        start, end = i * 3 + 0.2, i * 3 + 2.8
+        fmt = lambda t: f"00:{int(t) // 60:02d}:{int(t) % 60:02d},{int(round(t % 1 * 1000)):03d}"
+        srt.append(f"{i + 1}\n{fmt(start)} --> {fmt(end)}\nThank you for speaking out\nabout the people in Kakuma.\n")
+    (OUT / "bench.en.srt").write_text("\n".join(srt))
+    ticket = OUT / "bench.job.json"
+    ticket.write_text(json.dumps({"speaker": {"consent": True},
+                                  "captions": [{"file": "bench.en.srt", "language": "en", "burn": True}]}))
+    return ticket
+
+
+def graph(description, stream, label):
+    """A plan's graph for -filter_complex: labelled graphs get the input stream and output label."""
+    if description.startswith("[in]") or "[in]" in description:
+        return description.replace("[in]", f"[0:{stream}]").replace("[out]", f"[{label}]")
+    return f"[0:{stream}]{description}[{label}]"
+
+
+def ffmpeg_command(binary, clip, out, templates):
+    plan = json.loads(subprocess.run([binary, "plan", str(clip), "--template", "reply-plain", "--templates", str(templates)],
+                                     check=True, capture_output=True, text=True).stdout)
     x = plan["x264_options"]
     return ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-noautorotate", "-i", str(clip),
-            "-filter_complex", f"[0:{plan['video_stream']}]{plan['video_filters']}[v];[0:{plan['audio_stream']}]{plan['audio_filters']}[a]",
+            "-filter_complex", graph(plan["video_filters"], plan["video_stream"], "v") + ";"
+            + graph(plan["audio_filters"], plan["audio_stream"], "a"),
             "-map", "[v]", "-map", "[a]",
             "-c:v", "libx264", "-preset", x["preset"], "-crf", x["crf"], "-profile:v", x["profile"], "-level", x["level"],
             "-x264-params", x["x264-params"], "-g", str(plan["keyframe_interval"]), "-keyint_min", str(plan["keyframe_interval"]),
@@ -51,42 +88,56 @@ def ffmpeg_command(binary, clip, out):
             "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(out)]
 
 
-def compare(binary, clip, rounds):
-    ours_out = OUT / f"ours_{clip.stem}"
-    ff_out = OUT / f"ffmpeg_{clip.stem}.mp4"
-    ours = [binary, "process", str(clip), "--out", str(ours_out), "--outputs", "reply"]
-    theirs = ffmpeg_command(binary, clip, ff_out)
-    results = {"mediaorch": [], "ffmpeg": []}
-    for _ in range(rounds):  # alternate, so both see the same machine state
-        results["mediaorch"].append(measure(ours))
-        results["ffmpeg"].append(measure(theirs))
+def compare(commands, rounds):
+    """Runs the named commands alternately, so all see the same machine state."""
+    results = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, cmd in commands.items():
+            results[name].append(measure(cmd))
     summary = {}
     for name, runs in results.items():
         summary[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))
     return summary
 
 
+def table(summary):
+    print(f"{'':22}{'wall s':>9}{'cpu s':>9}{'peak RSS MB':>13}")
+    for name, (wall, cpu, rss) in summary.items():
+        print(f"{name:22}{wall:9.2f}{cpu:9.2f}{rss:13.1f}")
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / ".build/release/mediaorch")
     OUT.mkdir(exist_ok=True)
+    templates = plain_templates()
     clip30, clip60 = make_clip(30), make_clip(60)
-    print(f"reply render of a 30 s 1080x1920 30 fps noisy clip, {ROUNDS} alternating rounds, medians (RSS: max)")
-    s30 = compare(binary, clip30, ROUNDS)
-    print(f"{'':12}{'wall s':>9}{'cpu s':>9}{'peak RSS MB':>13}")
-    for name, (wall, cpu, rss) in s30.items():
-        print(f"{name:12}{wall:9.2f}{cpu:9.2f}{rss:13.1f}")
+    def reply(clip, extra=()):
+        return [binary, "process", str(clip), "--out", str(OUT / f"ours_{clip.stem}"), "--outputs", "reply",
+                "--templates", str(templates), *extra]
+
+    print(f"1. reply render of a 30 s 1080x1920 30 fps noisy clip, {ROUNDS} alternating rounds, medians (RSS: max)")
+    s30 = compare({"mediaorch": reply(clip30, ["--template", "reply-plain"]),
+                   "ffmpeg": ffmpeg_command(binary, clip30, OUT / "ffmpeg_30s.mp4", templates)}, ROUNDS)
+    table(s30)
     ow, oc, orss = s30["mediaorch"]
     fw, fc, frss = s30["ffmpeg"]
     print(f"ratio mediaorch/ffmpeg: wall {ow / fw:.3f} (target <= 1.0), cpu {oc / fc:.3f}, RSS {orss / frss:.3f}")
     print()
-    print("memory with a clip twice as long (60 s), 1 round each")
-    s60 = compare(binary, clip60, 1)
-    print(f"{'':12}{'wall s':>9}{'cpu s':>9}{'peak RSS MB':>13}")
-    for name, (wall, cpu, rss) in s60.items():
-        print(f"{name:12}{wall:9.2f}{cpu:9.2f}{rss:13.1f}")
+    print("2. memory with a clip twice as long (60 s), 1 round each")
+    s60 = compare({"mediaorch": reply(clip60, ["--template", "reply-plain"]),
+                   "ffmpeg": ffmpeg_command(binary, clip60, OUT / "ffmpeg_60s.mp4", templates)}, 1)
+    table(s60)
     growth = s60["mediaorch"][2] / orss
     print(f"mediaorch peak RSS 30 s -> 60 s: {orss:.1f} -> {s60['mediaorch'][2]:.1f} MB, x{growth:.3f} "
           f"(targets: <= 350 MB, growth <= 1.10)")
+    print()
+    print(f"3. cost of burned-in captions and the 4 s end card (twitter-reply) against the plain reply, {ROUNDS} rounds")
+    ticket = captioned_ticket(clip30, 30)
+    sc = compare({"plain reply": reply(clip30, ["--template", "reply-plain"]),
+                  "captions + end card": reply(clip30, ["--template", "twitter-reply", "--ticket", str(ticket)])}, ROUNDS)
+    table(sc)
+    print(f"ratio captions+card / plain: wall {sc['captions + end card'][0] / sc['plain reply'][0]:.3f}, "
+          f"cpu {sc['captions + end card'][1] / sc['plain reply'][1]:.3f}")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,59 @@ static inline const char *mo_error_string(int errnum, char *buffer, size_t size)
 static inline uint8_t *mo_frame_plane(const AVFrame *frame, int plane) { return frame->data[plane]; }
 static inline int mo_frame_linesize(const AVFrame *frame, int plane) { return frame->linesize[plane]; }
 
-/// jpeg_create_compress is a macro that passes the struct size for ABI checking.
-static inline void mo_jpeg_create_compress(struct jpeg_compress_struct *cinfo) { jpeg_create_compress(cinfo); }
+#include <setjmp.h>
+#include <stdlib.h>
+
+/// libjpeg reports errors by calling error_exit, which by default exits the process. A service
+/// must not die on a bad frame, so errors jump back here (setjmp cannot live in Swift).
+struct mo_jpeg_error { struct jpeg_error_mgr base; jmp_buf jump; char message[JMSG_LENGTH_MAX]; };
+
+static inline void mo_jpeg_error_exit(j_common_ptr cinfo) {
+    struct mo_jpeg_error *err = (struct mo_jpeg_error *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, err->message);
+    longjmp(err->jump, 1);
+}
+
+static inline void mo_jpeg_silent(j_common_ptr cinfo) { (void)cinfo; }
+
+/// Encodes packed RGB24 rows as a baseline-or-progressive JFIF in memory: no EXIF, no comments.
+/// Returns 0 and a malloc'd buffer the caller frees with free(), or -1 with `message` filled.
+static inline int mo_jpeg_encode_rgb(const uint8_t *rgb, int width, int height, int stride, int quality,
+                                     int progressive, unsigned char **out, unsigned long *out_size,
+                                     char *message, size_t message_size) {
+    struct jpeg_compress_struct cinfo;
+    struct mo_jpeg_error err;
+    *out = NULL;
+    *out_size = 0;
+    cinfo.err = jpeg_std_error(&err.base);
+    err.base.error_exit = mo_jpeg_error_exit;
+    err.base.output_message = mo_jpeg_silent;
+    err.message[0] = 0;
+    if (setjmp(err.jump)) {
+        snprintf(message, message_size, "%s", err.message);
+        jpeg_destroy_compress(&cinfo);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, out, out_size);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    cinfo.optimize_coding = TRUE;
+    if (progressive) jpeg_simple_progression(&cinfo);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * (size_t)stride);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return 0;
+}
 
 #endif

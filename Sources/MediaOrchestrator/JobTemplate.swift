@@ -3,7 +3,11 @@ import Foundation
 /// A declarative job template from Jobs/ (twitter-reply, ...): which outputs a job makes and
 /// with which settings.
 public struct JobTemplate: Sendable, Codable, Equatable {
-    public enum Output: String, Sendable, Codable, CaseIterable { case reply }
+    public enum Output: String, Sendable, Codable, CaseIterable {
+        case reply
+        /// Stills picked from the reply's own decode (thumb.jpg, thumb-640.jpg, thumb-320.jpg).
+        case thumbnails
+    }
 
     public var name: String
     public var description: String?

@@ -29,6 +29,15 @@ public struct Manifest: Sendable, Codable {
         public var validation: ValidationReport
     }
 
+    public struct Thumbnail: Sendable, Codable {
+        public var path: String
+        public var width: Int
+        public var height: Int
+        public var bytes: Int
+        /// Where in the reply the picture comes from (seconds).
+        public var time: Double
+    }
+
     public struct Captions: Sendable, Codable {
         public var language: String
         /// The file the ticket named.
@@ -50,6 +59,7 @@ public struct Manifest: Sendable, Codable {
     public var source: Source
     public var ticket: Ticket?
     public var outputs: [Output]
+    public var thumbnails: [Thumbnail]
     public var captions: [Captions]
     /// Seconds spent per stage ("reply": 4.2).
     public var stageSeconds: [String: Double]

@@ -34,20 +34,35 @@ public struct SingleJob: Sendable {
         var captionOutputs: [Manifest.Captions] = []
         var sourceInfo: MediaInfo? = nil
         let outputs = template.outputs.filter { onlyOutputs?.contains($0) ?? true }
+        if outputs.contains(.thumbnails) && !outputs.contains(.reply) {
+            throw OrchestratorError(file: template.name, "thumbnails come from the reply's own decode: ask for reply,thumbnails")
+        }
+        var thumbnails: [Manifest.Thumbnail] = []
         var manifestOutputs: [Manifest.Output] = []
         var stageSeconds: [String: Double] = [:]
 
         for output in outputs {
             switch output {
+            case .thumbnails:
+                continue // made by the reply's pass
             case .reply:
                 let path = folder.appendingPathComponent("reply.mp4").path
                 let trim = self.trim ?? ticket?.trim
                 var request = try replyRequest(output: path, captions: captions)
+                if outputs.contains(.thumbnails) {
+                    request.thumbnails = [ThumbnailSpec(path: folder.appendingPathComponent("thumb.jpg").path),
+                                          ThumbnailSpec(path: folder.appendingPathComponent("thumb-640.jpg").path, width: 640),
+                                          ThumbnailSpec(path: folder.appendingPathComponent("thumb-320.jpg").path, width: 320)]
+                }
                 if let report = self.progress {
                     request.progress = { @Sendable progress in report("reply", progress) }
                 }
                 let report = try ReplyRenderer(request).render()
                 sourceInfo = report.source
+                thumbnails = report.thumbnails.map {
+                    Manifest.Thumbnail(path: URL(fileURLWithPath: $0.path).lastPathComponent, width: $0.width, height: $0.height,
+                                       bytes: $0.bytes, time: $0.time)
+                }
                 stageSeconds["reply"] = report.seconds
                 let clipDuration = report.duration - (request.endCard?.duration ?? 0)
                 captionOutputs = try writeCaptionSidecars(captions, folder: folder, offset: trim?.start ?? 0, clipDuration: clipDuration,
@@ -74,7 +89,7 @@ public struct SingleJob: Sendable {
                           video: video.map { "\($0.codec) \($0.displayWidth ?? 0)x\($0.displayHeight ?? 0)" },
                           audio: audio.map { "\($0.codec) \($0.channelLayout ?? "") \($0.sampleRate ?? 0) Hz" },
                           identifyingTagsRemoved: source.identifyingMetadata.map(\.key)),
-            ticket: ticket, outputs: manifestOutputs, captions: captionOutputs, stageSeconds: stageSeconds,
+            ticket: ticket, outputs: manifestOutputs, thumbnails: thumbnails, captions: captionOutputs, stageSeconds: stageSeconds,
             readyToPost: notReady.isEmpty, notReadyReasons: notReady)
         try DurableFile.write(try JSONOutput.encoder().encode(manifest), to: folder.appendingPathComponent("manifest.json").path)
         return manifest

@@ -18,6 +18,10 @@ final class Pipeline {
     private let packet = Packet()
 
     var videoFramesEncoded: Int { video.framesEncoded }
+    /// Every picture decoded from the source: the reply and the thumbnails are fed from these alone.
+    private(set) var videoFramesDecoded = 0
+    /// Sees each decoded picture before the filter graph takes it (shares buffers, copies nothing).
+    var thumbnailPicker: ThumbnailPicker?
     var corruptPackets: Int { videoDecoder.corruptPackets + (audioDecoder?.corruptPackets ?? 0) }
 
     init(input: MediaInput, plan: RenderPlan, rendition: ReplyRendition, outputPath: String, outputName: String,
@@ -96,7 +100,12 @@ final class Pipeline {
             let ts = decoded.pointer.pointee.best_effort_timestamp
             guard ts != LibAVStatus.noTimestamp else { decoded.unref(); continue }
             decoded.pts = ts - startTicks
-            latest = max(latest, Double(decoded.pts) * av_q2d(decoder.timeBase))
+            let time = Double(decoded.pts) * av_q2d(decoder.timeBase)
+            latest = max(latest, time)
+            if decoder === videoDecoder {
+                videoFramesDecoded += 1
+                thumbnailPicker?.offer(decoded, at: time)
+            }
             try track.push(decoded, duration: frameDuration(decoded, decoder))
         }
         return latest

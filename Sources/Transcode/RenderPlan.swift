@@ -16,6 +16,8 @@ struct RenderPlan {
     let content: Size
     let frameRate: Int
     let videoFilters: String
+    /// The same picture treatment for a single frame (thumbnails): no rate change, no trim.
+    let stillFilters: String
     let audioFilters: String
     /// Used when the clip has no audio: X players expect a track, so the reply carries silence.
     let silenceFilters: String
@@ -78,12 +80,13 @@ struct RenderPlan {
         let frameRate = sourceRate > 45 ? 60 : 30
 
         let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration)
+        let stillFilters = Self.pictureChain(video: video, content: content, canvas: canvas)
         let audioFilters = Self.audioChain(channels: audio?.channels ?? 2, duration: duration, rendition: rendition)
         let silence = "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(duration)),aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
         return RenderPlan(videoStream: video.index, audioStream: audio?.index, sourceStart: pictureStart + (trim?.start ?? 0),
                           duration: duration, canvas: canvas, content: content, frameRate: frameRate,
-                          videoFilters: videoFilters, audioFilters: audioFilters, silenceFilters: silence,
-                          cardDuration: cardDuration)
+                          videoFilters: videoFilters, stillFilters: stillFilters, audioFilters: audioFilters,
+                          silenceFilters: silence, cardDuration: cardDuration)
     }
 
     /// The camera's video: not a cover picture, not a still track of a frame or two; the largest otherwise.
@@ -128,6 +131,13 @@ struct RenderPlan {
         }
         chain.append("fps=fps=\(frameRate):start_time=0")
         chain.append("trim=end=\(decimal(duration))")
+        chain.append(pictureChain(video: video, content: content, canvas: canvas))
+        return chain.joined(separator: ",")
+    }
+
+    /// Size, orientation, colour and frame of one picture: shared by the video and the stills.
+    static func pictureChain(video: StreamInfo, content: Size, canvas: Size) -> String {
+        var chain: [String] = []
         let scaleSize = video.isRotatedQuarterTurn ? Size(width: content.height, height: content.width) : content
         if video.isHDR {
             chain.append("scale=\(scaleSize.width):\(scaleSize.height)")

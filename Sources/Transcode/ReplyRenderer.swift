@@ -13,6 +13,8 @@ public struct RenderRequest: Sendable {
     public var burnIn: (@Sendable (RenderGeometry) -> String?)?
     /// The end card appended after the clip in the same encode.
     public var endCard: EndCardVisual?
+    /// Stills picked from the same decode, written after the reply.
+    public var thumbnails: [ThumbnailSpec] = []
 
     public init(input: String, output: String, trim: Trim? = nil, rendition: ReplyRendition = ReplyRendition(),
                 progress: (@Sendable (RenderProgress) -> Void)? = nil, cancellation: CancellationFlag = CancellationFlag()) {
@@ -37,6 +39,9 @@ public struct RenderReport: Sendable, Codable {
     public var videoFrames: Int
     public var sourceHadAudio: Bool
     public var corruptPacketsSkipped: Int
+    /// Pictures decoded from the source (one decode serves the reply and the thumbnails).
+    public var videoFramesDecoded: Int
+    public var thumbnails: [ThumbnailReport]
     /// The ASS script burned in, if any (editors can re-burn it; tests compare against libass in ffmpeg).
     public var burnedScript: String?
     public var validation: ValidationReport
@@ -129,11 +134,13 @@ public final class ReplyRenderer {
         defer { scriptFile?.remove() }
         // The pipeline (decoders, graphs, x264's lookahead) is freed before verification starts,
         // so the two never hold memory at the same time.
-        let (videoFrames, corruptPackets) = try autoreleasingScope {
+        let picker = request.thumbnails.isEmpty ? nil : ThumbnailPicker(clipDuration: plan.duration)
+        let (videoFrames, decodedFrames, corruptPackets) = try autoreleasingScope {
             let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName,
                                         assScriptPath: scriptFile?.path, endCard: request.endCard)
+            pipeline.thumbnailPicker = picker
             try pipeline.run(cancellation: request.cancellation, progress: request.progress)
-            return (pipeline.videoFramesEncoded, pipeline.corruptPackets)
+            return (pipeline.videoFramesEncoded, pipeline.videoFramesDecoded, pipeline.corruptPackets)
         }
 
         let validation = OutputValidator(path: temporary, displayName: outputName).validate()
@@ -142,9 +149,15 @@ public final class ReplyRenderer {
                                  "the render breaks X's rules: \(validation.failures.map(\.summary).joined(separator: "; "))")
         }
         try DurableFile.publish(temporary: temporary, as: request.output)
+        // The reply is out first; the stills come from the frame the picker kept during the same decode.
+        var thumbnails: [ThumbnailReport] = []
+        if let chosen = picker?.chosen {
+            thumbnails = try ThumbnailWriter.write(chosen, plan: plan, specs: request.thumbnails, fileName: input.fileName)
+        }
         return RenderReport(output: request.output, source: info, width: plan.canvas.width, height: plan.canvas.height, frameRate: plan.frameRate,
                             duration: plan.totalDuration, videoFrames: videoFrames, sourceHadAudio: plan.audioStream != nil,
-                            corruptPacketsSkipped: corruptPackets, burnedScript: script, validation: validation,
+                            corruptPacketsSkipped: corruptPackets, videoFramesDecoded: decodedFrames, thumbnails: thumbnails,
+                            burnedScript: script, validation: validation,
                             seconds: Date().timeIntervalSince(started))
     }
 }

@@ -23,7 +23,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Folder of job templates (default: ./Jobs or MEDIAORCH_TEMPLATES).")
     var templates: String?
 
-    @Option(help: "Make only these outputs, comma-separated (reply).")
+    @Option(help: "Make only these outputs, comma-separated (reply, thumbnails).")
     var outputs: String?
 
     @Option(help: "Seconds from the start of the clip to begin the reply at.")
@@ -49,6 +49,9 @@ struct ProcessCommand: ParsableCommand {
                 print("\(output.role): \(URL(fileURLWithPath: out).appendingPathComponent(output.path).path) "
                       + "(\(output.width)x\(output.height), \(String(format: "%.2f", output.duration)) s, \(output.bytes) bytes)")
                 for warning in output.validation.warnings { print("  recommendation not met: \(warning.summary)") }
+            }
+            for thumbnail in manifest.thumbnails {
+                print("thumbnail: \(URL(fileURLWithPath: out).appendingPathComponent(thumbnail.path).path) (\(thumbnail.width)x\(thumbnail.height), from \(String(format: "%.2f", thumbnail.time)) s)")
             }
             for captions in manifest.captions {
                 print("captions (\(captions.language)\(captions.burned ? ", burned in" : "")): \(URL(fileURLWithPath: out).appendingPathComponent(captions.path).path)")
