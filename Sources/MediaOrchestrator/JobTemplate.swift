@@ -7,23 +7,45 @@ public struct JobTemplate: Sendable, Codable, Equatable {
         case reply
         /// Stills picked from the reply's own decode (thumb.jpg, thumb-640.jpg, thumb-320.jpg).
         case thumbnails
+        /// bts.mp4, the behind-the-scenes cut for editors: made after the reply, never before it.
+        case bts
     }
 
     public var name: String
     public var description: String?
     public var outputs: [Output]
-    public var reply: ReplyRendition
+    public var reply: Rendition
     /// How burned-in captions look; the defaults when absent.
     public var captions: CaptionStyle?
     /// The #TakeAction end card after the reply; none when absent.
     public var endCard: EndCardTemplate?
+    /// Settings of the editors' cut when it has to be re-encoded (default: 1080 short side, CRF 18).
+    public var bts: Rendition?
+    /// Burn the captions into the editors' cut too (default: no).
+    public var btsCaptions: Bool?
     /// The folder the template was read from: its pictures and sounds are named relative to it.
     public var folder: String?
 
-    public init(name: String, outputs: [Output], reply: ReplyRendition = ReplyRendition()) {
+    public init(name: String, outputs: [Output], reply: Rendition = Rendition()) {
         self.name = name
         self.outputs = outputs
         self.reply = reply
+    }
+
+    enum CodingKeys: String, CodingKey { case name, description, outputs, reply, captions, endCard, bts, btsCaptions, folder }
+
+    /// Only `name` and `outputs` are required; every setting has its production default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        outputs = try c.decode([Output].self, forKey: .outputs)
+        reply = try c.decodeIfPresent(Rendition.self, forKey: .reply) ?? Rendition()
+        captions = try c.decodeIfPresent(CaptionStyle.self, forKey: .captions)
+        endCard = try c.decodeIfPresent(EndCardTemplate.self, forKey: .endCard)
+        bts = try c.decodeIfPresent(Rendition.self, forKey: .bts)
+        btsCaptions = try c.decodeIfPresent(Bool.self, forKey: .btsCaptions)
+        folder = nil
     }
 
     /// A file the template names (logo, background, sound), resolved inside its folder.

@@ -45,6 +45,14 @@ public struct SingleJob: Sendable {
             switch output {
             case .thumbnails:
                 continue // made by the reply's pass
+            case .bts:
+                // After the reply: an editors' cut never delays a reply. The job's trim cuts the
+                // bts only when the job makes no reply (the bts-cut template).
+                let started = Date()
+                let output = try makeEditorsCut(folder: folder, captions: captions, cut: outputs.contains(.reply) ? nil : (trim ?? ticket?.trim))
+                sourceInfo = sourceInfo ?? output.source
+                stageSeconds["bts"] = Date().timeIntervalSince(started)
+                manifestOutputs.append(output.manifest)
             case .reply:
                 let path = folder.appendingPathComponent("reply.mp4").path
                 let trim = self.trim ?? ticket?.trim
@@ -114,6 +122,41 @@ public struct SingleJob: Sendable {
             }
         }
         return request
+    }
+
+    /// bts.mp4: the camera's own pictures copied untouched when they already suit editors and no
+    /// cut or captions are asked for; otherwise re-encoded upright at a constant rate.
+    private func makeEditorsCut(folder: URL, captions: JobCaptions, cut: Trim?) throws -> (manifest: Manifest.Output, source: MediaInfo) {
+        let path = folder.appendingPathComponent("bts.mp4").path
+        let source = try MediaInput(path: input).probe()
+        let burn = template.btsCaptions == true ? captions.burned : nil
+        if cut == nil, burn == nil, StreamCopyRemuxer.reasonToReencode(source) == nil {
+            let copied = try StreamCopyRemuxer(input: input, output: path).remux(cancellation: cancellation)
+            let probe = try MediaInput(path: path).probe()
+            let v = probe.videoStreams.first, a = probe.audioStreams.first
+            return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), duration: copied.duration,
+                                    width: v?.displayWidth ?? 0, height: v?.displayHeight ?? 0,
+                                    frameRate: Int((v?.averageFrameRate?.value ?? 0).rounded()),
+                                    videoCodec: "\(v?.codec ?? "") (copied from the camera)", audioCodec: a.map { "\($0.codec) (copied)" } ?? "none",
+                                    validation: copied.validation), source)
+        }
+        var request = RenderRequest(input: input, output: path, trim: cut, rendition: template.bts ?? .editorsCut, cancellation: cancellation)
+        request.validation = .editorsCut
+        if let burn {
+            let offset = cut?.start ?? 0
+            request.burnIn = { geometry in
+                var script = ASSScript(width: geometry.width, height: geometry.height, captionStyle: template.captions ?? CaptionStyle())
+                script.addCaptions(burn.track.retimed(offset: offset, duration: geometry.clipDuration))
+                return script.text
+            }
+        }
+        if let report = self.progress { request.progress = { @Sendable progress in report("bts", progress) } }
+        let report = try ReplyRenderer(request).render()
+        let rendition = template.bts ?? .editorsCut
+        return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), duration: report.duration,
+                                width: report.width, height: report.height, frameRate: report.frameRate,
+                                videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
+                                validation: report.validation), report.source)
     }
 
     /// The template's end card with its files resolved inside the template's folder.

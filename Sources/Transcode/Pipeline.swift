@@ -24,7 +24,7 @@ final class Pipeline {
     var thumbnailPicker: ThumbnailPicker?
     var corruptPackets: Int { videoDecoder.corruptPackets + (audioDecoder?.corruptPackets ?? 0) }
 
-    init(input: MediaInput, plan: RenderPlan, rendition: ReplyRendition, outputPath: String, outputName: String,
+    init(input: MediaInput, plan: RenderPlan, rendition: Rendition, outputPath: String, outputName: String,
          assScriptPath: String?, endCard: EndCardVisual?) throws {
         self.input = input
         self.plan = plan
@@ -172,7 +172,7 @@ final class Pipeline {
 
     /// H.264 High, level 4.1, closed GOP with a keyframe every `keyframeIntervalSeconds`, CRF
     /// capped by maxrate/bufsize, BT.709 tags, square pixels.
-    static func h264Encoder(graph: FilterGraph, frameRate: Int, rendition: ReplyRendition, outputName: String) throws -> StreamEncoder {
+    static func h264Encoder(graph: FilterGraph, frameRate: Int, rendition: Rendition, outputName: String) throws -> StreamEncoder {
         let gop = Int32(keyframeInterval(frameRate: frameRate, rendition: rendition))
         return try StreamEncoder(codecName: "libx264", outputName: outputName, options: h264Options(rendition)) { ctx in
             ctx.pointee.width = graph.outputWidth
@@ -194,17 +194,19 @@ final class Pipeline {
     }
 
     /// libx264's private options for the reply.
-    static func h264Options(_ rendition: ReplyRendition) -> [String: String] {
-        ["preset": rendition.x264Preset, "crf": String(rendition.crf), "profile": "high", "level": "4.1",
-         "x264-params": "scenecut=0:open-gop=0"]
+    static func h264Options(_ rendition: Rendition) -> [String: String] {
+        var options = ["preset": rendition.x264Preset, "crf": String(rendition.crf), "profile": "high",
+                       "x264-params": "scenecut=0:open-gop=0"]
+        if let level = rendition.level { options["level"] = level }
+        return options
     }
 
-    static func keyframeInterval(frameRate: Int, rendition: ReplyRendition) -> Int {
+    static func keyframeInterval(frameRate: Int, rendition: Rendition) -> Int {
         Int((Double(frameRate) * rendition.keyframeIntervalSeconds).rounded())
     }
 
     /// AAC-LC, 48 kHz stereo.
-    static func aacEncoder(rendition: ReplyRendition, outputName: String) throws -> StreamEncoder {
+    static func aacEncoder(rendition: Rendition, outputName: String) throws -> StreamEncoder {
         try StreamEncoder(codecName: "aac", outputName: outputName, options: [:]) { ctx in
             ctx.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
             ctx.pointee.sample_rate = 48000

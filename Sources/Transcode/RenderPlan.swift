@@ -26,7 +26,7 @@ struct RenderPlan {
     let cardDuration: Double
     var totalDuration: Double { duration + cardDuration }
 
-    static func make(info: MediaInfo, videoEnd: () -> Double?, trim: Trim?, rendition: ReplyRendition,
+    static func make(info: MediaInfo, videoEnd: () -> Double?, trim: Trim?, rendition: Rendition,
                      cardDuration: Double = 0) throws -> RenderPlan {
         let file = info.file
         guard let video = mainVideoStream(in: info) else {
@@ -60,13 +60,13 @@ struct RenderPlan {
                 throw TranscodeError(.rejected, file: file, "trim start \(Self.seconds(trim.start)) is past the clip's end (\(Self.seconds(sourceLength)))")
             }
             duration = min(trim.end ?? sourceLength, sourceLength) - trim.start
-            if duration + cardDuration > rendition.maxDurationSeconds {
-                throw TranscodeError(.rejected, file: file, "the trim keeps \(Self.seconds(duration))\(Self.cardNote(cardDuration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): shorten the trim")
+            if let limit = rendition.maxDurationSeconds, duration + cardDuration > limit {
+                throw TranscodeError(.rejected, file: file, "the trim keeps \(Self.seconds(duration))\(Self.cardNote(cardDuration)); X allows \(Self.seconds(limit)): shorten the trim")
             }
         } else {
             duration = sourceLength
-            if duration + cardDuration > rendition.maxDurationSeconds {
-                throw TranscodeError(.rejected, file: file, "clip is \(Self.seconds(duration))\(Self.cardNote(cardDuration)); X allows \(Self.seconds(rendition.maxDurationSeconds)): set a trim")
+            if let limit = rendition.maxDurationSeconds, duration + cardDuration > limit {
+                throw TranscodeError(.rejected, file: file, "clip is \(Self.seconds(duration))\(Self.cardNote(cardDuration)); X allows \(Self.seconds(limit)): set a trim")
             }
         }
         if duration < 0.5 {
@@ -74,10 +74,17 @@ struct RenderPlan {
         }
 
         let displayAspect = Self.displayAspect(video)
-        let canvas = Self.canvas(forAspect: displayAspect)
-        let content = Self.fit(aspect: displayAspect, in: canvas)
         let sourceRate = video.averageFrameRate.flatMap { $0.isKnown ? $0.value : nil } ?? video.realFrameRate?.value ?? 30
-        let frameRate = sourceRate > 45 ? 60 : 30
+        let canvas: Size, content: Size, frameRate: Int
+        if let shortSide = rendition.shortSide {
+            canvas = Self.ownShape(video, aspect: displayAspect, shortSide: shortSide)
+            content = canvas
+            frameRate = Self.nearestStandardRate(sourceRate)
+        } else {
+            canvas = Self.canvas(forAspect: displayAspect)
+            content = Self.fit(aspect: displayAspect, in: canvas)
+            frameRate = sourceRate > 45 ? 60 : 30
+        }
 
         let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration)
         let stillFilters = Self.pictureChain(video: video, content: content, canvas: canvas)
@@ -87,6 +94,22 @@ struct RenderPlan {
                           duration: duration, canvas: canvas, content: content, frameRate: frameRate,
                           videoFilters: videoFilters, stillFilters: stillFilters, audioFilters: audioFilters,
                           silenceFilters: silence, cardDuration: cardDuration)
+    }
+
+    /// The clip's own displayed shape with its short side at most `shortSide`, even-sized.
+    static func ownShape(_ video: StreamInfo, aspect: Double, shortSide: Int) -> Size {
+        func even(_ x: Double) -> Int { max(2, Int((x / 2).rounded()) * 2) }
+        let displayedHeight = Double(video.isRotatedQuarterTurn ? video.width! : video.height!)
+        let displayedWidth = displayedHeight * aspect
+        let short = min(Double(shortSide), min(displayedWidth, displayedHeight))
+        return displayedWidth >= displayedHeight
+            ? Size(width: even(short * aspect), height: even(short))
+            : Size(width: even(short), height: even(short / aspect))
+    }
+
+    /// Editors' cuts keep the camera's rate, made constant: the nearest of the usual rates.
+    static func nearestStandardRate(_ rate: Double) -> Int {
+        [24, 25, 30, 48, 50, 60].min { abs(Double($0) - rate) < abs(Double($1) - rate) }!
     }
 
     /// The camera's video: not a cover picture, not a still track of a frame or two; the largest otherwise.
@@ -170,11 +193,13 @@ struct RenderPlan {
     }
 
     /// Cut to the picture's span (silence fills a late start), stereo, loudness-normalised, 48 kHz.
-    static func audioChain(channels: Int, duration: Double, rendition: ReplyRendition) -> String {
+    static func audioChain(channels: Int, duration: Double, rendition: Rendition) -> String {
         let end = decimal(duration)
         var chain = ["atrim=start=0", "aresample=async=1:first_pts=0"]
         chain.append(channels == 1 ? "pan=stereo|c0=c0|c1=c0" : "aformat=channel_layouts=stereo")
-        chain.append("loudnorm=I=\(decimal(rendition.loudnessLUFS)):TP=\(decimal(rendition.truePeakDBTP)):LRA=\(decimal(rendition.loudnessRangeLU))")
+        if rendition.normaliseLoudness {
+            chain.append("loudnorm=I=\(decimal(rendition.loudnessLUFS)):TP=\(decimal(rendition.truePeakDBTP)):LRA=\(decimal(rendition.loudnessRangeLU))")
+        }
         chain.append("aresample=48000")
         chain.append("aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo")
         chain.append("apad=whole_dur=\(end)")

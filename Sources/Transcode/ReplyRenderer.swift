@@ -6,7 +6,7 @@ public struct RenderRequest: Sendable {
     public var input: String
     public var output: String
     public var trim: Trim?
-    public var rendition: ReplyRendition
+    public var rendition: Rendition
     public var progress: (@Sendable (RenderProgress) -> Void)?
     public var cancellation: CancellationFlag
     /// Makes the ASS script (captions, the card's words) to burn in, once the output's shape is known.
@@ -15,8 +15,10 @@ public struct RenderRequest: Sendable {
     public var endCard: EndCardVisual?
     /// Stills picked from the same decode, written after the reply.
     public var thumbnails: [ThumbnailSpec] = []
+    /// X's rules for a reply; the editors' rules for a re-encoded behind-the-scenes cut.
+    public var validation: OutputValidator.Profile = .xUpload
 
-    public init(input: String, output: String, trim: Trim? = nil, rendition: ReplyRendition = ReplyRendition(),
+    public init(input: String, output: String, trim: Trim? = nil, rendition: Rendition = Rendition(),
                 progress: (@Sendable (RenderProgress) -> Void)? = nil, cancellation: CancellationFlag = CancellationFlag()) {
         self.input = input
         self.output = output
@@ -87,7 +89,7 @@ public struct RenderPlanDescription: Sendable, Codable {
     public var audioBitrateKbps: Int
 }
 
-/// The X reply render: one pass of demux → decode → filter graph → libx264/AAC → MP4, in process.
+/// The render of a reply (or of a re-encoded editors' cut, by its rendition): one pass of demux → decode → filter graph → libx264/AAC → MP4, in process.
 /// Blocking: run it on a thread of its own, never on the cooperative pool.
 public final class ReplyRenderer {
     private let request: RenderRequest
@@ -143,7 +145,7 @@ public final class ReplyRenderer {
             return (pipeline.videoFramesEncoded, pipeline.videoFramesDecoded, pipeline.corruptPackets)
         }
 
-        let validation = OutputValidator(path: temporary, displayName: outputName).validate()
+        let validation = OutputValidator(path: temporary, displayName: outputName, profile: request.validation).validate()
         guard validation.passed else {
             throw TranscodeError(.verification, file: outputName,
                                  "the render breaks X's rules: \(validation.failures.map(\.summary).joined(separator: "; "))")

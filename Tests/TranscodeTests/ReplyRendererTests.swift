@@ -6,8 +6,8 @@ import TestSupport
 
 /// The library API the job runner uses: progress callbacks, cancellation, validation.
 @Suite struct ReplyRendererTests {
-    static var fast: ReplyRendition {
-        var r = ReplyRendition()
+    static var fast: Rendition {
+        var r = Rendition()
         r.x264Preset = "superfast"
         return r
     }

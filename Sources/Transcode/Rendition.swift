@@ -1,6 +1,7 @@
-/// Encoder and rule settings of the X reply, as a job template states them. Every field has the
-/// production default, so a template names only what it changes.
-public struct ReplyRendition: Sendable, Codable, Equatable {
+/// Encoder, size and rule settings of one video output, as a job template states them. Every
+/// field has the X reply's default, so a template names only what it changes (the bts cut sets
+/// `short_side`, a lower CRF, no level, no loudness normalisation and no length limit).
+public struct Rendition: Sendable, Codable, Equatable {
     /// x264 speed/quality trade-off; replies favour speed ("veryfast").
     public var x264Preset = "veryfast"
     public var crf = 23
@@ -13,20 +14,41 @@ public struct ReplyRendition: Sendable, Codable, Equatable {
     public var loudnessLUFS = -16.0
     public var truePeakDBTP = -1.5
     public var loudnessRangeLU = 11.0
-    /// X's limit for a video reply.
-    public var maxDurationSeconds = 140.0
+    /// X's limit for a video reply; nil for no limit (editors' cuts).
+    public var maxDurationSeconds: Double? = 140.0
+    /// nil: X's canvases (720x1280, 1280x720, 720x720). A number: keep the clip's own shape, with
+    /// its short side at most this many pixels, no padding, at the source's own frame rate.
+    public var shortSide: Int?
+    /// H.264 level; nil lets x264 choose (1080p60 needs 4.2).
+    public var level: String? = "4.1"
+    public var normaliseLoudness = true
 
     public init() {}
+
+    /// The behind-the-scenes cut for editors: 1080 on the short side, CRF 18, AAC 192 kb/s.
+    public static var editorsCut: Rendition {
+        var r = Rendition()
+        r.x264Preset = "faster"
+        r.crf = 18
+        r.maxrateKbps = 0
+        r.bufsizeKbps = 0
+        r.audioBitrateKbps = 192
+        r.maxDurationSeconds = nil
+        r.shortSide = 1080
+        r.level = nil
+        r.normaliseLoudness = false
+        return r
+    }
 
     enum CodingKeys: String, CodingKey {
         case x264Preset, crf, maxrateKbps, bufsizeKbps, keyframeIntervalSeconds, audioBitrateKbps
         case loudnessLUFS = "loudnessLufs", truePeakDBTP = "truePeakDbtp", loudnessRangeLU = "loudnessRangeLu"
-        case maxDurationSeconds
+        case maxDurationSeconds, shortSide, level, normaliseLoudness
     }
 
     public init(from decoder: any Swift.Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        var r = ReplyRendition()
+        var r = Rendition()
         r.x264Preset = try c.decodeIfPresent(String.self, forKey: .x264Preset) ?? r.x264Preset
         r.crf = try c.decodeIfPresent(Int.self, forKey: .crf) ?? r.crf
         r.maxrateKbps = try c.decodeIfPresent(Int.self, forKey: .maxrateKbps) ?? r.maxrateKbps
@@ -36,7 +58,10 @@ public struct ReplyRendition: Sendable, Codable, Equatable {
         r.loudnessLUFS = try c.decodeIfPresent(Double.self, forKey: .loudnessLUFS) ?? r.loudnessLUFS
         r.truePeakDBTP = try c.decodeIfPresent(Double.self, forKey: .truePeakDBTP) ?? r.truePeakDBTP
         r.loudnessRangeLU = try c.decodeIfPresent(Double.self, forKey: .loudnessRangeLU) ?? r.loudnessRangeLU
-        r.maxDurationSeconds = try c.decodeIfPresent(Double.self, forKey: .maxDurationSeconds) ?? r.maxDurationSeconds
+        if c.contains(.maxDurationSeconds) { r.maxDurationSeconds = try c.decodeIfPresent(Double.self, forKey: .maxDurationSeconds) }
+        r.shortSide = try c.decodeIfPresent(Int.self, forKey: .shortSide) ?? r.shortSide
+        if c.contains(.level) { r.level = try c.decodeIfPresent(String.self, forKey: .level) }
+        r.normaliseLoudness = try c.decodeIfPresent(Bool.self, forKey: .normaliseLoudness) ?? r.normaliseLoudness
         self = r
     }
 }
