@@ -45,6 +45,7 @@ def plain_templates():
     template = json.loads((ROOT / "Jobs/twitter-reply.json").read_text())
     template.pop("end_card", None)
     template["name"] = "reply-plain"
+    template["outputs"] = ["reply", "thumbnails", "bts"]
     (folder / "reply-plain.json").write_text(json.dumps(template))
     for name in ("twitter-reply.json",):
         (folder / name).write_text((ROOT / "Jobs" / name).read_text())
@@ -88,6 +89,22 @@ def ffmpeg_command(binary, clip, out, templates):
             "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(out)]
 
 
+def ffmpeg_bts_and_thumbnails(binary, clip, templates, thumb_time):
+    """What a person would run besides the reply: a metadata-free stream copy for editors, and
+    the three thumbnail sizes from one decoded frame with the reply's picture filters."""
+    plan = json.loads(subprocess.run([binary, "plan", str(clip), "--template", "reply-plain", "--templates", str(templates)],
+                                     check=True, capture_output=True, text=True).stdout)
+    bts = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(clip), "-map", "0:v:0", "-map", "0:a:0", "-c", "copy",
+           "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(OUT / "ffmpeg_bts.mp4")]
+    still = plan["video_filters"].split("trim=")[1].split(",", 1)[1]  # the picture chain after fps/trim
+    thumbs = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-ss", f"{thumb_time:.3f}", "-i", str(clip),
+              "-filter_complex", f"[0:v:0]{still},split=3[a][b][c];[b]scale=640:-2[b2];[c]scale=320:-2[c2]",
+              "-map", "[a]", "-frames:v", "1", "-q:v", "3", str(OUT / "ffmpeg_thumb.jpg"),
+              "-map", "[b2]", "-frames:v", "1", "-q:v", "3", str(OUT / "ffmpeg_thumb640.jpg"),
+              "-map", "[c2]", "-frames:v", "1", "-q:v", "3", str(OUT / "ffmpeg_thumb320.jpg")]
+    return bts, thumbs
+
+
 def compare(commands, rounds):
     """Runs the named commands alternately, so all see the same machine state."""
     results = {name: [] for name in commands}
@@ -112,11 +129,10 @@ def main():
     templates = plain_templates()
     clip30, clip60 = make_clip(30), make_clip(60)
     def reply(clip, extra=()):
-        return [binary, "process", str(clip), "--out", str(OUT / f"ours_{clip.stem}"), "--outputs", "reply",
-                "--templates", str(templates), *extra]
+        return [binary, "process", str(clip), "--out", str(OUT / f"ours_{clip.stem}"), "--templates", str(templates), *extra]
 
     print(f"1. reply render of a 30 s 1080x1920 30 fps noisy clip, {ROUNDS} alternating rounds, medians (RSS: max)")
-    s30 = compare({"mediaorch": reply(clip30, ["--template", "reply-plain"]),
+    s30 = compare({"mediaorch": reply(clip30, ["--template", "reply-plain", "--outputs", "reply"]),
                    "ffmpeg": ffmpeg_command(binary, clip30, OUT / "ffmpeg_30s.mp4", templates)}, ROUNDS)
     table(s30)
     ow, oc, orss = s30["mediaorch"]
@@ -124,17 +140,40 @@ def main():
     print(f"ratio mediaorch/ffmpeg: wall {ow / fw:.3f} (target <= 1.0), cpu {oc / fc:.3f}, RSS {orss / frss:.3f}")
     print()
     print("2. memory with a clip twice as long (60 s), 1 round each")
-    s60 = compare({"mediaorch": reply(clip60, ["--template", "reply-plain"]),
+    s60 = compare({"mediaorch": reply(clip60, ["--template", "reply-plain", "--outputs", "reply"]),
                    "ffmpeg": ffmpeg_command(binary, clip60, OUT / "ffmpeg_60s.mp4", templates)}, 1)
     table(s60)
     growth = s60["mediaorch"][2] / orss
     print(f"mediaorch peak RSS 30 s -> 60 s: {orss:.1f} -> {s60['mediaorch'][2]:.1f} MB, x{growth:.3f} "
           f"(targets: <= 350 MB, growth <= 1.10)")
     print()
-    print(f"3. cost of burned-in captions and the 4 s end card (twitter-reply) against the plain reply, {ROUNDS} rounds")
+    print(f"3. thumbnails from the reply's own decode: reply + thumbnails against the ffmpeg reply alone, {ROUNDS} rounds")
+    s4 = compare({"mediaorch reply+thumbs": reply(clip30, ["--template", "reply-plain", "--outputs", "reply,thumbnails"]),
+                  "ffmpeg reply": ffmpeg_command(binary, clip30, OUT / "ffmpeg_30s.mp4", templates)}, ROUNDS)
+    table(s4)
+    print(f"ratio: wall {s4['mediaorch reply+thumbs'][0] / s4['ffmpeg reply'][0]:.3f} (target <= 1.05)")
+    print()
+    manifest = json.loads((OUT / f"ours_{clip30.stem}" / "manifest.json").read_text())
+    thumb_time = manifest["thumbnails"][0]["time"]
+    bts, thumbs = ffmpeg_bts_and_thumbnails(binary, clip30, templates, thumb_time)
+    print(f"4. the whole job (reply, thumbnails, bts) against the three ffmpeg commands a person would run, {ROUNDS} rounds")
+    print("   (this clip suits editors as it is, so both sides copy its video into bts.mp4)")
+    results = {"mediaorch job": [], "ffmpeg x3": []}
+    whole = reply(clip30, ["--template", "reply-plain"])
+    theirs = [ffmpeg_command(binary, clip30, OUT / "ffmpeg_30s.mp4", templates), bts, thumbs]
+    for _ in range(ROUNDS):
+        results["mediaorch job"].append(measure(whole))
+        runs = [measure(cmd) for cmd in theirs]
+        results["ffmpeg x3"].append((sum(r[0] for r in runs), sum(r[1] for r in runs), max(r[2] for r in runs)))
+    s5 = {name: (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))
+          for name, runs in results.items()}
+    table(s5)
+    print(f"ratio: wall {s5['mediaorch job'][0] / s5['ffmpeg x3'][0]:.3f} (target <= 0.8)")
+    print()
+    print(f"5. cost of burned-in captions and the 4 s end card (twitter-reply) against the plain reply, {ROUNDS} rounds")
     ticket = captioned_ticket(clip30, 30)
-    sc = compare({"plain reply": reply(clip30, ["--template", "reply-plain"]),
-                  "captions + end card": reply(clip30, ["--template", "twitter-reply", "--ticket", str(ticket)])}, ROUNDS)
+    sc = compare({"plain reply": reply(clip30, ["--template", "reply-plain", "--outputs", "reply"]),
+                  "captions + end card": reply(clip30, ["--template", "twitter-reply", "--ticket", str(ticket), "--outputs", "reply"])}, ROUNDS)
     table(sc)
     print(f"ratio captions+card / plain: wall {sc['captions + end card'][0] / sc['plain reply'][0]:.3f}, "
           f"cpu {sc['captions + end card'][1] / sc['plain reply'][1]:.3f}")

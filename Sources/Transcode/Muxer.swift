@@ -5,7 +5,8 @@ import Foundation
 /// no tags, no side data, bitexact (no muxer version or creation time). Owns its AVFormatContext.
 final class Muxer {
     private let context: UnsafeMutablePointer<AVFormatContext>
-    private var encoderTimeBases: [AVRational] = []
+    /// Per output stream, the time base its packets arrive in (an encoder's, or a copied stream's).
+    private var sourceTimeBases: [AVRational] = []
     private var headerWritten = false
     private var closed = false
     let path: String
@@ -34,7 +35,24 @@ final class Muxer {
         let status = avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context)
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot describe the \(encoder.name) stream: \(libavErrorText(status))") }
         stream.pointee.time_base = encoder.timeBase
-        encoderTimeBases.append(encoder.timeBase)
+        sourceTimeBases.append(encoder.timeBase)
+        return Int(stream.pointee.index)
+    }
+
+    /// Adds a stream whose packets are copied untouched from `source`, keeping its display matrix
+    /// (the one piece of side data editors need: which way up the picture goes) and nothing else.
+    func addStream(copying source: UnsafeMutablePointer<AVStream>) throws -> Int {
+        guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
+        let status = avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar)
+        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot copy stream \(source.pointee.index): \(libavErrorText(status))") }
+        stream.pointee.codecpar.pointee.codec_tag = 0
+        stream.pointee.time_base = source.pointee.time_base
+        var size: Int = 0
+        if let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36,
+           let copy = av_stream_new_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, size) {
+            copy.update(from: matrix, count: size)
+        }
+        sourceTimeBases.append(source.pointee.time_base)
         return Int(stream.pointee.index)
     }
 
@@ -49,10 +67,11 @@ final class Muxer {
         headerWritten = true
     }
 
-    /// Writes an encoded packet of stream `index`, rescaling from its encoder's time base.
+    /// Writes a packet of stream `index`, rescaling from the time base its packets arrive in.
     func write(_ packet: Packet, stream index: Int) throws {
         packet.pointer.pointee.stream_index = Int32(index)
-        av_packet_rescale_ts(packet.pointer, encoderTimeBases[index], context.pointee.streams[index]!.pointee.time_base)
+        packet.pointer.pointee.pos = -1
+        av_packet_rescale_ts(packet.pointer, sourceTimeBases[index], context.pointee.streams[index]!.pointee.time_base)
         let status = av_interleaved_write_frame(context, packet.pointer)
         if status < 0 { throw TranscodeError(.output, file: outputName, "writing failed: \(libavErrorText(status))") }
     }

@@ -42,36 +42,10 @@ public final class StreamCopyRemuxer {
         let selected = [video] + (audio.map { [$0] } ?? [])
         input.keepOnly(streams: Set(selected))
 
-        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
-        guard avformat_alloc_output_context2(&ctx, nil, "mp4", temporary) >= 0, let out = ctx else {
-            throw TranscodeError(.output, file: outputName, "cannot create an MP4 muxer")
-        }
-        defer {
-            if out.pointee.pb != nil { avio_closep(&out.pointee.pb) }
-            avformat_free_context(out)
-        }
-        out.pointee.flags |= AVFMT_FLAG_BITEXACT
+        let muxer = try Muxer(path: temporary, outputName: outputName)
         var outputIndex: [Int: Int] = [:]
-        for index in selected {
-            let source = input.stream(index)
-            guard let stream = avformat_new_stream(out, nil) else { fatalError("avformat_new_stream: out of memory") }
-            avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar)
-            stream.pointee.codecpar.pointee.codec_tag = 0
-            stream.pointee.time_base = source.pointee.time_base
-            var size: Int = 0
-            if let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36,
-               let copy = av_stream_new_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, size) {
-                copy.update(from: matrix, count: size)
-            }
-            outputIndex[index] = Int(stream.pointee.index)
-        }
-        var status = avio_open(&out.pointee.pb, temporary, AVIO_FLAG_WRITE)
-        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot create \(temporary): \(libavErrorText(status))") }
-        var options: OpaquePointer? = nil
-        av_dict_set(&options, "movflags", "+faststart", 0)
-        status = avformat_write_header(out, &options)
-        av_dict_free(&options)
-        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot write the MP4 header: \(libavErrorText(status))") }
+        for index in selected { outputIndex[index] = try muxer.addStream(copying: input.stream(index)) }
+        try muxer.writeHeader()
 
         // Both streams shift by the same amount, so they stay in sync and the earliest starts at 0.
         let origin = selected.map { info.streams[$0].startTime ?? 0 }.min() ?? 0
@@ -84,16 +58,9 @@ public final class StreamCopyRemuxer {
             let shift = av_rescale_q(Int64((origin * Double(mo_time_base())).rounded()), mo_time_base_q(), tb)
             if packet.pointer.pointee.pts != LibAVStatus.noTimestamp { packet.pointer.pointee.pts -= shift }
             if packet.pointer.pointee.dts != LibAVStatus.noTimestamp { packet.pointer.pointee.dts -= shift }
-            packet.pointer.pointee.stream_index = Int32(target)
-            packet.pointer.pointee.pos = -1
-            av_packet_rescale_ts(packet.pointer, tb, out.pointee.streams[target]!.pointee.time_base)
-            status = av_interleaved_write_frame(out, packet.pointer)
-            if status < 0 { throw TranscodeError(.output, file: outputName, "writing failed: \(libavErrorText(status))") }
+            try muxer.write(packet, stream: target)
         }
-        status = av_write_trailer(out)
-        avio_closep(&out.pointee.pb)
-        if status < 0 { throw TranscodeError(.output, file: outputName, "cannot finish the MP4: \(libavErrorText(status))") }
-        try DurableFile.sync(path: temporary, name: outputName)
+        try muxer.finish() // trailer (moov moved first), close, fsync
         let validation = OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).validate()
         guard validation.passed else {
             throw TranscodeError(.verification, file: outputName, "the copy is not sound: \(validation.failures.map(\.summary).joined(separator: "; "))")

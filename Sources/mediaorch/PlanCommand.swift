@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import MediaOrchestrator
 
 struct PlanCommand: ParsableCommand {
@@ -11,30 +10,13 @@ struct PlanCommand: ParsableCommand {
     @Argument(help: "The raw clip.")
     var file: String
 
-    @Option(help: "The clip's ticket (clip.job.json).")
-    var ticket: String?
-
-    @Option(help: "Job template name from Jobs/ (default: the ticket's, else twitter-reply).")
-    var template: String?
-
-    @Option(help: "Folder of job templates.")
-    var templates: String?
-
-    @Option(help: "Seconds from the start of the clip to begin at.")
-    var trimStart: Double?
-
-    @Option(help: "Seconds from the start of the clip to end at.")
-    var trimEnd: Double?
+    @OptionGroup var options: JobOptions
 
     func run() throws {
         LibAVLogging.setVerbose(false)
         try reportingFailures {
-            let ticket = try self.ticket.map(Ticket.load(path:))
-            let template = try TemplateLibrary(folder: templates).load(template ?? ticket?.template ?? TemplateLibrary.defaultTemplate)
-            var job = SingleJob(input: file, outputFolder: "/dev/null", ticket: ticket, template: template)
-            if trimStart != nil || trimEnd != nil { job.trim = Trim(start: trimStart ?? 0, end: trimEnd) }
-            let folder = self.ticket.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."
-            let request = try job.replyRequest(output: "/dev/null", captions: try JobCaptions.load(ticket: ticket, folder: folder))
+            let job = try options.job(input: file, outputFolder: "/dev/null")
+            let request = try job.replyRequest(output: "/dev/null", captions: try JobCaptions.load(ticket: job.ticket, folder: job.captionsFolder))
             print(try JSONOutput.string(try ReplyRenderer(request).plan()))
         }
     }

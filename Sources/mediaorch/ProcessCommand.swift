@@ -14,23 +14,10 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Folder for the outputs and manifest.json (created if missing).")
     var out: String
 
-    @Option(help: "The clip's ticket (clip.job.json).")
-    var ticket: String?
+    @OptionGroup var options: JobOptions
 
-    @Option(help: "Job template name from Jobs/ (default: the ticket's, else twitter-reply).")
-    var template: String?
-
-    @Option(help: "Folder of job templates (default: ./Jobs or MEDIAORCH_TEMPLATES).")
-    var templates: String?
-
-    @Option(help: "Make only these outputs, comma-separated (reply, thumbnails).")
+    @Option(help: "Make only these outputs, comma-separated (reply, thumbnails, bts).")
     var outputs: String?
-
-    @Option(help: "Seconds from the start of the clip to begin the reply at.")
-    var trimStart: Double?
-
-    @Option(help: "Seconds from the start of the clip to end the reply at.")
-    var trimEnd: Double?
 
     @Flag(help: "Let libav print its own diagnostics to stderr.")
     var verbose = false
@@ -38,9 +25,7 @@ struct ProcessCommand: ParsableCommand {
     func run() throws {
         LibAVLogging.setVerbose(verbose)
         try reportingFailures {
-            let ticket = try self.ticket.map(Ticket.load(path:))
-            let library = TemplateLibrary(folder: templates)
-            let job = try makeJob(ticket: ticket, template: try library.load(template ?? ticket?.template ?? TemplateLibrary.defaultTemplate))
+            let job = try makeJob()
             let interrupt = InterruptHandler(cancelling: job.cancellation)
             defer { interrupt.stop() }
             let manifest = try job.run()
@@ -62,11 +47,8 @@ struct ProcessCommand: ParsableCommand {
         }
     }
 
-    private func makeJob(ticket: Ticket?, template: JobTemplate) throws -> SingleJob {
-        var job = SingleJob(input: file, outputFolder: out, ticket: ticket, template: template)
-        if let ticketPath = self.ticket {
-            job.captionsFolder = URL(fileURLWithPath: ticketPath).deletingLastPathComponent().path
-        }
+    private func makeJob() throws -> SingleJob {
+        var job = try options.job(input: file, outputFolder: out)
         if let outputs {
             job.onlyOutputs = try outputs.split(separator: ",").map { name in
                 guard let output = JobTemplate.Output(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
@@ -74,9 +56,6 @@ struct ProcessCommand: ParsableCommand {
                 }
                 return output
             }
-        }
-        if trimStart != nil || trimEnd != nil {
-            job.trim = Trim(start: trimStart ?? 0, end: trimEnd)
         }
         job.progress = { role, progress in ProgressDisplay.show(role: role, progress) }
         return job

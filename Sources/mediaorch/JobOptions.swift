@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import MediaOrchestrator
+
+/// The options that describe one job, shared by `process` and `plan`.
+struct JobOptions: ParsableArguments {
+    @Option(help: "The clip's ticket (clip.job.json); its caption files sit beside it.")
+    var ticket: String?
+
+    @Option(help: "Job template name from Jobs/ (default: the ticket's, else twitter-reply).")
+    var template: String?
+
+    @Option(help: "Folder of job templates (default: ./Jobs or MEDIAORCH_TEMPLATES).")
+    var templates: String?
+
+    @Option(help: "Seconds from the start of the clip to begin at (the reply's, or the bts cut's in point).")
+    var trimStart: Double?
+
+    @Option(help: "Seconds from the start of the clip to end at.")
+    var trimEnd: Double?
+
+    /// The ticket, template, trim and caption folder, as one job.
+    func job(input: String, outputFolder: String) throws -> SingleJob {
+        let ticket = try self.ticket.map(Ticket.load(path:))
+        let template = try TemplateLibrary(folder: templates).load(self.template ?? ticket?.template ?? TemplateLibrary.defaultTemplate)
+        var job = SingleJob(input: input, outputFolder: outputFolder, ticket: ticket, template: template)
+        if trimStart != nil || trimEnd != nil { job.trim = Trim(start: trimStart ?? 0, end: trimEnd) }
+        if let path = self.ticket { job.captionsFolder = URL(fileURLWithPath: path).deletingLastPathComponent().path }
+        return job
+    }
+}
