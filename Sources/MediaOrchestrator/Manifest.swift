@@ -11,7 +11,7 @@ public struct Manifest: Sendable, Codable {
         public var bytes: Int64
         public var video: String?
         public var audio: String?
-        /// Keys of the identifying tags the source carried (and the outputs do not).
+        /// The identifying tags the source carried, as "key (scope)"; no output keeps them.
         public var identifyingTagsRemoved: [String]
     }
 

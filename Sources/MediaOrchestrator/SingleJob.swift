@@ -96,7 +96,7 @@ public struct SingleJob: Sendable {
             source: .init(name: source.file, container: source.container, duration: source.duration, bytes: source.size,
                           video: video.map { "\($0.codec) \($0.displayWidth ?? 0)x\($0.displayHeight ?? 0)" },
                           audio: audio.map { "\($0.codec) \($0.channelLayout ?? "") \($0.sampleRate ?? 0) Hz" },
-                          identifyingTagsRemoved: source.identifyingMetadata.map(\.key)),
+                          identifyingTagsRemoved: source.identifyingMetadata.map { "\($0.key) (\($0.scope))" }),
             ticket: ticket, outputs: manifestOutputs, thumbnails: thumbnails, captions: captionOutputs, stageSeconds: stageSeconds,
             readyToPost: notReady.isEmpty, notReadyReasons: notReady)
         try DurableFile.write(try JSONOutput.encoder().encode(manifest), to: folder.appendingPathComponent("manifest.json").path)

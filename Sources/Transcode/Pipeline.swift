@@ -4,8 +4,8 @@ import Foundation
 /// The send/receive loop of one render, after FFmpeg's doc/examples/transcode.c: packets are read
 /// one at a time and pushed through decoder → filter graph → encoder → muxer, so memory stays
 /// bounded whatever the clip's length. Timestamps are rescaled at every boundary: source stream
-/// time base → (rebased to the output's zero) filter input → sink time base = encoder time base →
-/// muxer stream time base.
+/// time base (rebased to the output's zero) → filter input → sink time base → encoder time base
+/// (1/fps, 1/48000) → muxer stream time base.
 final class Pipeline {
     private let input: MediaInput
     private let plan: RenderPlan

@@ -66,7 +66,7 @@ private struct BurnInScriptFile {
 
 /// Runs `body`; whatever it creates and does not return is released when it returns.
 @inline(never)
-private func autoreleasingScope<T>(_ body: () throws -> T) rethrows -> T { try body() }
+private func releasingWhenDone<T>(_ body: () throws -> T) rethrows -> T { try body() }
 
 /// The plan of a render in plain values.
 public struct RenderPlanDescription: Sendable, Codable {
@@ -137,7 +137,7 @@ public final class ReplyRenderer {
         // The pipeline (decoders, graphs, x264's lookahead) is freed before verification starts,
         // so the two never hold memory at the same time.
         let picker = request.thumbnails.isEmpty ? nil : ThumbnailPicker(clipDuration: plan.duration)
-        let (videoFrames, decodedFrames, corruptPackets) = try autoreleasingScope {
+        let (videoFrames, decodedFrames, corruptPackets) = try releasingWhenDone {
             let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName,
                                         assScriptPath: scriptFile?.path, endCard: request.endCard)
             pipeline.thumbnailPicker = picker
