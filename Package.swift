@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C interop over FFmpeg 5.1 (libav*) and libjpeg-turbo; Debian's -dev packages.
@@ -22,7 +23,7 @@ let package = Package(
         ),
         .target(name: "Transcode", dependencies: ["CAV"]),
         .target(name: "Captioning"),
-        .target(name: "MediaOrchestrator", dependencies: ["Transcode", "Captioning"]),
+        .target(name: "MediaOrchestrator", dependencies: ["Transcode", "Captioning", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "mediaorch",
             dependencies: [

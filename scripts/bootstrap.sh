@@ -6,6 +6,7 @@ packages=(
   pkg-config
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev
   libjpeg-dev
+  libsqlite3-dev    # the job store (GRDB over the system SQLite)
   ffmpeg            # the tests' and benchmarks' independent oracle and baseline; never run by the product
   fonts-noto-core   # Arabic coverage (Noto Naskh/Sans Arabic) for burned-in captions
   fonts-dejavu-core
@@ -22,5 +23,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "bootstrap: the Swift toolchain is not on PATH" >&2; exit 1; }
-pkg-config --exists libavformat libavcodec libavfilter libavutil libswscale libswresample libjpeg \
+pkg-config --exists libavformat libavcodec libavfilter libavutil libswscale libswresample libjpeg sqlite3 \
   || { echo "bootstrap: pkg-config cannot find the libav* 5.1 / libjpeg development files" >&2; exit 1; }

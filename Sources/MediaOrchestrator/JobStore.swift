@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+
+/// The durable job queue: SQLite in WAL mode through GRDB. Workers claim jobs with a lease they
+/// renew while they work; a job whose lease lapsed (its worker was killed) is rescued and retried;
+/// every state change of a claimed job is fenced by job id, attempt number and worker.
+public final class JobStore: Sendable {
+    private let db: DatabasePool
+    public let retryPolicy: RetryPolicy
+
+    public init(path: String, retryPolicy: RetryPolicy = RetryPolicy()) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        db = try DatabasePool(path: path, configuration: config) // DatabasePool runs SQLite in WAL mode
+        self.retryPolicy = retryPolicy
+        try Self.migrator.migrate(db)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY, state TEXT NOT NULL, template TEXT NOT NULL, priority INTEGER NOT NULL,
+                    source_name TEXT NOT NULL, source_sha256 TEXT NOT NULL, archive_path TEXT NOT NULL,
+                    ticket_json TEXT, trim_start REAL, trim_end REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
+                    next_attempt_at REAL NOT NULL, lease_owner TEXT, lease_expires_at REAL, last_error TEXT,
+                    parent_id TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+                    UNIQUE (source_sha256, template, parent_id)
+                );
+                CREATE INDEX jobs_claim ON jobs (state, priority, next_attempt_at, created_at);
+                CREATE TABLE attempts (
+                    job_id TEXT NOT NULL REFERENCES jobs(id), number INTEGER NOT NULL, worker TEXT NOT NULL,
+                    started_at REAL NOT NULL, ended_at REAL, outcome TEXT, error TEXT,
+                    PRIMARY KEY (job_id, number)
+                );
+                """)
+        }
+        return m
+    }
+
+    /// What a new job needs: the archived original and how to make it.
+    public struct NewJob: Sendable {
+        public var sourceName: String
+        public var sourceSha256: String
+        public var archivePath: String
+        public var template: String
+        public var priority: JobPriority
+        public var ticketJson: String?
+        public var parentId: String?
+
+        public init(sourceName: String, sourceSha256: String, archivePath: String, template: String,
+                    priority: JobPriority, ticketJson: String? = nil, parentId: String? = nil) {
+            self.sourceName = sourceName
+            self.sourceSha256 = sourceSha256
+            self.archivePath = archivePath
+            self.template = template
+            self.priority = priority
+            self.ticketJson = ticketJson
+            self.parentId = parentId
+        }
+
+        /// Readable and stable: the same clip and template always make the same id.
+        var id: String { "\(sourceSha256.prefix(12))-\(template)" }
+    }
+
+    /// Queues a job; the same clip with the same template again returns the existing job.
+    @discardableResult
+    public func enqueue(_ new: NewJob, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
+        try db.write { db in
+            if let existing = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [new.id]) {
+                return (existing, false)
+            }
+            let t = now.timeIntervalSince1970
+            try db.execute(sql: """
+                INSERT INTO jobs (id, state, template, priority, source_name, source_sha256, archive_path, ticket_json,
+                                  max_attempts, next_attempt_at, parent_id, created_at, updated_at)
+                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [new.id, new.template, new.priority.rawValue, new.sourceName, new.sourceSha256, new.archivePath,
+                                 new.ticketJson, retryPolicy.maxAttempts, t, new.parentId, t, t])
+            return (try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [new.id])!, true)
+        }
+    }
+
+    /// Takes the most urgent job that is due, with a lease until `now + lease`.
+    public func claim(worker: String, lease: TimeInterval, now: Date = Date()) throws -> JobClaim? {
+        try db.write { db in
+            let t = now.timeIntervalSince1970
+            guard let job = try JobRecord.fetchOne(db, sql: """
+                SELECT * FROM jobs WHERE state IN ('queued', 'failed') AND next_attempt_at <= ?
+                ORDER BY priority, next_attempt_at, created_at LIMIT 1
+                """, arguments: [t]) else { return nil }
+            let attempt = job.attempts + 1
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?
+                """, arguments: [attempt, worker, t + lease, t, job.id])
+            try db.execute(sql: "INSERT INTO attempts (job_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
+                           arguments: [job.id, attempt, worker, t])
+            let claimed = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [job.id])!
+            return JobClaim(job: claimed, attempt: attempt, worker: worker)
+        }
+    }
+
+    /// Heartbeat: extends the lease. False when the claim is no longer this worker's (rescued, cancelled).
+    public func renew(_ claim: JobClaim, lease: TimeInterval, now: Date = Date()) throws -> Bool {
+        try db.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET lease_expires_at = ?, updated_at = ?
+                WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running'
+                """, arguments: [now.timeIntervalSince1970 + lease, now.timeIntervalSince1970, claim.job.id, claim.attempt, claim.worker])
+            return db.changesCount == 1
+        }
+    }
+
+    public enum Outcome: Sendable {
+        case succeeded
+        /// `permanent`: bad input, no retry can help.
+        case failed(reason: String, permanent: Bool)
+        /// The worker was asked to stop (SIGTERM past its grace): the job goes back to the queue as it was.
+        case released
+    }
+
+    /// Records how an attempt ended. Fenced: a worker whose lease lapsed and whose job was rescued
+    /// and claimed again cannot overwrite the newer attempt's state. Returns false when fenced off.
+    @discardableResult
+    public func finish(_ claim: JobClaim, _ outcome: Outcome, now: Date = Date()) throws -> Bool {
+        try db.write { db in
+            let t = now.timeIntervalSince1970
+            guard let job = try JobRecord.fetchOne(db, sql: """
+                SELECT * FROM jobs WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running'
+                """, arguments: [claim.job.id, claim.attempt, claim.worker]) else { return false }
+            let state: JobState, next: Double, error: String?, label: String
+            var maxAttempts = job.maxAttempts
+            switch outcome {
+            case .succeeded:
+                (state, next, error, label) = (.succeeded, t, nil, "succeeded")
+            case .failed(let reason, let permanent):
+                let exhausted = permanent || job.attempts >= job.maxAttempts
+                state = exhausted ? .dead : .failed
+                next = exhausted ? t : t + retryPolicy.delay(afterAttempt: job.attempts)
+                (error, label) = (reason, "failed")
+            case .released:
+                (state, next, error, label) = (.queued, t, nil, "released")
+                maxAttempts += 1 // a release is not a failure: it does not use up a try
+            }
+            try db.execute(sql: """
+                UPDATE jobs SET state = ?, max_attempts = ?, next_attempt_at = ?, last_error = COALESCE(?, last_error),
+                       lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
+                """, arguments: [state.rawValue, maxAttempts, next, error, t, job.id])
+            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND number = ?",
+                           arguments: [t, label, error, job.id, claim.attempt])
+            return true
+        }
+    }
+
+    /// Jobs whose worker stopped renewing (killed, machine lost) go back to the queue as a
+    /// transient failure; returns how many.
+    @discardableResult
+    public func rescueExpiredLeases(now: Date = Date()) throws -> Int {
+        try db.write { db in
+            let t = now.timeIntervalSince1970
+            let lapsed = try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at < ?", arguments: [t])
+            for job in lapsed {
+                let reason = "worker \(job.leaseOwner ?? "?") stopped renewing its lease (killed or lost)"
+                let dead = job.attempts >= job.maxAttempts
+                try db.execute(sql: """
+                    UPDATE jobs SET state = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                           updated_at = ? WHERE id = ?
+                    """, arguments: [dead ? "dead" : "failed", t, reason, t, job.id])
+                try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = 'lease lapsed', error = ? WHERE job_id = ? AND number = ?",
+                               arguments: [t, reason, job.id, job.attempts])
+            }
+            return lapsed.count
+        }
+    }
+
+    public func job(_ id: String) throws -> JobRecord? {
+        try db.read { try JobRecord.fetchOne($0, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) }
+    }
+
+    public func attempts(of id: String) throws -> [AttemptRecord] {
+        try db.read { try AttemptRecord.fetchAll($0, sql: "SELECT * FROM attempts WHERE job_id = ? ORDER BY number", arguments: [id]) }
+    }
+
+    public func list(state: JobState? = nil) throws -> [JobRecord] {
+        try db.read { db in
+            if let state {
+                return try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC", arguments: [state.rawValue])
+            }
+            return try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY created_at DESC")
+        }
+    }
+
+    /// A producer's retry: back to the queue now with fresh attempts, optionally with a new trim.
+    /// Works on failed, dead and cancelled jobs; a running or queued job is left alone.
+    public func retry(_ id: String, trim: (start: Double?, end: Double?)? = nil, now: Date = Date()) throws {
+        try db.write { db in
+            guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
+                throw OrchestratorError(file: id, "no such job")
+            }
+            guard [.failed, .dead, .cancelled, .succeeded].contains(job.state) else {
+                throw OrchestratorError(file: id, "is \(job.state.rawValue); only a finished job can be retried")
+            }
+            let t = now.timeIntervalSince1970
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'queued', max_attempts = attempts + ?, next_attempt_at = ?,
+                       trim_start = COALESCE(?, trim_start), trim_end = COALESCE(?, trim_end), updated_at = ? WHERE id = ?
+                """, arguments: [retryPolicy.maxAttempts, t, trim?.start, trim?.end, t, id])
+        }
+    }
+
+    /// Cancels a queued, failed or running job (a running one stops at its next heartbeat).
+    public func cancel(_ id: String, now: Date = Date()) throws {
+        try db.write { db in
+            guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
+                throw OrchestratorError(file: id, "no such job")
+            }
+            guard [.queued, .failed, .running].contains(job.state) else {
+                throw OrchestratorError(file: id, "is already \(job.state.rawValue)")
+            }
+            let t = now.timeIntervalSince1970
+            try db.execute(sql: "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                           arguments: [t, id])
+            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = 'cancelled' WHERE job_id = ? AND ended_at IS NULL",
+                           arguments: [t, id])
+        }
+    }
+}

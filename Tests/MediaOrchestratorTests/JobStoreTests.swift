@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import MediaOrchestrator
+
+@Suite struct JobStoreTests {
+    func store(_ name: String, policy: RetryPolicy = RetryPolicy()) throws -> JobStore {
+        let folder = try TestPaths.scratch("store/\(name)")
+        return try JobStore(path: folder.appendingPathComponent("jobs.sqlite").path, retryPolicy: policy)
+    }
+
+    func newJob(_ sha: String, template: String = "twitter-reply", priority: JobPriority = .realtime) -> JobStore.NewJob {
+        .init(sourceName: "\(sha).mp4", sourceSha256: String(repeating: sha, count: 64 / sha.count), archivePath: "archive/\(sha).mp4",
+              template: template, priority: priority)
+    }
+
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func theSameClipTwiceMakesOneJob() throws {
+        let s = try store("dedupe")
+        let first = try s.enqueue(newJob("ab"), now: t0)
+        let again = try s.enqueue(newJob("ab"), now: t0.addingTimeInterval(5))
+        #expect(first.created && !again.created)
+        #expect(first.job.id == again.job.id)
+        #expect(try s.list().count == 1)
+    }
+
+    @Test func realtimeRepliesAreClaimedBeforeBTSCuts() throws {
+        let s = try store("priority")
+        try s.enqueue(newJob("b1", template: "bts-cut", priority: .background), now: t0)
+        try s.enqueue(newJob("r1", priority: .realtime), now: t0.addingTimeInterval(1))
+        let claim = try #require(try s.claim(worker: "w1", lease: 30, now: t0.addingTimeInterval(2)))
+        #expect(claim.job.template == "twitter-reply")
+        #expect(claim.job.state == .running && claim.attempt == 1)
+    }
+
+    @Test func aLapsedLeaseIsRescuedAndTheOldWorkerIsFencedOff() throws {
+        let s = try store("lease")
+        try s.enqueue(newJob("cd"), now: t0)
+        let first = try #require(try s.claim(worker: "killed", lease: 30, now: t0))
+        #expect(try s.renew(first, lease: 30, now: t0.addingTimeInterval(20)))
+        #expect(try s.rescueExpiredLeases(now: t0.addingTimeInterval(40)) == 0, "renewed: still alive")
+        #expect(try s.rescueExpiredLeases(now: t0.addingTimeInterval(60)) == 1)
+        let second = try #require(try s.claim(worker: "w2", lease: 30, now: t0.addingTimeInterval(61)))
+        #expect(second.attempt == 2)
+        // The killed worker comes back to life and tries to finish: refused.
+        #expect(try s.finish(first, .succeeded, now: t0.addingTimeInterval(62)) == false)
+        #expect(try s.renew(first, lease: 30, now: t0.addingTimeInterval(62)) == false)
+        #expect(try s.finish(second, .succeeded, now: t0.addingTimeInterval(70)))
+        #expect(try s.job(second.job.id)?.state == .succeeded)
+        let attempts = try s.attempts(of: second.job.id)
+        #expect(attempts.map(\.outcome) == ["lease lapsed", "succeeded"])
+        #expect(attempts.map(\.worker) == ["killed", "w2"])
+    }
+
+    @Test func transientFailuresRetryWithGrowingDelaysThenDie() throws {
+        var policy = RetryPolicy()
+        policy.maxAttempts = 4
+        policy.jitter = 0
+        let s = try store("backoff", policy: policy)
+        let id = try s.enqueue(newJob("ef"), now: t0).job.id
+        var now = t0
+        var delays: [Double] = []
+        for _ in 1...4 {
+            let claim = try #require(try s.claim(worker: "w", lease: 30, now: now))
+            try s.finish(claim, .failed(reason: "disk full", permanent: false), now: now)
+            let job = try #require(try s.job(id))
+            if job.state == .failed {
+                delays.append(job.nextAttemptAt - now.timeIntervalSince1970)
+                #expect(try s.claim(worker: "w", lease: 30, now: now) == nil, "not before its retry time")
+                now = Date(timeIntervalSince1970: job.nextAttemptAt)
+            }
+        }
+        #expect(delays == [5, 10, 20])
+        #expect(try s.job(id)?.state == .dead)
+        #expect(try s.job(id)?.lastError == "disk full")
+    }
+
+    @Test func badInputIsDeadAfterOneAttempt() throws {
+        let s = try store("permanent")
+        let id = try s.enqueue(newJob("09"), now: t0).job.id
+        let claim = try #require(try s.claim(worker: "w", lease: 30, now: t0))
+        try s.finish(claim, .failed(reason: "clip.mp4: not a media file libav can read", permanent: true), now: t0)
+        let job = try #require(try s.job(id))
+        #expect(job.state == .dead && job.attempts == 1)
+        #expect(job.lastError?.contains("not a media file") == true)
+    }
+
+    @Test func producersCanRetryADeadJobAndCancelAQueuedOne() throws {
+        let s = try store("retry-cancel")
+        let id = try s.enqueue(newJob("11"), now: t0).job.id
+        let claim = try #require(try s.claim(worker: "w", lease: 30, now: t0))
+        try s.finish(claim, .failed(reason: "captions line 3: bad timestamp", permanent: true), now: t0)
+        try s.retry(id, trim: (start: 1.5, end: 9), now: t0.addingTimeInterval(10))
+        let retried = try #require(try s.job(id))
+        #expect(retried.state == .queued && retried.trimStart == 1.5 && retried.trimEnd == 9)
+        #expect(try s.claim(worker: "w", lease: 30, now: t0.addingTimeInterval(11))?.attempt == 2)
+
+        let other = try s.enqueue(newJob("22"), now: t0).job.id
+        try s.cancel(other, now: t0.addingTimeInterval(12))
+        #expect(try s.job(other)?.state == .cancelled)
+        #expect(throws: OrchestratorError.self) { try s.cancel(other) }
+    }
+
+    @Test func aReleasedJobGoesBackWithoutUsingAnAttempt() throws {
+        let s = try store("release")
+        let id = try s.enqueue(newJob("33"), now: t0).job.id
+        let claim = try #require(try s.claim(worker: "stopping", lease: 30, now: t0))
+        try s.finish(claim, .released, now: t0.addingTimeInterval(1))
+        let job = try #require(try s.job(id))
+        #expect(job.state == .queued && job.attempts == 1 && job.maxAttempts == s.retryPolicy.maxAttempts + 1)
+        let again = try #require(try s.claim(worker: "next", lease: 30, now: t0.addingTimeInterval(2)))
+        #expect(again.attempt == 2)
+        #expect(try s.attempts(of: id).map(\.outcome) == ["released", nil])
+    }
+}
