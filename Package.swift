@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C interop over FFmpeg 5.1 (libav*) and libjpeg-turbo; Debian's -dev packages.
@@ -23,7 +25,12 @@ let package = Package(
         ),
         .target(name: "Transcode", dependencies: ["CAV"]),
         .target(name: "Captioning"),
-        .target(name: "MediaOrchestrator", dependencies: ["Transcode", "Captioning", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "MediaOrchestrator", dependencies: [
+            "Transcode", "Captioning",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(
             name: "mediaorch",
             dependencies: [

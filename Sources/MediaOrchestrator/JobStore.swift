@@ -62,7 +62,7 @@ public final class JobStore: Sendable {
         }
 
         /// Readable and stable: the same clip and template always make the same id.
-        var id: String { "\(sourceSha256.prefix(12))-\(template)" }
+        var id: String { "\(sourceSha256.prefix(12))-\(template)" + (parentId == nil ? "" : "-of-reply") }
     }
 
     /// Queues a job; the same clip with the same template again returns the existing job.

@@ -1,0 +1,31 @@
+import Foundation
+import ServiceLifecycle
+
+/// For `mediaorch watch --until-idle` (the demo, scripts): ends the service group once the inbox
+/// holds no uploads and no job is queued, running or waiting for a retry.
+public struct IdleExitService: Service {
+    let workspace: Workspace
+    let store: JobStore
+    let settle: TimeInterval
+
+    public init(workspace: Workspace, store: JobStore, settle: TimeInterval = 2) {
+        self.workspace = workspace
+        self.store = store
+        self.settle = settle
+    }
+
+    public func run() async throws {
+        var idleSince: Date? = nil
+        while !Task.isShuttingDownGracefully {
+            try await Task.sleep(for: .milliseconds(250))
+            let uploads = ((try? FileManager.default.contentsOfDirectory(atPath: workspace.inbox.path)) ?? []).filter(InboxScanner.isCandidate)
+            let busy = try store.list().contains { [.queued, .running, .failed].contains($0.state) }
+            if uploads.isEmpty && !busy {
+                idleSince = idleSince ?? Date()
+                if Date().timeIntervalSince(idleSince!) >= settle { return } // returning ends the group gracefully
+            } else {
+                idleSince = nil
+            }
+        }
+    }
+}

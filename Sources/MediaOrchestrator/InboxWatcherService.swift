@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Watches inbox/, as a Service: inotify (close-write, moved-to) wakes it at once, and a rescan
+/// every few seconds covers network shares where inotify sees nothing.
+public struct InboxWatcherService: Service {
+    let workspace: Workspace
+    let ingestor: Ingestor
+    let rescanInterval: TimeInterval
+    let stableSeconds: TimeInterval
+    let logger: Logger
+
+    public init(workspace: Workspace, ingestor: Ingestor, rescanInterval: TimeInterval = 2, stableSeconds: TimeInterval = 3, logger: Logger) {
+        self.workspace = workspace
+        self.ingestor = ingestor
+        self.rescanInterval = rescanInterval
+        self.stableSeconds = stableSeconds
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var scanner = InboxScanner()
+        scanner.stableSeconds = stableSeconds
+        let notify = InotifyWatch(folder: workspace.inbox.path)
+        if notify == nil { logger.notice("inotify unavailable: rescanning only", metadata: ["inbox": "\(workspace.inbox.path)"]) }
+        var firstSeen: [String: Date] = [:]
+        var lastScan = Date.distantPast
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let events = notify?.drain() ?? []
+            for event in events where event.renamedIn { scanner.noteRenamedIn(event.name) }
+            let now = Date()
+            if !events.isEmpty || now.timeIntervalSince(lastScan) >= min(rescanInterval, 0.5) {
+                lastScan = now
+                for name in scanner.readyFiles(in: workspace.inbox, now: now) {
+                    let seen = firstSeen[name] ?? now
+                    firstSeen[name] = seen
+                    do {
+                        switch try ingestor.ingest(name, firstSeen: seen, now: now) {
+                        case .queued, .duplicate: firstSeen[name] = nil
+                        case .waitingForCaptions(let missing):
+                            logger.debug("waiting for captions", metadata: ["file": "\(name)", "missing": "\(missing)"])
+                        }
+                    } catch {
+                        logger.error("ingest failed; will try again", metadata: ["file": "\(name)", "reason": "\(error)"])
+                    }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// A non-blocking inotify descriptor on one folder.
+final class InotifyWatch: Sendable {
+    struct Event { let name: String; let renamedIn: Bool }
+    private let fd: Int32
+
+    init?(folder: String) {
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else { return nil }
+        guard inotify_add_watch(fd, folder, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0 else { close(fd); return nil }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Every event queued since the last call.
+    func drain() -> [Event] {
+        var events: [Event] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            var offset = 0
+            while offset + 16 <= n {
+                let mask = buffer[offset + 4..<offset + 8].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+                let length = Int(buffer[offset + 12..<offset + 16].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+                let nameBytes = buffer[offset + 16..<min(n, offset + 16 + length)].prefix { $0 != 0 }
+                if !nameBytes.isEmpty {
+                    events.append(Event(name: String(decoding: nameBytes, as: UTF8.self), renamedIn: mask & UInt32(IN_MOVED_TO) != 0))
+                }
+                offset += 16 + length
+            }
+        }
+        return events
+    }
+}

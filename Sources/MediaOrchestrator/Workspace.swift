@@ -1,0 +1,50 @@
+import Foundation
+
+/// A workspace: inbox/ (uploads land here), archive/ (originals, never modified or deleted),
+/// outbox/<job-id>/ (outputs and manifest), and the job store. Names from tickets, uploads and
+/// requests are resolved only inside it.
+public struct Workspace: Sendable {
+    public let root: URL
+    public var inbox: URL { root.appendingPathComponent("inbox") }
+    public var archive: URL { root.appendingPathComponent("archive") }
+    public var outbox: URL { root.appendingPathComponent("outbox") }
+    public var storePath: String { root.appendingPathComponent("jobs.sqlite").path }
+
+    /// `--workspace`, else MEDIAORCH_WORKSPACE, else ./workspace.
+    public static func locate(_ explicit: String?) -> Workspace {
+        let path = explicit ?? ProcessInfo.processInfo.environment["MEDIAORCH_WORKSPACE"] ?? "workspace"
+        return Workspace(root: URL(fileURLWithPath: path).standardizedFileURL)
+    }
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    /// Creates the folders if missing.
+    public func prepare() throws {
+        for folder in [inbox, archive, outbox] {
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw OrchestratorError(file: folder.path, "cannot create the workspace folder: \(error.localizedDescription)", permanent: false)
+            }
+        }
+    }
+
+    public func openStore() throws -> JobStore {
+        try prepare()
+        return try JobStore(path: storePath)
+    }
+
+    /// The job's outbox folder; job ids are made by the store from hex and template names only.
+    public func outbox(for jobId: String) throws -> URL {
+        guard TemplateLibrary.isValidName(jobId) else { throw OrchestratorError(file: jobId, "is not a job id") }
+        return outbox.appendingPathComponent(jobId)
+    }
+
+    /// A plain file name inside `folder`; anything with a path in it is refused.
+    public static func child(_ name: String, of folder: URL) throws -> URL {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", !name.contains("\0") else {
+            throw OrchestratorError(file: name, "is not a plain file name")
+        }
+        return folder.appendingPathComponent(name)
+    }
+}

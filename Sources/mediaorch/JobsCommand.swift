@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import MediaOrchestrator
+
+struct JobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "For producers: list, show, retry and cancel jobs.",
+        subcommands: [List.self, Show.self, Retry.self, Cancel.self]
+    )
+
+    struct WorkspaceOption: ParsableArguments {
+        @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace).")
+        var workspace: String?
+
+        func store() throws -> (Workspace, JobStore) {
+            let ws = Workspace.locate(workspace)
+            return (ws, try ws.openStore())
+        }
+    }
+
+    struct List: ParsableCommand {
+        @OptionGroup var options: WorkspaceOption
+        @Option(help: "Only jobs in this state (\(JobState.allCases.map(\.rawValue).joined(separator: ", "))).")
+        var state: JobState?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try reportingFailures {
+                let jobs = try options.store().1.list(state: state)
+                if json { print(try JSONOutput.string(jobs)); return }
+                print("\("JOB".padding(toLength: 34, withPad: " ", startingAt: 0)) \("STATE".padding(toLength: 10, withPad: " ", startingAt: 0)) TRIES  SOURCE / LAST ERROR")
+                for job in jobs {
+                    let line = "\(job.id.padding(toLength: 34, withPad: " ", startingAt: 0)) \(job.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(job.attempts)/\(job.maxAttempts)    \(job.sourceName)"
+                    print(line + (job.state == .succeeded ? "" : job.lastError.map { "\n    \($0)" } ?? ""))
+                }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        @OptionGroup var options: WorkspaceOption
+        @Argument(help: "Job id.") var id: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try reportingFailures {
+                let (ws, store) = try options.store()
+                guard let job = try store.job(id) else { throw OrchestratorError(file: id, "no such job") }
+                let attempts = try store.attempts(of: id)
+                if json {
+                    struct Detail: Encodable { let job: JobRecord; let attempts: [AttemptRecord]; let outbox: String }
+                    print(try JSONOutput.string(Detail(job: job, attempts: attempts, outbox: try ws.outbox(for: id).path)))
+                    return
+                }
+                print("job \(job.id): \(job.state.rawValue), template \(job.template), source \(job.sourceName)")
+                print("original: \(job.archivePath)  sha256 \(job.sourceSha256)")
+                print("outbox: \(try ws.outbox(for: id).path)")
+                for a in attempts {
+                    let when = Date(timeIntervalSince1970: a.startedAt).formatted(.iso8601)
+                    let took = a.endedAt.map { String(format: "%.1f s", $0 - a.startedAt) } ?? "running"
+                    print("  attempt \(a.number) on \(a.worker) at \(when), \(took): \(a.outcome ?? "running")\(a.error.map { " — \($0)" } ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        @OptionGroup var options: WorkspaceOption
+        @Argument(help: "Job id.") var id: String
+        @Option(help: "A corrected captions file; it replaces the one of the same name the ticket names.")
+        var captions: String?
+        @Option(help: "New in point (seconds).") var trimStart: Double?
+        @Option(help: "New out point (seconds).") var trimEnd: Double?
+
+        func run() throws {
+            try reportingFailures {
+                let (_, store) = try options.store()
+                guard let job = try store.job(id) else { throw OrchestratorError(file: id, "no such job") }
+                if let captions {
+                    let name = URL(fileURLWithPath: captions).lastPathComponent
+                    _ = try CaptionFile.load(path: captions) // refuse a broken file now, not on the next attempt
+                    let destination = try Workspace.child(name, of: URL(fileURLWithPath: job.archivePath).deletingLastPathComponent())
+                    try DurableFile.write(try Data(contentsOf: URL(fileURLWithPath: captions)), to: destination.path)
+                }
+                let trim = (trimStart != nil || trimEnd != nil) ? (start: trimStart, end: trimEnd) : nil
+                try store.retry(id, trim: trim)
+                print("\(id): queued again")
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        @OptionGroup var options: WorkspaceOption
+        @Argument(help: "Job id.") var id: String
+
+        func run() throws {
+            try reportingFailures {
+                try options.store().1.cancel(id)
+                print("\(id): cancelled")
+            }
+        }
+    }
+}
+
+extension JobState: ExpressibleByArgument {}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MediaOrchestrator
+import ServiceLifecycle
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Run the service: inbox watcher and workers. SIGTERM or Ctrl-C drains gracefully."
+    )
+
+    @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace).")
+    var workspace: String?
+
+    @Option(help: "Folder of job templates.")
+    var templates: String?
+
+    @Option(help: "Jobs run at once.")
+    var workers = 1
+
+    @Option(help: "Seconds a claimed job's lease lasts; renewed every third of it.")
+    var lease: Double = 30
+
+    @Option(help: "Seconds a running job may take to finish after SIGTERM before it is released to another worker.")
+    var grace: Double = 60
+
+    @Option(help: "Seconds an upload's size and time must stay unchanged before it counts as complete.")
+    var stableSeconds: Double = 3
+
+    @Flag(help: "Stop once the inbox is empty and no job is left to run (demo, scripts).")
+    var untilIdle = false
+
+    func run() async throws {
+        LibAVLogging.setVerbose(false)
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "mediaorch")
+        logger.logLevel = .info
+        let ws = Workspace.locate(workspace)
+        let store = try ws.openStore()
+        let library = TemplateLibrary(folder: templates)
+        let ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger))
+        ]
+        for n in 1...max(1, workers) {
+            let name = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(n)"
+            services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library,
+                                                         lease: lease, grace: grace, logger: logger)))
+        }
+        if untilIdle {
+            services.append(.init(service: IdleExitService(workspace: ws, store: store), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        logger.info("watching", metadata: ["workspace": "\(ws.root.path)", "workers": "\(workers)"])
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

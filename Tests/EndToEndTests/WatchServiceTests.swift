@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `mediaorch watch` as the command centre runs it: files dropped into the inbox become jobs.
+@Suite(.serialized) struct WatchServiceTests {
+    static func workspace(_ name: String) throws -> URL {
+        let ws = try TestPaths.scratch("workspaces/\(name)")
+        try FileManager.default.createDirectory(at: ws.appendingPathComponent("inbox"), withIntermediateDirectories: true)
+        return ws
+    }
+
+    static func watch(_ ws: URL, _ extra: [String] = []) throws -> ExternalTool.Result {
+        try ExternalTool.run(TestPaths.mediaorch, ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path,
+                                                   "--stable-seconds", "1", "--until-idle"] + extra)
+    }
+
+    static func jobs(_ ws: URL) throws -> [[String: Any]] {
+        let r = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "list", "--json", "--workspace", ws.path])
+        return try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]] ?? []
+    }
+
+    static func sha256(_ path: String) throws -> String {
+        String(try ExternalTool.run("sha256sum", [path]).text.prefix(64))
+    }
+
+    static func copy(_ source: String, to folder: URL, as name: String? = nil) throws {
+        let target = folder.appendingPathComponent(name ?? URL(fileURLWithPath: source).lastPathComponent)
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.copyItem(atPath: source, toPath: target.path)
+    }
+
+    static func allFiles(under folder: URL) -> [String] {
+        (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String]) ?? []
+    }
+
+    @Test func aDroppedClipWithTicketBecomesAReplyThenItsEditorsCut() throws {
+        let ws = try Self.workspace("drop")
+        let inbox = ws.appendingPathComponent("inbox")
+        for name in ["kakuma_portrait.mov", "kakuma_portrait.job.json", "abu.en.srt", "abu.ar.srt"] {
+            try Self.copy(TestPaths.sample(name), to: inbox)
+        }
+        let dropped = try Self.sha256(TestPaths.sample("kakuma_portrait.mov"))
+        let run = try Self.watch(ws)
+        #expect(run.status == 0, "\(run.stderr)")
+        let jobs = try Self.jobs(ws)
+        #expect(jobs.count == 2)
+        #expect(jobs.allSatisfy { $0["state"] as? String == "succeeded" }, "\(jobs)")
+        let reply = try #require(jobs.first { ($0["template"] as? String) == "twitter-reply" })
+        let bts = try #require(jobs.first { ($0["parent_id"] as? String) == (reply["id"] as? String) })
+        let outbox = ws.appendingPathComponent("outbox")
+        let replyFolder = outbox.appendingPathComponent(reply["id"] as! String)
+        let btsFolder = outbox.appendingPathComponent(bts["id"] as! String)
+        #expect(FileManager.default.fileExists(atPath: replyFolder.appendingPathComponent("reply.mp4").path))
+        #expect(FileManager.default.fileExists(atPath: replyFolder.appendingPathComponent("manifest.json").path))
+        #expect(!FileManager.default.fileExists(atPath: replyFolder.appendingPathComponent("bts.mp4").path), "the bts cut is its own job")
+        #expect(FileManager.default.fileExists(atPath: btsFolder.appendingPathComponent("bts.mp4").path))
+        #expect(FileManager.default.fileExists(atPath: btsFolder.appendingPathComponent("manifest.json").path))
+        // The original is archived untouched; the inbox is empty; nothing half-written anywhere.
+        let archived = try #require(reply["archive_path"] as? String)
+        #expect(try Self.sha256(archived) == dropped)
+        #expect(reply["source_sha256"] as? String == dropped)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: inbox.path).isEmpty)
+        #expect(Self.allFiles(under: outbox).filter { $0.contains("partial") }.isEmpty)
+        #expect(run.stderr.contains("job=\(reply["id"] as! String)"), "log lines carry the job id")
+    }
+
+    @Test func garbageIsDeadAfterOneAttemptAndProducersCanRetryAndCancel() throws {
+        let ws = try Self.workspace("garbage")
+        let garbage = ws.appendingPathComponent("inbox/garbage.mp4")
+        try Data((0..<50_000).map { _ in UInt8.random(in: 0...255) }).write(to: garbage)
+        #expect(try Self.watch(ws).status == 0)
+        let job = try #require(try Self.jobs(ws).first)
+        let id = try #require(job["id"] as? String)
+        #expect(job["state"] as? String == "dead" && job["attempts"] as? Int == 1)
+        let show = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "show", id, "--workspace", ws.path])
+        #expect(show.text.contains("attempt 1") && show.text.contains("not a media file"), "\(show.text)")
+
+        let refused = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "cancel", id, "--workspace", ws.path])
+        #expect(refused.status != 0 && refused.stderr.contains("already dead"))
+        #expect(try ExternalTool.run(TestPaths.mediaorch, ["jobs", "retry", id, "--workspace", ws.path]).status == 0)
+        #expect(try Self.jobs(ws).first?["state"] as? String == "queued")
+        #expect(try ExternalTool.run(TestPaths.mediaorch, ["jobs", "cancel", id, "--workspace", ws.path]).status == 0)
+        #expect(try Self.jobs(ws).first?["state"] as? String == "cancelled")
+    }
+
+    @Test func theSameClipTwiceMakesOneJob() throws {
+        let ws = try Self.workspace("twice")
+        let inbox = ws.appendingPathComponent("inbox")
+        try Self.copy(TestPaths.sample("silent_4x3.mp4"), to: inbox, as: "first.mp4")
+        #expect(try Self.watch(ws).status == 0)
+        try Self.copy(TestPaths.sample("silent_4x3.mp4"), to: inbox, as: "again.mp4")
+        #expect(try Self.watch(ws).status == 0)
+        let replies = try Self.jobs(ws).filter { $0["template"] as? String == "twitter-reply" }
+        #expect(replies.count == 1)
+        // The second copy is archived too, never deleted.
+        let archived = Self.allFiles(under: ws.appendingPathComponent("archive")).filter { $0.hasSuffix(".mp4") }
+        #expect(archived.count == 2, "\(archived)")
+    }
+
+    @Test func aPartFileIsIngestedWhenRenamedAndASlowUploadOnlyWhenComplete() throws {
+        let ws = try Self.workspace("uploads")
+        let inbox = ws.appendingPathComponent("inbox")
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
+        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "2"]
+        service.standardError = FileHandle.nullDevice
+        try service.run()
+        defer { service.terminate(); service.waitUntilExit() }
+
+        // A slow upload of an MP4 whose moov comes last, written in chunks with pauses.
+        let clip = try Data(contentsOf: URL(fileURLWithPath: TestPaths.sample("shatila_landscape.mp4")))
+        let slow = inbox.appendingPathComponent("slow.mp4")
+        FileManager.default.createFile(atPath: slow.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: slow)
+        let chunk = clip.count / 5 + 1
+        for i in 0..<5 {
+            try handle.write(contentsOf: clip[(i * chunk)..<min(clip.count, (i + 1) * chunk)])
+            Thread.sleep(forTimeInterval: 1.2)
+            if i < 4 { #expect(try Self.jobs(ws).isEmpty, "not ingested while only \(i + 1) of 5 chunks are there") }
+        }
+        try handle.close()
+
+        // A .part renamed into place: complete by the uploader's word, no stability wait.
+        let part = inbox.appendingPathComponent("fast.mp4.part")
+        try Self.copy(TestPaths.sample("silent_4x3.mp4"), to: inbox, as: "fast.mp4.part")
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(try Self.jobs(ws).count == 1, "the .part is not ingested")
+        try FileManager.default.moveItem(at: part, to: inbox.appendingPathComponent("fast.mp4"))
+        var jobs: [[String: Any]] = []
+        for _ in 0..<100 where jobs.count < 2 {
+            Thread.sleep(forTimeInterval: 0.1)
+            jobs = try Self.jobs(ws)
+        }
+        #expect(jobs.contains { $0["source_name"] as? String == "fast.mp4" })
+        let slowJob = try #require(jobs.first { $0["source_name"] as? String == "slow.mp4" })
+        #expect(slowJob["source_sha256"] as? String == (try Self.sha256(TestPaths.sample("shatila_landscape.mp4"))), "the whole upload was hashed")
+    }
+
+    @Test func aServiceKilledMidJobFinishesThatJobExactlyOnceAfterARestart() throws {
+        let ws = try Self.workspace("sigkill")
+        let input = try Fixtures.make("long20.mp4", ["-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=20", "-f", "lavfi", "-i", Fixtures.speech + ":d=20",
+                                                     "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
+        try Self.copy(input, to: ws.appendingPathComponent("inbox"))
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
+        first.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1", "--lease", "3"]
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        var running = false
+        for _ in 0..<200 where !running {
+            Thread.sleep(forTimeInterval: 0.1)
+            running = try Self.jobs(ws).contains { $0["state"] as? String == "running" }
+        }
+        #expect(running)
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        let second = try Self.watch(ws, ["--lease", "3"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let reply = try #require(try Self.jobs(ws).first { $0["template"] as? String == "twitter-reply" })
+        #expect(reply["state"] as? String == "succeeded")
+        let id = reply["id"] as! String
+        let show = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "show", id, "--json", "--workspace", ws.path])
+        let detail = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
+        let outcomes = (detail["attempts"] as? [[String: Any]] ?? []).map { $0["outcome"] as? String }
+        #expect(outcomes == ["lease lapsed", "succeeded"], "\(outcomes)")
+        let folder = ws.appendingPathComponent("outbox/\(id)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(files.filter { $0 == "manifest.json" }.count == 1)
+        #expect(files.filter { $0.contains("partial") }.isEmpty, "\(files)")
+    }
+}
