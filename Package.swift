@@ -38,6 +38,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // make bench: the job store's overhead per job.
+        .executableTarget(name: "mediaorch-store-bench", dependencies: ["MediaOrchestrator"]),
         // Helpers the test targets share: paths, running programs, ffprobe as the oracle.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TranscodeTests", dependencies: ["Transcode", "TestSupport"]),

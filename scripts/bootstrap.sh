@@ -11,6 +11,7 @@ packages=(
   fonts-noto-core   # Arabic coverage (Noto Naskh/Sans Arabic) for burned-in captions
   fonts-dejavu-core
   python3
+  python3-jsonschema  # the tests check manifests against Docs/manifest.schema.json
 )
 missing=()
 for p in "${packages[@]}"; do

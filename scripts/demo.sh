@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Runs the pipeline on every clip in SampleMedia/ (with its ticket, when it has one) inside
-# ./demo-workspace, then says where the outputs and manifests are.
+# The demo: drops the SampleMedia clips (with their tickets and captions) into the inbox of
+# ./demo-workspace, runs the service until their jobs are done, and says where everything is.
 set -euo pipefail
 bin=${1:-.build/debug/mediaorch}
 root="$(cd "$(dirname "$0")/.." && pwd)"
 ws="$root/demo-workspace"
-mkdir -p "$ws/outbox"
+rm -rf "$ws"
+mkdir -p "$ws/inbox"
+# Sidecars first, clips last (renamed in from a hidden name, as a careful uploader does).
+cp "$root"/SampleMedia/*.job.json "$root"/SampleMedia/*.srt "$root"/SampleMedia/*.vtt "$ws/inbox/"
 for clip in "$root"/SampleMedia/*.mov "$root"/SampleMedia/*.mp4; do
-  name=$(basename "$clip"); stem=${name%.*}
-  ticket=()
-  [ -f "$root/SampleMedia/$stem.job.json" ] && ticket=(--ticket "$root/SampleMedia/$stem.job.json")
-  echo "== $name"
-  "$bin" probe "$clip" > "$ws/outbox/$stem.probe.json"
-  "$bin" process "$clip" "${ticket[@]}" --templates "$root/Jobs" --out "$ws/outbox/$stem"
+  name=$(basename "$clip")
+  cp "$clip" "$ws/inbox/.$name.part" && mv "$ws/inbox/.$name.part" "$ws/inbox/$name"
 done
+echo "== mediaorch watch (until the inbox is empty and every job has finished)"
+"$bin" watch --workspace "$ws" --templates "$root/Jobs" --until-idle
 echo
-echo "Outputs and manifests are in $ws/outbox/<clip>/ (reply.mp4, manifest.json);"
-echo "probe reports in $ws/outbox/<clip>.probe.json. Check a reply with: $bin validate $ws/outbox/kakuma_portrait/reply.mp4"
+echo "== mediaorch jobs list"
+"$bin" jobs list --workspace "$ws"
+echo
+echo "Originals (never modified): $ws/archive/"
+echo "Outputs and manifests:"
+for manifest in "$ws"/outbox/*/manifest.json; do
+  echo "  $manifest"
+done
+echo "Look at a reply:    $bin validate $(ls "$ws"/outbox/*/reply.mp4 | head -1)"
+echo "See a job's tries:  $bin jobs show <job-id> --workspace $ws"

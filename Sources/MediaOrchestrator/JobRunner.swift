@@ -73,6 +73,8 @@ struct JobRunner: Sendable {
         var single = SingleJob(input: job.archivePath, outputFolder: folder.path, ticket: ticket, template: template)
         single.captionsFolder = URL(fileURLWithPath: job.archivePath).deletingLastPathComponent().path
         single.cancellation = cancellation
+        single.jobId = job.id
+        single.sourceSha256 = job.sourceSha256
         if job.trimStart != nil || job.trimEnd != nil { single.trim = Trim(start: job.trimStart ?? 0, end: job.trimEnd) }
         if template.outputs.contains(.reply) {
             // The editors' cut of a reply job is its own lower-priority job: a reply never waits behind it.

@@ -4,8 +4,20 @@ import Foundation
 public struct Manifest: Sendable, Codable {
     public static let currentVersion = 1
 
+    /// What the command centre pastes and uploads: the reply text, alt text, and the fields X's
+    /// media upload (INIT) asks for.
+    public struct PostDraft: Sendable, Codable {
+        public var inReplyToTweetId: String?
+        public var text: String
+        public var altText: String
+        public var mediaType = "video/mp4"
+        public var totalBytes: Int64
+        public var mediaCategory = "tweet_video"
+    }
+
     public struct Source: Sendable, Codable {
         public var name: String
+        public var sha256: String
         public var container: String
         public var duration: Double?
         public var bytes: Int64
@@ -20,6 +32,7 @@ public struct Manifest: Sendable, Codable {
         /// Relative to the job folder.
         public var path: String
         public var bytes: Int64
+        public var sha256: String
         public var duration: Double
         public var width: Int
         public var height: Int
@@ -54,6 +67,8 @@ public struct Manifest: Sendable, Codable {
 
     public var manifestVersion = Manifest.currentVersion
     public var toolVersion = MediaOrchestratorVersion.current
+    /// The queue's job id; nil for a `mediaorch process` run outside the queue.
+    public var jobId: String?
     public var template: String
     public var createdAt: Date
     public var source: Source
@@ -63,6 +78,7 @@ public struct Manifest: Sendable, Codable {
     public var captions: [Captions]
     /// Seconds spent per stage ("reply": 4.2).
     public var stageSeconds: [String: Double]
+    public var postDraft: PostDraft?
     public var readyToPost: Bool
     /// Why a person must not post it yet (no recorded consent, a failed rule).
     public var notReadyReasons: [String]

@@ -14,6 +14,10 @@ public struct SingleJob: Sendable {
     public var progress: (@Sendable (String, RenderProgress) -> Void)?
     /// Where the ticket's caption files are (the ticket's own folder).
     public var captionsFolder: String = "."
+    /// The queue's job id, for the manifest.
+    public var jobId: String?
+    /// The source's SHA-256 when the caller knows it (the queue hashed it at ingest).
+    public var sourceSha256: String?
     public var cancellation = CancellationFlag()
 
     public init(input: String, outputFolder: String, ticket: Ticket?, template: JobTemplate) {
@@ -31,6 +35,8 @@ public struct SingleJob: Sendable {
             throw OrchestratorError(file: outputFolder, "cannot create the output folder: \(error.localizedDescription)", permanent: false)
         }
         let captions = try JobCaptions.load(ticket: ticket, folder: captionsFolder)
+        // Hash the original beside the render instead of before it: the reply must not wait.
+        let digest = BackgroundDigest(path: input, known: sourceSha256)
         var captionOutputs: [Manifest.Captions] = []
         var sourceInfo: MediaInfo? = nil
         let outputs = template.outputs.filter { onlyOutputs?.contains($0) ?? true }
@@ -76,7 +82,7 @@ public struct SingleJob: Sendable {
                 captionOutputs = try writeCaptionSidecars(captions, folder: folder, offset: trim?.start ?? 0, clipDuration: clipDuration,
                                                           width: report.width, height: report.height, burnedScript: report.burnedScript)
                 manifestOutputs.append(Manifest.Output(
-                    role: "reply", path: "reply.mp4", bytes: Self.size(of: path), duration: report.duration,
+                    role: "reply", path: "reply.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: report.duration,
                     width: report.width, height: report.height, frameRate: report.frameRate,
                     videoCodec: "h264 High", audioCodec: "aac LC 48 kHz stereo", validation: report.validation))
             }
@@ -91,13 +97,15 @@ public struct SingleJob: Sendable {
         }
         let source = try sourceInfo ?? MediaInput(path: input).probe()
         let video = source.videoStreams.first, audio = source.audioStreams.first
+        let reply = manifestOutputs.first { $0.role == "reply" }
         let manifest = Manifest(
-            template: template.name, createdAt: Date(),
-            source: .init(name: source.file, container: source.container, duration: source.duration, bytes: source.size,
+            jobId: jobId, template: template.name, createdAt: Date(),
+            source: .init(name: source.file, sha256: try digest.result(), container: source.container, duration: source.duration, bytes: source.size,
                           video: video.map { "\($0.codec) \($0.displayWidth ?? 0)x\($0.displayHeight ?? 0)" },
                           audio: audio.map { "\($0.codec) \($0.channelLayout ?? "") \($0.sampleRate ?? 0) Hz" },
                           identifyingTagsRemoved: source.identifyingMetadata.map { "\($0.key) (\($0.scope))" }),
             ticket: ticket, outputs: manifestOutputs, thumbnails: thumbnails, captions: captionOutputs, stageSeconds: stageSeconds,
+            postDraft: reply.map { postDraft(for: $0, captions: captions) },
             readyToPost: notReady.isEmpty, notReadyReasons: notReady)
         try DurableFile.write(try JSONOutput.encoder().encode(manifest), to: folder.appendingPathComponent("manifest.json").path)
         return manifest
@@ -124,6 +132,16 @@ public struct SingleJob: Sendable {
         return request
     }
 
+    /// The reply text (handle, the template's words, the petition URL) and alt text for X.
+    func postDraft(for reply: Manifest.Output, captions: JobCaptions) -> Manifest.PostDraft {
+        let words = template.postText ?? "Thank you for speaking out — but outrage is not enough: #TakeAction and sign the petition"
+        let text = [ticket?.replyTo?.handle, words, template.endCard?.petitionUrl].compactMap { $0 }.joined(separator: " ")
+        let who = [ticket?.speaker?.name, ticket?.speaker?.camp.map { "in \($0) camp" }].compactMap { $0 }.joined(separator: " ")
+        var alt = "Video reply" + (who.isEmpty ? "" : " from \(who)")
+        if let first = captions.burned?.track.cues.first?.text { alt += ", who says: “\(first)”" }
+        return Manifest.PostDraft(inReplyToTweetId: ticket?.replyTo?.tweetId, text: text, altText: alt, totalBytes: reply.bytes)
+    }
+
     /// bts.mp4: the camera's own pictures copied untouched when they already suit editors and no
     /// cut or captions are asked for; otherwise re-encoded upright at a constant rate.
     private func makeEditorsCut(folder: URL, captions: JobCaptions, cut: Trim?) throws -> (manifest: Manifest.Output, source: MediaInfo) {
@@ -134,7 +152,7 @@ public struct SingleJob: Sendable {
             let copied = try StreamCopyRemuxer(input: input, output: path).remux(cancellation: cancellation)
             let probe = try MediaInput(path: path).probe()
             let v = probe.videoStreams.first, a = probe.audioStreams.first
-            return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), duration: copied.duration,
+            return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: copied.duration,
                                     width: v?.displayWidth ?? 0, height: v?.displayHeight ?? 0,
                                     frameRate: Int((v?.averageFrameRate?.value ?? 0).rounded()),
                                     videoCodec: "\(v?.codec ?? "") (copied from the camera)", audioCodec: a.map { "\($0.codec) (copied)" } ?? "none",
@@ -153,7 +171,7 @@ public struct SingleJob: Sendable {
         if let report = self.progress { request.progress = { @Sendable progress in report("bts", progress) } }
         let report = try ReplyRenderer(request).render()
         let rendition = template.bts ?? .editorsCut
-        return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), duration: report.duration,
+        return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: report.duration,
                                 width: report.width, height: report.height, frameRate: report.frameRate,
                                 videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
                                 validation: report.validation), report.source)

@@ -172,3 +172,44 @@ import TestSupport
         #expect(files.filter { $0.contains("partial") }.isEmpty, "\(files)")
     }
 }
+
+/// Every manifest the product writes validates against the JSON Schema in the repository.
+@Suite struct ManifestSchemaTests {
+    static func validate(_ manifest: String) throws -> ExternalTool.Result {
+        let schema = TestPaths.packageRoot.appendingPathComponent("Docs/manifest.schema.json").path
+        let script = "import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print('valid')"
+        // Debian's python3-jsonschema (the bootstrap installs it) serves /usr/bin/python3; another python3 may have its own.
+        for python in ["/usr/bin/python3", "python3"] {
+            let r = try ExternalTool.run(python, ["-c", script, manifest, schema])
+            if !r.stderr.contains("No module named") { return r }
+        }
+        throw OracleError("no python3 with jsonschema")
+    }
+
+    @Test func replyAndEditorsCutManifestsMatchTheSchema() throws {
+        let folder = try TestPaths.scratch("schema")
+        let run = try ExternalTool.run(TestPaths.mediaorch, ["process", TestPaths.sample("kakuma_portrait.mov"), "--out", folder.path,
+                                                           "--ticket", TestPaths.sample("kakuma_portrait.job.json"), "--templates", TestPaths.jobs.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try Self.validate(folder.appendingPathComponent("manifest.json").path)
+        #expect(result.status == 0 && result.text.contains("valid"), "\(result.stderr)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json"))) as? [String: Any])
+        let draft = try #require(manifest["post_draft"] as? [String: Any])
+        #expect((draft["text"] as? String)?.hasPrefix("@sarabashiri ") == true)
+        #expect((draft["text"] as? String)?.contains("#TakeAction") == true)
+        #expect(draft["media_category"] as? String == "tweet_video")
+        let source = try #require(manifest["source"] as? [String: Any])
+        #expect(source["sha256"] as? String == String(try ExternalTool.run("sha256sum", [TestPaths.sample("kakuma_portrait.mov")]).text.prefix(64)))
+    }
+
+    @Test func withoutConsentTheManifestSaysNotReady() throws {
+        let folder = try TestPaths.scratch("schema-no-consent")
+        let run = try ExternalTool.run(TestPaths.mediaorch, ["process", TestPaths.sample("silent_4x3.mp4"), "--out", folder.path,
+                                                           "--templates", TestPaths.jobs.path, "--outputs", "reply"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json"))) as? [String: Any])
+        #expect(manifest["ready_to_post"] as? Bool == false)
+        #expect((manifest["not_ready_reasons"] as? [String])?.first?.contains("consent") == true)
+        #expect(try Self.validate(folder.appendingPathComponent("manifest.json").path).status == 0)
+    }
+}
