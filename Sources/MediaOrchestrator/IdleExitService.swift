@@ -18,6 +18,7 @@ public struct IdleExitService: Service {
         var idleSince: Date? = nil
         while !Task.isShuttingDownGracefully {
             try await Task.sleep(for: .milliseconds(250))
+            // A clip waiting for its captions is still an upload in the inbox, so the group waits too.
             let uploads = ((try? FileManager.default.contentsOfDirectory(atPath: workspace.inbox.path)) ?? []).filter(InboxScanner.isCandidate)
             let busy = try store.list().contains { [.queued, .running, .failed].contains($0.state) }
             if uploads.isEmpty && !busy {

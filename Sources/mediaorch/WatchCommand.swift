@@ -28,6 +28,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Seconds an upload's size and time must stay unchanged before it counts as complete.")
     var stableSeconds: Double = 3
 
+    @Option(help: "Seconds a clip waits for the caption files its ticket names before its job goes ahead (and fails saying which).")
+    var captionsTimeout: Double = 600
+
     @Flag(help: "Stop once the inbox is empty and no job is left to run (demo, scripts).")
     var untilIdle = false
 
@@ -39,7 +42,8 @@ struct WatchCommand: AsyncParsableCommand {
         let ws = Workspace.locate(workspace)
         let store = try ws.openStore()
         let library = TemplateLibrary(folder: templates)
-        let ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
+        var ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
+        ingestor.captionsTimeout = captionsTimeout
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger))
         ]

@@ -213,3 +213,42 @@ import TestSupport
         #expect(try Self.validate(folder.appendingPathComponent("manifest.json").path).status == 0)
     }
 }
+
+@Suite(.serialized) struct WatchServiceLifecycleTests {
+    @Test func aClipWaitsForItsCaptionsThenFailsSayingWhichIsMissing() throws {
+        let ws = try WatchServiceTests.workspace("captions-wait")
+        let inbox = ws.appendingPathComponent("inbox")
+        try WatchServiceTests.copy(TestPaths.sample("kakuma_portrait.mov"), to: inbox)
+        try WatchServiceTests.copy(TestPaths.sample("kakuma_portrait.job.json"), to: inbox) // names abu.en.srt and abu.ar.srt
+        try WatchServiceTests.copy(TestPaths.sample("abu.en.srt"), to: inbox)
+        let run = try WatchServiceTests.watch(ws, ["--captions-timeout", "3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let job = try #require(try WatchServiceTests.jobs(ws).first)
+        #expect(job["state"] as? String == "dead", "no retry can conjure the file; a producer adds it with jobs retry --captions")
+        #expect((job["last_error"] as? String)?.contains("abu.ar.srt") == true, "\(job["last_error"] ?? "")")
+        #expect(run.stderr.contains("waiting for captions") || (job["attempts"] as? Int ?? 0) >= 1)
+    }
+
+    @Test func sigtermLetsTheRunningJobFinish() throws {
+        let ws = try WatchServiceTests.workspace("sigterm")
+        try WatchServiceTests.copy(TestPaths.sample("shatila_landscape.mp4"), to: ws.appendingPathComponent("inbox"))
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
+        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1"]
+        service.standardError = FileHandle.nullDevice
+        try service.run()
+        var running = false
+        for _ in 0..<200 where !running {
+            Thread.sleep(forTimeInterval: 0.05)
+            running = try WatchServiceTests.jobs(ws).contains { $0["state"] as? String == "running" }
+        }
+        #expect(running)
+        service.terminate() // SIGTERM
+        service.waitUntilExit()
+        #expect(service.terminationStatus == 0)
+        let jobs = try WatchServiceTests.jobs(ws)
+        let reply = try #require(jobs.first { $0["template"] as? String == "twitter-reply" })
+        #expect(reply["state"] as? String == "succeeded", "the running job finished within its grace period")
+        #expect(!jobs.contains { $0["state"] as? String == "running" })
+    }
+}
