@@ -30,6 +30,25 @@ import TestSupport
         try FileManager.default.copyItem(atPath: source, toPath: target.path)
     }
 
+    /// `mediaorch watch` in the background, as a service runs.
+    static func startWatch(_ ws: URL, _ extra: [String] = []) throws -> Process {
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
+        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1"] + extra
+        service.standardError = FileHandle.nullDevice
+        try service.run()
+        return service
+    }
+
+    /// Waits (up to 10 s) until some job is running.
+    static func waitUntilRunning(_ ws: URL) throws -> Bool {
+        for _ in 0..<200 {
+            if try jobs(ws).contains(where: { $0["state"] as? String == "running" }) { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
     static func allFiles(under folder: URL) -> [String] {
         (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String]) ?? []
     }
@@ -101,11 +120,7 @@ import TestSupport
     @Test func aPartFileIsIngestedWhenRenamedAndASlowUploadOnlyWhenComplete() throws {
         let ws = try Self.workspace("uploads")
         let inbox = ws.appendingPathComponent("inbox")
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
-        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "2"]
-        service.standardError = FileHandle.nullDevice
-        try service.run()
+        let service = try Self.startWatch(ws, ["--stable-seconds", "2"])
         defer { service.terminate(); service.waitUntilExit() }
 
         // A slow upload of an MP4 whose moov comes last, written in chunks with pauses.
@@ -142,17 +157,8 @@ import TestSupport
         let input = try Fixtures.make("long20.mp4", ["-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=20", "-f", "lavfi", "-i", Fixtures.speech + ":d=20",
                                                      "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
         try Self.copy(input, to: ws.appendingPathComponent("inbox"))
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
-        first.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1", "--lease", "3"]
-        first.standardError = FileHandle.nullDevice
-        try first.run()
-        var running = false
-        for _ in 0..<200 where !running {
-            Thread.sleep(forTimeInterval: 0.1)
-            running = try Self.jobs(ws).contains { $0["state"] as? String == "running" }
-        }
-        #expect(running)
+        let first = try Self.startWatch(ws, ["--lease", "3"])
+        #expect(try Self.waitUntilRunning(ws))
         Thread.sleep(forTimeInterval: 0.5)
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
@@ -232,17 +238,8 @@ import TestSupport
     @Test func sigtermLetsTheRunningJobFinish() throws {
         let ws = try WatchServiceTests.workspace("sigterm")
         try WatchServiceTests.copy(TestPaths.sample("shatila_landscape.mp4"), to: ws.appendingPathComponent("inbox"))
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
-        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1"]
-        service.standardError = FileHandle.nullDevice
-        try service.run()
-        var running = false
-        for _ in 0..<200 where !running {
-            Thread.sleep(forTimeInterval: 0.05)
-            running = try WatchServiceTests.jobs(ws).contains { $0["state"] as? String == "running" }
-        }
-        #expect(running)
+        let service = try WatchServiceTests.startWatch(ws)
+        #expect(try WatchServiceTests.waitUntilRunning(ws))
         service.terminate() // SIGTERM
         service.waitUntilExit()
         #expect(service.terminationStatus == 0)
