@@ -207,12 +207,6 @@ def main():
     table(s5)
     print(f"ratio: wall {s5['mediaorch job'][0] / s5['ffmpeg x3'][0]:.3f} (target <= 0.8)")
     print()
-    print("6. job runner: upload complete (.part renamed in) to job running, 5 uploads")
-    lat = ingest_latency(binary)
-    print("   " + ", ".join(f"{x:.3f} s" for x in lat) + f"; median {statistics.median(lat):.3f} s (target < 0.5 s)")
-    store_bench = ROOT / ".build/release/mediaorch-store-bench"
-    print("7. " + subprocess.run([str(store_bench), "1000"], check=True, capture_output=True, text=True).stdout.strip())
-    print()
     print(f"5. cost of burned-in captions and the 4 s end card (twitter-reply) against the plain reply, {ROUNDS} rounds")
     ticket = captioned_ticket(clip30, 30)
     sc = compare({"plain reply": reply(clip30, ["--template", "reply-plain", "--outputs", "reply"]),
@@ -220,6 +214,13 @@ def main():
     table(sc)
     print(f"ratio captions+card / plain: wall {sc['captions + end card'][0] / sc['plain reply'][0]:.3f}, "
           f"cpu {sc['captions + end card'][1] / sc['plain reply'][1]:.3f}")
+    print()
+    print("6. job runner: upload complete (.part renamed in) to job running, 5 uploads")
+    lat = ingest_latency(binary)
+    print("   " + ", ".join(f"{x:.3f} s" for x in lat) + f"; median {statistics.median(lat):.3f} s (target < 0.5 s)")
+    store_bench = ROOT / ".build/release/mediaorch-store-bench"
+    print("7. " + subprocess.run([str(store_bench), "1000"], check=True, capture_output=True, text=True).stdout.strip())
+    print()
 
 
 if __name__ == "__main__":
