@@ -39,7 +39,8 @@ public struct SingleJob: Sendable {
         let digest = BackgroundDigest(path: input, known: sourceSha256)
         var captionOutputs: [Manifest.Captions] = []
         var sourceInfo: MediaInfo? = nil
-        let outputs = template.outputs.filter { onlyOutputs?.contains($0) ?? true }
+        // Whatever order a template lists them in, the reply (and its thumbnails) come first.
+        let outputs = JobTemplate.Output.allCases.filter { template.outputs.contains($0) && (onlyOutputs?.contains($0) ?? true) }
         if outputs.contains(.thumbnails) && !outputs.contains(.reply) {
             throw OrchestratorError(file: template.name, "thumbnails come from the reply's own decode: ask for reply,thumbnails")
         }
