@@ -138,12 +138,8 @@ final class Pipeline {
     }
 
     private func seek(to seconds: Double) {
-        let target = Int64(seconds * Double(mo_time_base()))
+        let target = ticks(seconds, in: mo_time_base_q())
         avformat_seek_file(input.context, -1, Int64.min, target, target, 0)
-    }
-
-    private func ticks(_ seconds: Double, in tb: AVRational) -> Int64 {
-        av_rescale_q(Int64((seconds * Double(mo_time_base())).rounded()), mo_time_base_q(), tb)
     }
 
     private static func videoSourceArguments(_ decoder: StreamDecoder) -> String {

@@ -34,3 +34,8 @@ public struct Rational: Sendable, Hashable, Codable, CustomStringConvertible {
         try c.encode(fraction)
     }
 }
+
+/// Seconds as a count of ticks of a stream's time base (rounded to the nearest microsecond first).
+func ticks(_ seconds: Double, in timeBase: AVRational) -> Int64 {
+    av_rescale_q(Int64((seconds * Double(mo_time_base())).rounded()), mo_time_base_q(), timeBase)
+}

@@ -55,7 +55,7 @@ public final class StreamCopyRemuxer {
             if cancellation.isCancelled { throw TranscodeError(.cancelled, file: input.fileName, "cancelled") }
             guard let target = outputIndex[packet.streamIndex] else { continue }
             let tb = input.stream(packet.streamIndex).pointee.time_base
-            let shift = av_rescale_q(Int64((origin * Double(mo_time_base())).rounded()), mo_time_base_q(), tb)
+            let shift = ticks(origin, in: tb)
             if packet.pointer.pointee.pts != LibAVStatus.noTimestamp { packet.pointer.pointee.pts -= shift }
             if packet.pointer.pointee.dts != LibAVStatus.noTimestamp { packet.pointer.pointee.dts -= shift }
             try muxer.write(packet, stream: target)
