@@ -10,10 +10,21 @@ public struct Workspace: Sendable {
     public var outbox: URL { root.appendingPathComponent("outbox") }
     public var storePath: String { root.appendingPathComponent("jobs.sqlite").path }
 
-    /// `--workspace`, else MEDIAORCH_WORKSPACE, else ./workspace.
+    /// `--workspace`, else MEDIAORCH_WORKSPACE, else the `workspace` of a config file
+    /// (MEDIAORCH_CONFIG, else ./mediaorch.json), else ./workspace.
     public static func locate(_ explicit: String?) -> Workspace {
-        let path = explicit ?? ProcessInfo.processInfo.environment["MEDIAORCH_WORKSPACE"] ?? "workspace"
+        let env = ProcessInfo.processInfo.environment
+        let path = explicit ?? env["MEDIAORCH_WORKSPACE"] ?? configuredRoot(configPath: env["MEDIAORCH_CONFIG"] ?? "mediaorch.json") ?? "workspace"
         return Workspace(root: URL(fileURLWithPath: path).standardizedFileURL)
+    }
+
+    /// `{"workspace": "/srv/mediaorch"}`; a relative path is relative to the config file.
+    static func configuredRoot(configPath: String) -> String? {
+        struct Config: Decodable { var workspace: String? }
+        guard let data = FileManager.default.contents(atPath: configPath),
+              let root = (try? JSONDecoder().decode(Config.self, from: data))?.workspace else { return nil }
+        if root.hasPrefix("/") { return root }
+        return URL(fileURLWithPath: configPath).deletingLastPathComponent().appendingPathComponent(root).path
     }
 
     public init(root: URL) {
