@@ -40,9 +40,9 @@ public struct Workspace: Sendable {
         }
     }
 
-    public func openStore() throws -> JobStore {
+    public func openStore(retryPolicy: RetryPolicy = RetryPolicy()) throws -> JobStore {
         try prepare()
-        return try JobStore(path: storePath)
+        return try JobStore(path: storePath, retryPolicy: retryPolicy)
     }
 
     /// The job's outbox folder; job ids are made by the store from hex and template names only.

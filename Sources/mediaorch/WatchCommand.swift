@@ -31,6 +31,12 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Seconds a clip waits for the caption files its ticket names before its job goes ahead (and fails saying which).")
     var captionsTimeout: Double = 600
 
+    @Option(help: "Seconds before the first retry of a transient failure; each later one waits twice as long (±20%), up to 5 minutes.")
+    var retryDelay: Double = 5
+
+    @Option(help: "Tries a job gets before it is dead.")
+    var maxAttempts = 4
+
     @Flag(help: "Stop once the inbox is empty and no job is left to run (demo, scripts).")
     var untilIdle = false
 
@@ -40,7 +46,10 @@ struct WatchCommand: AsyncParsableCommand {
         var logger = Logger(label: "mediaorch")
         logger.logLevel = .info
         let ws = Workspace.locate(workspace)
-        let store = try ws.openStore()
+        var policy = RetryPolicy()
+        policy.firstDelay = retryDelay
+        policy.maxAttempts = max(1, maxAttempts)
+        let store = try ws.openStore(retryPolicy: policy)
         let library = TemplateLibrary(folder: templates)
         var ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
         ingestor.captionsTimeout = captionsTimeout

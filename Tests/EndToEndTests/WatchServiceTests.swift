@@ -249,3 +249,30 @@ import TestSupport
         #expect(!jobs.contains { $0["state"] as? String == "running" })
     }
 }
+
+@Suite struct WatchServiceRetryTests {
+    /// A failure a retry can fix (here: the job's outbox folder cannot be created) is tried again
+    /// after growing delays until its tries are used up, then the job is dead with the reason.
+    @Test func aTransientFailureRetriesWithGrowingDelays() throws {
+        let ws = try WatchServiceTests.workspace("transient")
+        let clip = TestPaths.sample("silent_4x3.mp4")
+        try WatchServiceTests.copy(clip, to: ws.appendingPathComponent("inbox"))
+        let id = "\(try WatchServiceTests.sha256(clip).prefix(12))-twitter-reply"
+        let outbox = ws.appendingPathComponent("outbox")
+        try FileManager.default.createDirectory(at: outbox, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: outbox.appendingPathComponent(id).path, contents: Data("in the way".utf8))
+
+        let run = try WatchServiceTests.watch(ws, ["--retry-delay", "0.3", "--max-attempts", "4"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let show = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "show", id, "--json", "--workspace", ws.path])
+        let detail = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
+        let job = try #require(detail["job"] as? [String: Any])
+        let attempts = try #require(detail["attempts"] as? [[String: Any]])
+        #expect(job["state"] as? String == "dead")
+        #expect((job["last_error"] as? String)?.contains("cannot create the output folder") == true, "\(job["last_error"] ?? "")")
+        #expect(attempts.count == 4)
+        let starts = attempts.compactMap { $0["started_at"] as? Double }
+        let gaps = zip(starts.dropFirst(), starts).map { $0 - $1 }
+        #expect(gaps.count == 3 && gaps[1] > gaps[0] && gaps[2] > gaps[1], "growing delays: \(gaps)")
+    }
+}
