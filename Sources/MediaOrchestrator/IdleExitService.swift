@@ -20,7 +20,7 @@ public struct IdleExitService: Service {
             try await Task.sleep(for: .milliseconds(250))
             // A clip waiting for its captions is still an upload in the inbox, so the group waits too.
             let uploads = ((try? FileManager.default.contentsOfDirectory(atPath: workspace.inbox.path)) ?? []).filter(InboxScanner.isCandidate)
-            let busy = try store.list().contains { [.queued, .running, .failed].contains($0.state) }
+            let busy = (try? store.list().contains { [.queued, .running, .failed].contains($0.state) }) ?? true
             if uploads.isEmpty && !busy {
                 idleSince = idleSince ?? Date()
                 if Date().timeIntervalSince(idleSince!) >= settle { return } // returning ends the group gracefully

@@ -29,14 +29,22 @@ public struct WorkerService: Service {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            _ = try? store.rescueExpiredLeases()
-            guard let claim = try store.claim(worker: name, lease: lease) else {
-                try? await Task.sleep(for: .seconds(idlePoll))
-                continue
-            }
-            let outcome = await runWithGrace(claim)
-            if try !store.finish(claim, outcome) {
-                logger.warning("outcome not recorded: the job was rescued, re-claimed or cancelled meanwhile", metadata: ["job": "\(claim.job.id)"])
+            // A store that is briefly unavailable (locked, disk full) must not end the service:
+            // log it, wait, try again. A job whose outcome could not be written is rescued when
+            // its lease lapses.
+            do {
+                _ = try store.rescueExpiredLeases()
+                guard let claim = try store.claim(worker: name, lease: lease) else {
+                    try? await Task.sleep(for: .seconds(idlePoll))
+                    continue
+                }
+                let outcome = await runWithGrace(claim)
+                if try !store.finish(claim, outcome) {
+                    logger.warning("outcome not recorded: the job was rescued, re-claimed or cancelled meanwhile", metadata: ["job": "\(claim.job.id)"])
+                }
+            } catch {
+                logger.error("job store error; retrying in 1 s", metadata: ["reason": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
             }
         }
     }
