@@ -51,7 +51,7 @@ struct JobRunner: Sendable {
             queueEditorsCut(after: claim, logger: logger)
             return .succeeded
         case .failure(let error):
-            let permanent = Self.isPermanent(error)
+            let permanent = isPermanentFailure(error)
             logger.error("failed", metadata: ["reason": "\(error)", "permanent": "\(permanent)"])
             if (error as? TranscodeError)?.kind == .cancelled { return .failed(reason: "stopped: lease lost or cancelled", permanent: false) }
             return .failed(reason: "\(error)", permanent: permanent)
@@ -92,11 +92,5 @@ struct JobRunner: Sendable {
         if let (job, created) = try? store.enqueue(new), created {
             logger.info("queued the editors' cut", metadata: ["bts_job": "\(job.id)"])
         }
-    }
-
-    static func isPermanent(_ error: any Error) -> Bool {
-        if let e = error as? TranscodeError { return e.isPermanent }
-        if let e = error as? OrchestratorError { return e.isPermanent }
-        return error is CaptionError
     }
 }

@@ -175,6 +175,14 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// The job a producer named, or an error saying there is none.
+    private static func existing(_ id: String, in db: Database) throws -> JobRecord {
+        guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
+            throw OrchestratorError(file: id, "no such job")
+        }
+        return job
+    }
+
     public func job(_ id: String) throws -> JobRecord? {
         try db.read { try JobRecord.fetchOne($0, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) }
     }
@@ -196,9 +204,7 @@ public final class JobStore: Sendable {
     /// Works on failed, dead and cancelled jobs; a running or queued job is left alone.
     public func retry(_ id: String, trim: (start: Double?, end: Double?)? = nil, now: Date = Date()) throws {
         try db.write { db in
-            guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
-                throw OrchestratorError(file: id, "no such job")
-            }
+            let job = try Self.existing(id, in: db)
             guard [.failed, .dead, .cancelled, .succeeded].contains(job.state) else {
                 throw OrchestratorError(file: id, "is \(job.state.rawValue); only a finished job can be retried")
             }
@@ -213,9 +219,7 @@ public final class JobStore: Sendable {
     /// Cancels a queued, failed or running job (a running one stops at its next heartbeat).
     public func cancel(_ id: String, now: Date = Date()) throws {
         try db.write { db in
-            guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
-                throw OrchestratorError(file: id, "no such job")
-            }
+            let job = try Self.existing(id, in: db)
             guard [.queued, .failed, .running].contains(job.state) else {
                 throw OrchestratorError(file: id, "is already \(job.state.rawValue)")
             }

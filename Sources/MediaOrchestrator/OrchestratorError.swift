@@ -1,3 +1,6 @@
+import Captioning
+import Transcode
+
 /// The one error type of the MediaOrchestrator module: tickets, templates, jobs. Like
 /// TranscodeError, it names the file and says what is wrong in words a producer can act on.
 public struct OrchestratorError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -13,4 +16,13 @@ public struct OrchestratorError: Error, CustomStringConvertible, Sendable, Equat
     }
 
     public var description: String { "\(file): \(reason)" }
+}
+
+/// Whether retrying the same work can help, for any error the pipeline throws: bad input, a
+/// refused clip or broken captions cannot be fixed by trying again; a full disk can. The job
+/// runner's retries and the command line's exit status both go by this.
+public func isPermanentFailure(_ error: any Error) -> Bool {
+    if let e = error as? TranscodeError { return e.isPermanent }
+    if let e = error as? OrchestratorError { return e.isPermanent }
+    return error is CaptionError
 }

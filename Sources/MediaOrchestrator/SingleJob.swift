@@ -118,19 +118,23 @@ public struct SingleJob: Sendable {
         let trim = self.trim ?? ticket?.trim
         var request = RenderRequest(input: input, output: output, trim: trim, rendition: template.reply, cancellation: cancellation)
         request.endCard = try endCardVisual()
-        let burned = captions.burned, card = template.endCard, style = template.captions ?? CaptionStyle()
-        let cardLanguage = burned?.language ?? captions.languages.first?.language
-        if burned != nil || card != nil {
-            request.burnIn = { geometry in
-                var script = ASSScript(width: geometry.width, height: geometry.height, captionStyle: style)
-                if let burned {
-                    script.addCaptions(burned.track.retimed(offset: trim?.start ?? 0, duration: geometry.clipDuration))
-                }
-                if let card { script.addEndCard(card, language: cardLanguage, start: geometry.clipDuration) }
-                return script.text
-            }
-        }
+        request.burnIn = burnIn(captions.burned, trimStart: trim?.start ?? 0, card: template.endCard,
+                                cardLanguage: captions.burned?.language ?? captions.languages.first?.language)
         return request
+    }
+
+    /// Makes the ASS script to burn in once the output's shape is known: the captions re-timed to
+    /// the render's trim, and the end card's words after the clip. Nil when there is nothing to burn.
+    private func burnIn(_ burned: JobCaptions.Language?, trimStart: Double, card: EndCardTemplate?,
+                        cardLanguage: String?) -> (@Sendable (RenderGeometry) -> String)? {
+        guard burned != nil || card != nil else { return nil }
+        let style = template.captions ?? CaptionStyle()
+        return { geometry in
+            var script = ASSScript(width: geometry.width, height: geometry.height, captionStyle: style)
+            if let burned { script.addCaptions(burned.track.retimed(offset: trimStart, duration: geometry.clipDuration)) }
+            if let card { script.addEndCard(card, language: cardLanguage, start: geometry.clipDuration) }
+            return script.text
+        }
     }
 
     /// The reply text (handle, the template's words, the petition URL) and alt text for X.
@@ -161,14 +165,7 @@ public struct SingleJob: Sendable {
         }
         var request = RenderRequest(input: input, output: path, trim: cut, rendition: template.bts ?? .editorsCut, cancellation: cancellation)
         request.validation = .editorsCut
-        if let burn {
-            let offset = cut?.start ?? 0
-            request.burnIn = { geometry in
-                var script = ASSScript(width: geometry.width, height: geometry.height, captionStyle: template.captions ?? CaptionStyle())
-                script.addCaptions(burn.track.retimed(offset: offset, duration: geometry.clipDuration))
-                return script.text
-            }
-        }
+        request.burnIn = burnIn(burn, trimStart: cut?.start ?? 0, card: nil, cardLanguage: nil)
         if let report = self.progress { request.progress = { @Sendable progress in report("bts", progress) } }
         let report = try ReplyRenderer(request).render()
         let rendition = template.bts ?? .editorsCut

@@ -101,10 +101,7 @@ public final class ReplyRenderer {
     /// What `render` would do, without decoding: for producers (`mediaorch plan`) and for the
     /// benchmark, which gives the ffmpeg CLI the very same filters and encoder settings.
     public func plan() throws -> RenderPlanDescription {
-        let input = try MediaInput(path: request.input)
-        let info = input.probe(framePacing: false)
-        let plan = try RenderPlan.make(info: info, videoEnd: { input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
-                                       trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0)
+        let (_, _, plan) = try openAndPlan()
         let r = request.rendition
         return RenderPlanDescription(
             videoStream: plan.videoStream, audioStream: plan.audioStream, sourceStart: plan.sourceStart, duration: plan.duration,
@@ -115,12 +112,8 @@ public final class ReplyRenderer {
             maxrateKbps: r.maxrateKbps, bufsizeKbps: r.bufsizeKbps, audioBitrateKbps: r.audioBitrateKbps)
     }
 
-    public func render() throws -> RenderReport {
-        let started = Date()
-        let outputName = URL(fileURLWithPath: request.output).lastPathComponent
-        let temporary = DurableFile.temporaryPath(for: request.output)
-        defer { unlink(temporary) } // gone after a publish (renamed) or a failure alike
-
+    /// Opens the source, refuses a cut-off MP4, and decides the render: shared by `plan` and `render`.
+    private func openAndPlan() throws -> (MediaInput, MediaInfo, RenderPlan) {
         let input = try MediaInput(path: request.input)
         let info = input.probe(framePacing: false)
         if let layout = ISOBaseMediaLayout(path: request.input), layout.missingBytes > 0 {
@@ -129,6 +122,16 @@ public final class ReplyRenderer {
         }
         let plan = try RenderPlan.make(info: info, videoEnd: { input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
                                        trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0)
+        return (input, info, plan)
+    }
+
+    public func render() throws -> RenderReport {
+        let started = Date()
+        let outputName = URL(fileURLWithPath: request.output).lastPathComponent
+        let temporary = DurableFile.temporaryPath(for: request.output)
+        defer { unlink(temporary) } // gone after a publish (renamed) or a failure alike
+
+        let (input, info, plan) = try openAndPlan()
         let geometry = RenderGeometry(width: plan.canvas.width, height: plan.canvas.height,
                                       clipDuration: plan.duration, cardDuration: plan.cardDuration)
         let script = request.burnIn?(geometry)
@@ -145,12 +148,8 @@ public final class ReplyRenderer {
             return (pipeline.videoFramesEncoded, pipeline.videoFramesDecoded, pipeline.corruptPackets)
         }
 
-        let validation = OutputValidator(path: temporary, displayName: outputName, profile: request.validation).validate()
-        guard validation.passed else {
-            throw TranscodeError(.verification, file: outputName,
-                                 "the render breaks X's rules: \(validation.failures.map(\.summary).joined(separator: "; "))")
-        }
-        try DurableFile.publish(temporary: temporary, as: request.output)
+        let validation = try OutputValidator(path: temporary, displayName: outputName, profile: request.validation)
+            .publishIfValid(as: request.output)
         // The reply is out first; the stills come from the frame the picker kept during the same decode.
         var thumbnails: [ThumbnailReport] = []
         if let chosen = picker?.chosen {

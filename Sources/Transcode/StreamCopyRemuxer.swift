@@ -61,11 +61,7 @@ public final class StreamCopyRemuxer {
             try muxer.write(packet, stream: target)
         }
         try muxer.finish() // trailer (moov moved first), close, fsync
-        let validation = OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).validate()
-        guard validation.passed else {
-            throw TranscodeError(.verification, file: outputName, "the copy is not sound: \(validation.failures.map(\.summary).joined(separator: "; "))")
-        }
-        try DurableFile.publish(temporary: temporary, as: outputPath)
+        let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).publishIfValid(as: outputPath)
         return ((try? MediaInput(path: outputPath))?.duration ?? 0, validation)
     }
 }

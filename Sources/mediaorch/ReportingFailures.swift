@@ -17,8 +17,5 @@ func reportingFailures(_ body: () throws -> Void) throws {
 
 /// 2 for bad input a retry cannot fix, 1 for everything else.
 func exitStatus(for error: any Error) -> Int32 {
-    if let error = error as? TranscodeError, error.isPermanent { return 2 }
-    if let error = error as? OrchestratorError, error.isPermanent { return 2 }
-    if error is CaptionError { return 2 }
-    return 1
+    isPermanentFailure(error) ? 2 : 1
 }
