@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C interop over FFmpeg 5.1 (libav*) and libjpeg-turbo; Debian's -dev packages.
@@ -30,6 +33,15 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], resources: [
+            // The dashboard (plain HTML, CSS, JS) and the API's OpenAPI document, compiled in.
+            .embedInCode("HTTP/Dashboard/index.html"),
+            .embedInCode("HTTP/Dashboard/dashboard.css"),
+            .embedInCode("HTTP/Dashboard/dashboard.js"),
+            .embedInCode("HTTP/openapi.json"),
         ]),
         .executableTarget(
             name: "mediaorch",
@@ -44,7 +56,10 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TranscodeTests", dependencies: ["Transcode", "TestSupport"]),
         .testTarget(name: "CaptioningTests", dependencies: ["Captioning"]),
-        .testTarget(name: "MediaOrchestratorTests", dependencies: ["MediaOrchestrator", "TestSupport"]),
+        .testTarget(name: "MediaOrchestratorTests", dependencies: [
+            "MediaOrchestrator", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -12,6 +12,7 @@ packages=(
   fonts-dejavu-core
   python3
   python3-jsonschema  # the tests check manifests against Docs/manifest.schema.json
+  chromium          # the dashboard's browser test (headless)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -22,6 +22,7 @@
 #include <libavutil/pixdesc.h>
 #include <libavutil/samplefmt.h>
 #include <libavutil/sha.h>
+#include <libavutil/hmac.h>
 #include <libavutil/timestamp.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>

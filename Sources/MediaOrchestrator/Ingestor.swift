@@ -63,6 +63,7 @@ public struct Ingestor: Sendable {
         let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: archived.path, template: templateName,
                                   priority: JobPriority(ticket?.priority), ticketJson: ticketJSON)
         let (job, created) = try store.enqueue(new, now: now)
+        if created { OrchestratorMetrics.recordIngest(seconds: Date().timeIntervalSince(firstSeen)) }
         if let ticketProblem { logger.warning("ticket unreadable, default template used", metadata: ["job": "\(job.id)", "reason": "\(ticketProblem)"]) }
         logger.info(created ? "queued" : "duplicate upload, no new job", metadata: ["job": "\(job.id)", "file": "\(name)", "sha256": "\(sha)"])
         return created ? .queued(jobId: job.id) : .duplicate(jobId: job.id)

@@ -10,6 +10,8 @@ struct JobRunner: Sendable {
     let store: JobStore
     let templates: TemplateLibrary
     let lease: TimeInterval
+    /// Where progress goes for the dashboard; nil when nobody watches.
+    let activity: JobActivity?
 
     func run(_ claim: JobClaim, logger: Logger) async -> JobStore.Outcome {
         var logger = logger
@@ -44,14 +46,18 @@ struct JobRunner: Sendable {
         } onCancel: {
             cancellation.cancel()
         }
+        let seconds = Date().timeIntervalSince(started)
         switch result {
         case .success(let manifest):
-            logger.info("succeeded", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))",
+            OrchestratorMetrics.recordJob(template: claim.job.template, outcome: "succeeded", seconds: seconds)
+            OrchestratorMetrics.recordStages(manifest.stageSeconds)
+            logger.info("succeeded", metadata: ["seconds": "\(String(format: "%.1f", seconds))",
                                                 "ready_to_post": "\(manifest.readyToPost)"])
             queueEditorsCut(after: claim, logger: logger)
             return .succeeded
         case .failure(let error):
             let permanent = isPermanentFailure(error)
+            OrchestratorMetrics.recordJob(template: claim.job.template, outcome: "failed", seconds: seconds)
             logger.error("failed", metadata: ["reason": "\(error)", "permanent": "\(permanent)"])
             if (error as? TranscodeError)?.kind == .cancelled { return .failed(reason: "stopped: lease lost or cancelled", permanent: false) }
             return .failed(reason: "\(error)", permanent: permanent)
@@ -74,6 +80,9 @@ struct JobRunner: Sendable {
         single.captionsFolder = URL(fileURLWithPath: job.archivePath).deletingLastPathComponent().path
         single.cancellation = cancellation
         single.jobId = job.id
+        if let activity {
+            single.progress = { @Sendable stage, progress in activity.report(job: job.id, stage: stage, progress) }
+        }
         single.sourceSha256 = job.sourceSha256
         if job.trimStart != nil || job.trimEnd != nil { single.trim = Trim(start: job.trimStart ?? 0, end: job.trimEnd) }
         if template.outputs.contains(.reply) {

@@ -37,8 +37,34 @@ public final class JobStore: Sendable {
                 );
                 """)
         }
+        // Editors may ask for several cuts of one original: a job is unique by its id alone (the
+        // id says which cut), and access tokens for the HTTP API live beside the jobs.
+        m.registerMigration("v2", foreignKeyChecks: .deferred) { db in
+            try db.execute(sql: """
+                CREATE TABLE jobs_v2 (
+                    id TEXT PRIMARY KEY, state TEXT NOT NULL, template TEXT NOT NULL, priority INTEGER NOT NULL,
+                    source_name TEXT NOT NULL, source_sha256 TEXT NOT NULL, archive_path TEXT NOT NULL,
+                    ticket_json TEXT, trim_start REAL, trim_end REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
+                    next_attempt_at REAL NOT NULL, lease_owner TEXT, lease_expires_at REAL, last_error TEXT,
+                    parent_id TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
+                );
+                INSERT INTO jobs_v2 SELECT * FROM jobs;
+                DROP TABLE jobs;
+                ALTER TABLE jobs_v2 RENAME TO jobs;
+                CREATE INDEX jobs_claim ON jobs (state, priority, next_attempt_at, created_at);
+                CREATE INDEX jobs_updated ON jobs (updated_at);
+                CREATE TABLE access_tokens (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+                    sha256 TEXT NOT NULL UNIQUE, created_at REAL NOT NULL, last_used_at REAL
+                );
+                """)
+        }
         return m
     }
+
+    /// For the store's extensions (access tokens): the same database, one writer at a time.
+    var database: DatabasePool { db }
 
     /// What a new job needs: the archived original and how to make it.
     public struct NewJob: Sendable {
@@ -49,9 +75,11 @@ public final class JobStore: Sendable {
         public var priority: JobPriority
         public var ticketJson: String?
         public var parentId: String?
+        /// An editor's cut: its in and out points, also part of its id.
+        public var trim: Trim?
 
         public init(sourceName: String, sourceSha256: String, archivePath: String, template: String,
-                    priority: JobPriority, ticketJson: String? = nil, parentId: String? = nil) {
+                    priority: JobPriority, ticketJson: String? = nil, parentId: String? = nil, trim: Trim? = nil) {
             self.sourceName = sourceName
             self.sourceSha256 = sourceSha256
             self.archivePath = archivePath
@@ -59,10 +87,17 @@ public final class JobStore: Sendable {
             self.priority = priority
             self.ticketJson = ticketJson
             self.parentId = parentId
+            self.trim = trim
         }
 
-        /// Readable and stable: the same clip and template always make the same id.
-        var id: String { "\(sourceSha256.prefix(12))-\(template)" + (parentId == nil ? "" : "-of-reply") }
+        /// Readable and stable: the same clip, template and cut always make the same id.
+        var id: String {
+            let base = "\(sourceSha256.prefix(12))-\(template)"
+            guard parentId != nil else { return base }
+            guard let trim else { return base + "-of-reply" }
+            let milliseconds = { (t: Double) in String(Int((t * 1000).rounded())) }
+            return base + "-\(milliseconds(trim.start))-\(trim.end.map(milliseconds) ?? "end")"
+        }
     }
 
     /// Queues a job; the same clip with the same template again returns the existing job.
@@ -75,10 +110,10 @@ public final class JobStore: Sendable {
             let t = now.timeIntervalSince1970
             try db.execute(sql: """
                 INSERT INTO jobs (id, state, template, priority, source_name, source_sha256, archive_path, ticket_json,
-                                  max_attempts, next_attempt_at, parent_id, created_at, updated_at)
-                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  trim_start, trim_end, max_attempts, next_attempt_at, parent_id, created_at, updated_at)
+                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [new.id, new.template, new.priority.rawValue, new.sourceName, new.sourceSha256, new.archivePath,
-                                 new.ticketJson, retryPolicy.maxAttempts, t, new.parentId, t, t])
+                                 new.ticketJson, new.trim?.start, new.trim?.end, retryPolicy.maxAttempts, t, new.parentId, t, t])
             return (try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [new.id])!, true)
         }
     }
@@ -178,7 +213,7 @@ public final class JobStore: Sendable {
     /// The job a producer named, or an error saying there is none.
     private static func existing(_ id: String, in db: Database) throws -> JobRecord {
         guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
-            throw OrchestratorError(file: id, "no such job")
+            throw OrchestratorError(file: id, "no such job", kind: .notFound)
         }
         return job
     }
@@ -192,12 +227,32 @@ public final class JobStore: Sendable {
     }
 
     public func list(state: JobState? = nil) throws -> [JobRecord] {
-        try db.read { db in
-            if let state {
-                return try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC", arguments: [state.rawValue])
-            }
-            return try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY created_at DESC")
-        }
+        try list(JobFilter(state: state))
+    }
+
+    /// Jobs a producer filters for, newest first.
+    public func list(_ filter: JobFilter) throws -> [JobRecord] {
+        var clauses: [String] = [], arguments: StatementArguments = []
+        if let state = filter.state { clauses.append("state = ?"); arguments += [state.rawValue] }
+        if let template = filter.template { clauses.append("template = ?"); arguments += [template] }
+        if let camp = filter.camp { clauses.append("json_extract(ticket_json, '$.speaker.camp') = ? COLLATE NOCASE"); arguments += [camp] }
+        if let since = filter.since { clauses.append("updated_at >= ?"); arguments += [since.timeIntervalSince1970] }
+        let sql = "SELECT * FROM jobs" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY created_at DESC"
+        return try db.read { try JobRecord.fetchAll($0, sql: sql, arguments: arguments) }
+    }
+
+    /// Jobs changed after `time` (a seconds-since-1970 watermark), oldest change first: the
+    /// change feed behind the live dashboard sees every state change, whichever process made it.
+    public func changes(after time: Double) throws -> [JobRecord] {
+        try db.read { try JobRecord.fetchAll($0, sql: "SELECT * FROM jobs WHERE updated_at > ? ORDER BY updated_at", arguments: [time]) }
+    }
+
+    /// How many jobs are in each state (every state present, zero when none).
+    public func countsByState() throws -> [JobState: Int] {
+        let rows = try db.read { try Row.fetchAll($0, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") }
+        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+        for row in rows { if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] } }
+        return counts
     }
 
     /// A producer's retry: back to the queue now with fresh attempts, optionally with a new trim.
@@ -206,7 +261,7 @@ public final class JobStore: Sendable {
         try db.write { db in
             let job = try Self.existing(id, in: db)
             guard [.failed, .dead, .cancelled, .succeeded].contains(job.state) else {
-                throw OrchestratorError(file: id, "is \(job.state.rawValue); only a finished job can be retried")
+                throw OrchestratorError(file: id, "is \(job.state.rawValue); only a finished job can be retried", kind: .conflict)
             }
             let t = now.timeIntervalSince1970
             try db.execute(sql: """
@@ -221,7 +276,7 @@ public final class JobStore: Sendable {
         try db.write { db in
             let job = try Self.existing(id, in: db)
             guard [.queued, .failed, .running].contains(job.state) else {
-                throw OrchestratorError(file: id, "is already \(job.state.rawValue)")
+                throw OrchestratorError(file: id, "is already \(job.state.rawValue)", kind: .conflict)
             }
             let t = now.timeIntervalSince1970
             try db.execute(sql: "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",

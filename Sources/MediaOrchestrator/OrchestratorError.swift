@@ -8,11 +8,23 @@ public struct OrchestratorError: Error, CustomStringConvertible, Sendable, Equat
     public let reason: String
     /// True when retrying the same job cannot help (a bad ticket, an unknown template).
     public let isPermanent: Bool
+    public let kind: Kind
 
-    public init(file: String, _ reason: String, permanent: Bool = true) {
+    /// What sort of wrong it is, so the HTTP API can answer 400, 404 or 409.
+    public enum Kind: Sendable, Equatable {
+        /// The request or the file is wrong.
+        case invalid
+        /// The job (or token) named does not exist.
+        case notFound
+        /// The thing exists but is in a state that does not allow it (retrying a running job).
+        case conflict
+    }
+
+    public init(file: String, _ reason: String, permanent: Bool = true, kind: Kind = .invalid) {
         self.file = file
         self.reason = reason
         self.isPermanent = permanent
+        self.kind = kind
     }
 
     public var description: String { "\(file): \(reason)" }

@@ -37,6 +37,11 @@ public struct Ticket: Sendable, Codable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw OrchestratorError(file: name, "ticket not found or unreadable")
         }
+        return try decode(data, fileName: name)
+    }
+
+    /// Reads a ticket's bytes (an HTTP upload); errors name `fileName` and the field at fault.
+    public static func decode(_ data: Data, fileName name: String) throws -> Ticket {
         do {
             let ticket = try JSONOutput.decoder().decode(Ticket.self, from: data)
             try ticket.checkFields(fileName: name)

@@ -15,9 +15,10 @@ public struct WorkerService: Service {
     let logger: Logger
 
     public init(name: String, workspace: Workspace, store: JobStore, templates: TemplateLibrary,
-                lease: TimeInterval = 30, grace: TimeInterval = 60, idlePoll: TimeInterval = 0.1, logger: Logger) {
+                lease: TimeInterval = 30, grace: TimeInterval = 60, idlePoll: TimeInterval = 0.1,
+                activity: JobActivity? = nil, logger: Logger) {
         self.name = name
-        self.runner = JobRunner(workspace: workspace, store: store, templates: templates, lease: lease)
+        self.runner = JobRunner(workspace: workspace, store: store, templates: templates, lease: lease, activity: activity)
         self.store = store
         self.lease = lease
         self.grace = grace

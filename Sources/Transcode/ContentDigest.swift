@@ -10,19 +10,43 @@ public enum ContentDigest {
             throw TranscodeError(.badInput, file: name, "cannot open to hash it")
         }
         defer { try? handle.close() }
+        return try hashing { update in
+            while true {
+                let block: Data
+                do { block = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                    throw TranscodeError(.output, file: name, "read failed while hashing: \(error.localizedDescription)")
+                }
+                if block.isEmpty { break }
+                update(block)
+            }
+        }
+    }
+
+    /// SHA-256 of bytes in memory (an access token, say), as lowercase hex.
+    public static func sha256(bytes: some DataProtocol) -> String {
+        // The closure throws nothing, so neither does this.
+        (try? hashing { update in update(Data(bytes)) }) ?? ""
+    }
+
+    private static func hashing(_ feed: ((Data) -> Void) throws -> Void) throws -> String {
         guard let sha = av_sha_alloc() else { fatalError("av_sha_alloc: out of memory") }
         defer { av_free(UnsafeMutableRawPointer(sha)) }
         av_sha_init(sha, 256)
-        while true {
-            let block: Data
-            do { block = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
-                throw TranscodeError(.output, file: name, "read failed while hashing: \(error.localizedDescription)")
-            }
-            if block.isEmpty { break }
-            block.withUnsafeBytes { av_sha_update(sha, $0.bindMemory(to: UInt8.self).baseAddress, block.count) }
-        }
+        try feed { block in block.withUnsafeBytes { av_sha_update(sha, $0.bindMemory(to: UInt8.self).baseAddress, block.count) } }
         var digest = [UInt8](repeating: 0, count: 32)
         av_sha_final(sha, &digest)
         return digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension ContentDigest {
+    /// HMAC-SHA-256 of `message` under `key` (libavutil's), as lowercase hex: signs download links.
+    public static func hmacSHA256(key: [UInt8], message: String) -> String {
+        guard let hmac = av_hmac_alloc(AV_HMAC_SHA256) else { fatalError("av_hmac_alloc: out of memory") }
+        defer { av_hmac_free(hmac) }
+        var out = [UInt8](repeating: 0, count: 32)
+        let bytes = Array(message.utf8)
+        _ = av_hmac_calc(hmac, bytes, UInt32(bytes.count), key, UInt32(key.count), &out, UInt32(out.count))
+        return out.map { String(format: "%02x", $0) }.joined()
     }
 }

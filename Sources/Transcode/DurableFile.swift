@@ -26,7 +26,12 @@ public enum DurableFile {
         guard rename(temporary, finalPath) == 0 else {
             throw TranscodeError(.output, file: name, "cannot move the finished file into place: \(String(cString: strerror(errno)))")
         }
-        let folder = URL(fileURLWithPath: finalPath).deletingLastPathComponent().path
+        try syncFolder(of: finalPath)
+    }
+
+    /// fsyncs the folder holding `path`, so a new name in it survives a power cut.
+    public static func syncFolder(of path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let fd = open(folder, O_RDONLY | O_DIRECTORY)
         if fd >= 0 { fsync(fd); close(fd) }
     }

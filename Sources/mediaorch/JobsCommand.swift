@@ -75,16 +75,13 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (_, store) = try options.store()
-                guard let job = try store.job(id) else { throw OrchestratorError(file: id, "no such job") }
-                if let captions {
-                    let name = URL(fileURLWithPath: captions).lastPathComponent
-                    _ = try CaptionFile.load(path: captions) // refuse a broken file now, not on the next attempt
-                    let destination = try Workspace.child(name, of: URL(fileURLWithPath: job.archivePath).deletingLastPathComponent())
-                    try DurableFile.write(try Data(contentsOf: URL(fileURLWithPath: captions)), to: destination.path)
+                let (ws, store) = try options.store()
+                let replacement = try captions.map { path in
+                    JobControl.CaptionReplacement(name: URL(fileURLWithPath: path).lastPathComponent,
+                                                  data: try Data(contentsOf: URL(fileURLWithPath: path)))
                 }
-                let trim = (trimStart != nil || trimEnd != nil) ? (start: trimStart, end: trimEnd) : nil
-                try store.retry(id, trim: trim)
+                try JobControl(workspace: ws, store: store).retry(id, captions: replacement.map { [$0] } ?? [],
+                                                                  trimStart: trimStart, trimEnd: trimEnd)
                 print("\(id): queued again")
             }
         }
@@ -96,7 +93,8 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                try options.store().1.cancel(id)
+                let (ws, store) = try options.store()
+                try JobControl(workspace: ws, store: store).cancel(id)
                 print("\(id): cancelled")
             }
         }

@@ -7,7 +7,7 @@ import ServiceLifecycle
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
-        abstract: "Run the service: inbox watcher and workers. SIGTERM or Ctrl-C drains gracefully."
+        abstract: "Run the service: inbox watcher, workers, HTTP API and dashboard. SIGTERM or Ctrl-C drains gracefully."
     )
 
     @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace).")
@@ -37,6 +37,15 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Tries a job gets before it is dead.")
     var maxAttempts = 4
 
+    @Option(help: "Address the HTTP API and dashboard listen on (loopback by default; 0.0.0.0 for every interface).")
+    var bind = "127.0.0.1"
+
+    @Option(help: "Port of the HTTP API and dashboard.")
+    var port = 8080
+
+    @Flag(help: "Run without the HTTP API and dashboard.")
+    var noHttp = false
+
     @Flag(help: "Stop once the inbox is empty and no job is left to run (demo, scripts).")
     var untilIdle = false
 
@@ -53,18 +62,29 @@ struct WatchCommand: AsyncParsableCommand {
         let library = TemplateLibrary(folder: templates)
         var ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
         ingestor.captionsTimeout = captionsTimeout
+        _ = OrchestratorMetrics.bootstrap
+        let activity = JobActivity()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger))
+            .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger)),
+            .init(service: JobChangeFeedService(store: store, activity: activity, logger: logger)),
         ]
         for n in 1...max(1, workers) {
             let name = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(n)"
             services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library,
-                                                         lease: lease, grace: grace, logger: logger)))
+                                                         lease: lease, grace: grace, activity: activity, logger: logger)))
+        }
+        if !noHttp {
+            let server = APIServer(workspace: ws, store: store, activity: activity)
+            services.append(.init(service: server.application(host: bind, port: port, logger: logger)))
+            if (try? store.tokens().isEmpty) ?? true {
+                logger.warning("no access tokens yet: make one with `mediaorch tokens add --role producer` to use the dashboard")
+            }
         }
         if untilIdle {
             services.append(.init(service: IdleExitService(workspace: ws, store: store), successTerminationBehavior: .gracefullyShutdownGroup))
         }
-        logger.info("watching", metadata: ["workspace": "\(ws.root.path)", "workers": "\(workers)"])
+        logger.info("watching", metadata: ["workspace": "\(ws.root.path)", "workers": "\(workers)",
+                                           "dashboard": "\(noHttp ? "off" : "http://\(bind):\(port)/")"])
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -1,0 +1,31 @@
+/// Who a bearer token speaks for. Producers run the command centre; editors pull cuts; field
+/// teams that cannot mount the inbox only upload; a wall screen only watches.
+public enum AccessRole: String, Sendable, Codable, CaseIterable {
+    case producer, editor, uploader, viewer
+
+    public var permissions: Set<Permission> {
+        switch self {
+        case .producer: Set(Permission.allCases)
+        case .editor: [.readJobs, .downloadOutputs, .requestCuts]
+        case .uploader: [.upload]
+        // Outputs show the people filmed: a screen that only watches gets the queue, not the footage.
+        case .viewer: [.readJobs]
+        }
+    }
+
+    public func may(_ permission: Permission) -> Bool { permissions.contains(permission) }
+}
+
+/// One kind of thing an HTTP request can do; every API route names the one it needs.
+public enum Permission: String, Sendable, CaseIterable {
+    /// List and show jobs, follow their progress, read the metrics.
+    case readJobs
+    /// Retry and cancel.
+    case controlJobs
+    /// Download a job's outputs.
+    case downloadOutputs
+    /// Ask for a behind-the-scenes cut of an archived original.
+    case requestCuts
+    /// Put a clip, its ticket and its captions into the inbox.
+    case upload
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import Transcode
+
+/// A token as the store keeps it: never the token itself, only its SHA-256.
+public struct AccessToken: Sendable, Codable, Equatable, FetchableRecord {
+    public var id: String
+    public var name: String
+    public var role: AccessRole
+    public var sha256: String
+    public var createdAt: Double
+    public var lastUsedAt: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, role, sha256, createdAt = "created_at", lastUsedAt = "last_used_at"
+    }
+}
+
+extension JobStore {
+    /// Makes a token for `role`, stores its hash, and returns the token: the only time it is seen.
+    public func addToken(role: AccessRole, name: String?, now: Date = Date()) throws -> (token: String, record: AccessToken) {
+        var generator = SystemRandomNumberGenerator() // getrandom(2): fit for secrets
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let token = "mo_" + secret
+        let hash = ContentDigest.sha256(bytes: Array(token.utf8))
+        let id = String(hash.prefix(8))
+        let name = name ?? "\(role.rawValue)-\(id)"
+        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isNewline }) else {
+            throw OrchestratorError(file: name, "a token name is one line of at most 64 characters")
+        }
+        let record = AccessToken(id: id, name: name, role: role, sha256: hash, createdAt: now.timeIntervalSince1970, lastUsedAt: nil)
+        try database.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM access_tokens WHERE name = ?", arguments: [name]) == true {
+                throw OrchestratorError(file: name, "a token of that name exists; revoke it first or choose another name", kind: .conflict)
+            }
+            try db.execute(sql: "INSERT INTO access_tokens (id, name, role, sha256, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, name, role.rawValue, hash, record.createdAt])
+        }
+        return (token, record)
+    }
+
+    public func tokens() throws -> [AccessToken] {
+        try database.read { try AccessToken.fetchAll($0, sql: "SELECT * FROM access_tokens ORDER BY created_at") }
+    }
+
+    /// Revokes by name or id; the token stops working at its next request.
+    public func revokeToken(_ nameOrId: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM access_tokens WHERE name = ? OR id = ?", arguments: [nameOrId, nameOrId])
+            if db.changesCount == 0 { throw OrchestratorError(file: nameOrId, "no such token (see `mediaorch tokens list`)", kind: .notFound) }
+        }
+    }
+
+    /// The token a request presented, if it is one of ours. Its last use is noted at most once a
+    /// minute, so a busy dashboard does not turn every read into a write.
+    public func authenticate(_ token: String, now: Date = Date()) throws -> AccessToken? {
+        let hash = ContentDigest.sha256(bytes: Array(token.utf8))
+        guard let found = try database.read({ try AccessToken.fetchOne($0, sql: "SELECT * FROM access_tokens WHERE sha256 = ?", arguments: [hash]) }) else {
+            return nil
+        }
+        let t = now.timeIntervalSince1970
+        if t - (found.lastUsedAt ?? 0) >= 60 {
+            try? database.write { try $0.execute(sql: "UPDATE access_tokens SET last_used_at = ? WHERE id = ?", arguments: [t, found.id]) }
+        }
+        return found
+    }
+}

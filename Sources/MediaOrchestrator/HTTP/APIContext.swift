@@ -1,0 +1,31 @@
+import Foundation
+
+/// What every route needs: the workspace and its store, the live activity, the link signer.
+struct APIContext: Sendable {
+    let workspace: Workspace
+    let store: JobStore
+    let activity: JobActivity
+    let links: DownloadLinks
+    var control: JobControl { JobControl(workspace: workspace, store: store) }
+
+    func view(of job: JobRecord, withThumbnail: Bool) -> JobView {
+        var thumbnail: String? = nil
+        if withThumbnail, let folder = try? workspace.outbox(for: job.id) {
+            thumbnail = ["thumb-320.jpg", "thumb.jpg"].first { OutputFolderFiles.servable($0, in: folder) != nil }
+                .map { links.sign(path: Self.outputPath(job: job.id, name: $0)) }
+        }
+        return JobView(job: job, progress: job.state == .running ? activity.progress(of: job.id) : nil, thumbnailURL: thumbnail)
+    }
+
+    func outputs(of id: String) -> [OutputView] {
+        guard let folder = try? workspace.outbox(for: id) else { return [] }
+        return OutputFolderFiles.list(folder).map { file in
+            OutputView(name: file.name, bytes: file.bytes, contentType: OutputFolderFiles.contentType(of: file.name),
+                       url: links.sign(path: Self.outputPath(job: id, name: file.name)))
+        }
+    }
+
+    static func outputPath(job: String, name: String) -> String {
+        "/api/jobs/\(job)/outputs/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name)"
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+
+/// A job as the API and the dashboard show it: the stored record plus what a producer looks for
+/// at a glance (camp, handle, live progress, a thumbnail link).
+struct JobView: Encodable {
+    let job: JobRecord
+    let progress: JobProgress?
+    let thumbnailURL: String?
+
+    private enum ExtraKeys: String, CodingKey { case camp, speaker, handle, progress, thumbnailUrl = "thumbnail_url" }
+
+    func encode(to encoder: any Encoder) throws {
+        try job.encode(to: encoder)
+        let ticket = job.ticketJson.flatMap { try? JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }
+        var extra = encoder.container(keyedBy: ExtraKeys.self)
+        try extra.encodeIfPresent(ticket?.speaker?.camp, forKey: .camp)
+        try extra.encodeIfPresent(ticket?.speaker?.name, forKey: .speaker)
+        try extra.encodeIfPresent(ticket?.replyTo?.handle, forKey: .handle)
+        try extra.encodeIfPresent(progress, forKey: .progress)
+        try extra.encodeIfPresent(thumbnailURL, forKey: .thumbnailUrl)
+    }
+}
+
+/// One job in full: its attempts, its outputs with download links, and its manifest once written.
+struct JobDetailView: Encodable {
+    let job: JobView
+    let attempts: [AttemptRecord]
+    let outputs: [OutputView]?
+    let manifest: Manifest?
+}
+
+struct OutputView: Encodable {
+    let name: String
+    let bytes: Int
+    let contentType: String
+    /// A signed link valid for an hour (for <video> and <img>); with a bearer token the plain path works too.
+    let url: String
+}
+
+/// JSON for the API: compact, snake_case, like the command line's but on one line (server-sent
+/// events need one line per message).
+enum APIJSON {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONOutput.encoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        var data = try encoder().encode(value)
+        data.append(0x0A)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension HTTPError {
+    /// The library's errors as HTTP answers: a missing job is 404, a job in the wrong state 409,
+    /// anything else the caller sent 400; each keeps its message (file, line, what is wrong).
+    static func from(_ error: any Error) -> any Error {
+        if error is HTTPError { return error }
+        if let e = error as? OrchestratorError {
+            switch e.kind {
+            case .notFound: return HTTPError(.notFound, message: e.description)
+            case .conflict: return HTTPError(.conflict, message: e.description)
+            case .invalid: return HTTPError(e.isPermanent ? .badRequest : .serviceUnavailable, message: e.description)
+            }
+        }
+        if isPermanentFailure(error) { return HTTPError(.badRequest, message: "\(error)") }
+        return HTTPError(.internalServerError, message: "\(error)")
+    }
+}
+
+/// Runs a handler body, turning the library's errors into HTTP answers.
+func answering<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch { throw HTTPError.from(error) }
+}

@@ -1,0 +1,8 @@
+/// The dashboard's files and the OpenAPI document, compiled into the binary (SwiftPM's
+/// embedInCode): no build step, nothing to install beside the executable.
+enum DashboardAssets {
+    static var page: [UInt8] { PackageResources.index_html }
+    static var style: [UInt8] { PackageResources.dashboard_css }
+    static var script: [UInt8] { PackageResources.dashboard_js }
+    static var openAPI: [UInt8] { PackageResources.openapi_json }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+
+/// /api/jobs: list and filter, show, retry, cancel, and editors' cut requests.
+struct JobRoutes {
+    let context: APIContext
+
+    func addRead(to group: RouterGroup<APIRequestContext>) {
+        group.get("jobs") { request, requestContext in
+            try await answering {
+                let jobs = try context.store.list(try Self.filter(request.uri.queryParameters))
+                let mayDownload = requestContext.caller?.role.may(.downloadOutputs) ?? false
+                return try APIJSON.response(jobs.map { context.view(of: $0, withThumbnail: mayDownload) })
+            }
+        }
+        group.get("jobs/{id}") { _, requestContext in
+            try await answering {
+                let id = try requestContext.parameters.require("id")
+                guard let job = try context.store.job(id) else { throw OrchestratorError(file: id, "no such job", kind: .notFound) }
+                let mayDownload = requestContext.caller?.role.may(.downloadOutputs) ?? false
+                let folder = try context.workspace.outbox(for: id)
+                let manifest = FileManager.default.contents(atPath: folder.appendingPathComponent("manifest.json").path)
+                    .flatMap { try? JSONOutput.decoder().decode(Manifest.self, from: $0) }
+                return try APIJSON.response(JobDetailView(
+                    job: context.view(of: job, withThumbnail: mayDownload), attempts: try context.store.attempts(of: id),
+                    outputs: mayDownload ? context.outputs(of: id) : nil, manifest: manifest))
+            }
+        }
+    }
+
+    struct RetryBody: Decodable {
+        struct Caption: Decodable { var file: String; var text: String }
+        var trimStart: Double?
+        var trimEnd: Double?
+        var captions: [Caption]?
+    }
+
+    func addControl(to group: RouterGroup<APIRequestContext>) {
+        group.post("jobs/{id}/retry") { request, requestContext in
+            try await answering {
+                let id = try requestContext.parameters.require("id")
+                let body = try await Self.decodeOptional(RetryBody.self, request, requestContext) ?? RetryBody()
+                let captions = (body.captions ?? []).map { JobControl.CaptionReplacement(name: $0.file, data: Data($0.text.utf8)) }
+                try context.control.retry(id, captions: captions, trimStart: body.trimStart, trimEnd: body.trimEnd)
+                return try APIJSON.response(context.view(of: try context.store.job(id)!, withThumbnail: false))
+            }
+        }
+        group.post("jobs/{id}/cancel") { _, requestContext in
+            try await answering {
+                let id = try requestContext.parameters.require("id")
+                try context.control.cancel(id)
+                return try APIJSON.response(context.view(of: try context.store.job(id)!, withThumbnail: false))
+            }
+        }
+    }
+
+    struct CutBody: Decodable {
+        var start: Double?
+        var end: Double?
+        var captions: Bool?
+    }
+
+    func addCuts(to group: RouterGroup<APIRequestContext>) {
+        group.post("jobs/{id}/cuts") { request, requestContext in
+            try await answering {
+                let id = try requestContext.parameters.require("id")
+                let body = try await Self.decodeOptional(CutBody.self, request, requestContext) ?? CutBody()
+                let (job, created) = try context.control.requestCut(of: id, start: body.start ?? 0, end: body.end, captions: body.captions ?? false)
+                return try APIJSON.response(context.view(of: job, withThumbnail: false), status: created ? .created : .ok)
+            }
+        }
+    }
+
+    /// ?state=failed&template=twitter-reply&camp=Kakuma&since=2026-11-21T09:00:00Z (or seconds since 1970).
+    static func filter(_ query: Parameters) throws -> JobFilter {
+        var filter = JobFilter()
+        if let state = query["state"] {
+            guard let parsed = JobState(rawValue: String(state)) else {
+                throw HTTPError(.badRequest, message: "state '\(state)' is not one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.state = parsed
+        }
+        filter.template = query["template"].map(String.init)
+        filter.camp = query["camp"].map(String.init)
+        if let since = query["since"].map(String.init) {
+            guard let date = Double(since).map(Date.init(timeIntervalSince1970:)) ?? (try? Date(since, strategy: .iso8601)) else {
+                throw HTTPError(.badRequest, message: "since '\(since)' is neither an ISO 8601 time (2026-11-21T09:00:00Z) nor seconds since 1970")
+            }
+            filter.since = date
+        }
+        return filter
+    }
+
+    /// A JSON body that may be left out altogether.
+    static func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T? {
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONOutput.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw HTTPError(.badRequest, message: "request body: \(DecodingErrorText.describe(error))")
+        }
+    }
+}

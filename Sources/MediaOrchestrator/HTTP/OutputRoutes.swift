@@ -1,0 +1,28 @@
+import Foundation
+import Hummingbird
+
+/// A job's outputs: the list, and each file with Range support and its content type.
+struct OutputRoutes {
+    let context: APIContext
+
+    func add(to group: RouterGroup<APIRequestContext>) {
+        group.get("jobs/{id}/outputs") { _, requestContext in
+            try await answering {
+                let id = try requestContext.parameters.require("id")
+                guard try context.store.job(id) != nil else { throw OrchestratorError(file: id, "no such job", kind: .notFound) }
+                return try APIJSON.response(context.outputs(of: id))
+            }
+        }
+        group.get("jobs/{id}/outputs/{name}") { request, requestContext in
+            let id = try requestContext.parameters.require("id")
+            // The id names a folder directly under outbox/: letters, digits and '-' only.
+            guard let folder = try? context.workspace.outbox(for: id) else { throw HTTPError(.notFound, message: "\(id): no such job") }
+            let files = FileMiddleware<APIRequestContext, OutputFolderFiles>(
+                fileProvider: OutputFolderFiles(folder: folder), urlBasePath: "/api/jobs/\(id)/outputs"
+            ).withAdditionalMediaTypes(forFileExtensions: OutputFolderFiles.extraMediaTypes)
+            return try await files.handle(request, context: requestContext) { _, _ in
+                throw HTTPError(.notFound, message: "\(id): no such output (see /api/jobs/\(id)/outputs)")
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+
+/// The routes around the API: the dashboard's files, /openapi.json, /health, /metrics, and
+/// /api/session (who a token is, so the dashboard shows only the buttons that role may use).
+struct ServiceRoutes {
+    let context: APIContext
+
+    /// No token: the dashboard page itself holds no data; it asks for a token and uses the API.
+    func addOpen(to router: Router<APIRequestContext>) {
+        router.get("/") { _, _ in Self.asset(DashboardAssets.page, type: "text/html; charset=utf-8") }
+        router.get("/dashboard.css") { _, _ in Self.asset(DashboardAssets.style, type: "text/css; charset=utf-8") }
+        router.get("/dashboard.js") { _, _ in Self.asset(DashboardAssets.script, type: "text/javascript; charset=utf-8") }
+        router.get("/openapi.json") { _, _ in Self.asset(DashboardAssets.openAPI, type: "application/json; charset=utf-8") }
+        // For load balancers: 200 while the store answers, 503 when it does not.
+        router.get("/health") { _, _ in
+            do {
+                let counts = try context.store.countsByState()
+                return try APIJSON.response(["status": "ok", "queued": "\(counts[.queued] ?? 0)", "running": "\(counts[.running] ?? 0)"])
+            } catch {
+                return try APIJSON.response(["status": "unavailable", "reason": "job store: \(error)"], status: .serviceUnavailable)
+            }
+        }
+    }
+
+    func addMetrics(to router: RouterGroup<APIRequestContext>) {
+        router.get("/metrics") { _, _ in
+            try await answering {
+                OrchestratorMetrics.recordQueue(try context.store.countsByState())
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(string: OrchestratorMetrics.exposition())))
+            }
+        }
+    }
+
+    struct Session: Encodable { let name: String; let role: String; let permissions: [String] }
+
+    func addSession(to group: RouterGroup<APIRequestContext>) {
+        group.get("session") { _, requestContext in
+            let caller = requestContext.caller!
+            return try APIJSON.response(Session(name: caller.name, role: caller.role.rawValue,
+                                                permissions: Permission.allCases.filter(caller.role.may).map(\.rawValue)))
+        }
+    }
+
+    static func asset(_ bytes: [UInt8], type: String) -> Response {
+        // The page loads nothing from elsewhere: no CDN, no inline script.
+        Response(status: .ok, headers: [
+            .contentType: type, .cacheControl: "no-cache",
+            .contentSecurityPolicy: "default-src 'self'; img-src 'self' blob:; media-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'",
+        ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Transcode
+
+/// What producers and editors do to jobs, shared by `mediaorch jobs` and the HTTP API so both
+/// check and act the same way.
+public struct JobControl: Sendable {
+    public let workspace: Workspace
+    public let store: JobStore
+
+    public init(workspace: Workspace, store: JobStore) {
+        self.workspace = workspace
+        self.store = store
+    }
+
+    /// A corrected caption file for a retry: it replaces the archived file of the same name.
+    public struct CaptionReplacement: Sendable {
+        public var name: String
+        public var data: Data
+        public init(name: String, data: Data) {
+            self.name = name
+            self.data = data
+        }
+    }
+
+    /// Queues a finished job again, optionally with corrected captions and a new trim. A broken
+    /// caption file is refused before anything changes, with the line at fault.
+    public func retry(_ id: String, captions: [CaptionReplacement] = [], trimStart: Double? = nil, trimEnd: Double? = nil) throws {
+        let job = try existing(id)
+        try checkTrim(start: trimStart, end: trimEnd)
+        let folder = URL(fileURLWithPath: job.archivePath).deletingLastPathComponent()
+        var destinations: [(URL, Data)] = []
+        for caption in captions {
+            guard !caption.name.hasPrefix("."), ["srt", "vtt"].contains(URL(fileURLWithPath: caption.name).pathExtension.lowercased()) else {
+                throw OrchestratorError(file: caption.name, "a captions file is a plain .srt or .vtt file name")
+            }
+            _ = try CaptionFile.parse(caption.data, name: caption.name)
+            destinations.append((try Workspace.child(caption.name, of: folder), caption.data))
+        }
+        for (destination, data) in destinations {
+            try DurableFile.write(data, to: destination.path) // beside the original; the original itself is never touched
+        }
+        let trim = (trimStart != nil || trimEnd != nil) ? (start: trimStart, end: trimEnd) : nil
+        try store.retry(id, trim: trim)
+    }
+
+    public func cancel(_ id: String) throws {
+        try store.cancel(id)
+    }
+
+    /// An editor's behind-the-scenes cut of the job's archived original between `start` and `end`
+    /// (the end when nil), with the ticket's burned-in captions or without. The same cut asked
+    /// twice is one job. Editors' cuts queue behind every reply.
+    public func requestCut(of id: String, start: Double, end: Double?, captions: Bool) throws -> (job: JobRecord, created: Bool) {
+        let job = try existing(id)
+        try checkTrim(start: start, end: end)
+        guard FileManager.default.fileExists(atPath: job.archivePath) else {
+            throw OrchestratorError(file: job.sourceName, "the archived original is missing from \(job.archivePath)", permanent: false)
+        }
+        let new = JobStore.NewJob(sourceName: job.sourceName, sourceSha256: job.sourceSha256, archivePath: job.archivePath,
+                                  template: captions ? "bts-cut-captioned" : "bts-cut", priority: .background,
+                                  ticketJson: job.ticketJson, parentId: job.id, trim: Trim(start: start, end: end))
+        return try store.enqueue(new)
+    }
+
+    private func existing(_ id: String) throws -> JobRecord {
+        guard let job = try store.job(id) else { throw OrchestratorError(file: id, "no such job", kind: .notFound) }
+        return job
+    }
+
+    private func checkTrim(start: Double?, end: Double?) throws {
+        if let start, !(start.isFinite && start >= 0) { throw OrchestratorError(file: "trim", "the in point must be 0 s or later, not \(start)") }
+        if let end, !(end.isFinite && end > (start ?? 0)) {
+            throw OrchestratorError(file: "trim", "the out point (\(end) s) must come after the in point (\(start ?? 0) s)")
+        }
+    }
+}
