@@ -10,9 +10,11 @@ struct APIContext: Sendable {
 
     func view(of job: JobRecord, withThumbnail: Bool) -> JobView {
         var thumbnail: String? = nil
-        if withThumbnail, let folder = try? workspace.outbox(for: job.id) {
+        // A bts cut has no thumbnails of its own: it shows the reply's it was cut from.
+        for owner in [job.id, job.parentId].compactMap({ $0 }) where withThumbnail && thumbnail == nil {
+            guard let folder = try? workspace.outbox(for: owner) else { continue }
             thumbnail = ["thumb-320.jpg", "thumb.jpg"].first { OutputFolderFiles.servable($0, in: folder) != nil }
-                .map { links.sign(path: Self.outputPath(job: job.id, name: $0)) }
+                .map { links.sign(path: Self.outputPath(job: owner, name: $0)) }
         }
         return JobView(job: job, progress: job.state == .running ? activity.progress(of: job.id) : nil, thumbnailURL: thumbnail)
     }

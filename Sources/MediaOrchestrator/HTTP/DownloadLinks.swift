@@ -14,9 +14,10 @@ public struct DownloadLinks: Sendable {
         self.lifetime = lifetime
     }
 
-    /// `path?expires=…&signature=…`, valid for `lifetime` from now.
+    /// `path?expires=…&signature=…`, valid for at least `lifetime` from now. The expiry is rounded
+    /// up to a whole period, so the same file keeps the same link for a while and browsers cache it.
     public func sign(path: String, now: Date = Date()) -> String {
-        let expires = Int(now.timeIntervalSince1970 + lifetime)
+        let expires = Int(((now.timeIntervalSince1970 / lifetime).rounded(.down) + 2) * lifetime)
         return "\(path)?expires=\(expires)&signature=\(signature(path: path, expires: expires))"
     }
 

@@ -1,1 +1,337 @@
+// The command centre's screen. Plain JS, no build step: it loads the job list from the API,
+// then follows /api/events (server-sent events, read through fetch so the bearer token can be
+// sent) and redraws what changed. Text from jobs is always set as text, never as HTML.
+"use strict";
 
+const TOKEN_KEY = "mediaorch.token";
+const STATES = ["running", "queued", "failed", "dead", "succeeded", "cancelled"];
+const jobs = new Map();          // id -> job as /api/jobs returns it
+let session = null;              // { name, role, permissions }
+let openJobId = null;            // the job in the detail panel
+let eventsAbort = null;
+
+const $ = (id) => document.getElementById(id);
+const may = (permission) => !!session && session.permissions.includes(permission);
+
+// ---- token -------------------------------------------------------------------------------
+// A link may carry the token after '#' (never sent to the server); it moves into this tab's
+// session storage and out of the address bar at once.
+function takeTokenFromAddress() {
+  const match = location.hash.match(/token=([^&]+)/);
+  if (!match) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ Authorization: `Bearer ${token()}` }, options.headers || {});
+  if (options.body && typeof options.body !== "string") {
+    options.body = JSON.stringify(options.body);
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (response.status === 401) { signOut("Your token was not accepted (revoked or mistyped)."); throw new Error("unauthorised"); }
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new Error((body && body.error && body.error.message) || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (eventsAbort) eventsAbort.abort();
+  session = null;
+  $("board").hidden = true; $("detail").hidden = true; $("sign-out").hidden = true;
+  $("who").textContent = "";
+  $("sign-in").hidden = false;
+  $("sign-in-error").textContent = message || "";
+  setStatus("offline");
+}
+
+// ---- start -------------------------------------------------------------------------------
+async function start() {
+  if (!token()) { signOut(); return; }
+  try {
+    session = await api("/api/session");
+  } catch (e) {
+    if (e.message !== "unauthorised") $("sign-in-error").textContent = e.message;
+    return;
+  }
+  $("sign-in").hidden = true;
+  $("who").textContent = `${session.name} · ${session.role}`;
+  $("sign-out").hidden = false;
+  if (!may("readJobs")) {
+    // An uploader's token: nothing to watch here.
+    $("board").hidden = true;
+    toast("This token may only upload clips (PUT /api/uploads/NAME); it cannot read the queue.");
+    return;
+  }
+  $("board").hidden = false;
+  await reload();
+  followEvents();
+}
+
+async function reload() {
+  const list = await api("/api/jobs");
+  jobs.clear();
+  for (const job of list) jobs.set(job.id, job);
+  renderAll();
+}
+
+// ---- live events ---------------------------------------------------------------------------
+async function followEvents() {
+  if (eventsAbort) eventsAbort.abort();
+  eventsAbort = new AbortController();
+  const signal = eventsAbort.signal;
+  try {
+    const response = await fetch("/api/events", { headers: { Authorization: `Bearer ${token()}` }, signal });
+    if (!response.ok) throw new Error(`${response.status}`);
+    setStatus("live");
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        handleEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  } catch (e) {
+    if (signal.aborted) return;
+  }
+  // The line dropped (restart, network): catch up on what was missed, then follow again.
+  setStatus("reconnecting");
+  setTimeout(async () => { try { await reload(); } catch (e) {} followEvents(); }, 2000);
+}
+
+function handleEvent(block) {
+  let type = "message", data = "";
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event: ")) type = line.slice(7);
+    else if (line.startsWith("data: ")) data += line.slice(6);
+  }
+  if (!data) return;
+  const payload = JSON.parse(data);
+  if (type === "job") {
+    const known = jobs.get(payload.id);
+    if (known && known.state === payload.state && payload.state === "running" && !payload.progress) payload.progress = known.progress;
+    jobs.set(payload.id, payload);
+    renderAll();
+    if (openJobId === payload.id) openDetail(payload.id);
+  } else if (type === "progress") {
+    const job = jobs.get(payload.job_id);
+    if (!job) return;
+    job.progress = payload;
+    updateProgress(payload.job_id);
+  }
+}
+
+function setStatus(state) {
+  const status = $("status");
+  status.className = `status ${state}`;
+  status.textContent = state;
+}
+
+// ---- the board -------------------------------------------------------------------------------
+function visible(job) {
+  const camp = $("filter-camp").value.trim().toLowerCase();
+  const template = $("filter-template").value.trim().toLowerCase();
+  return (!camp || (job.camp || "").toLowerCase().includes(camp)) &&
+         (!template || job.template.toLowerCase().includes(template));
+}
+
+function renderAll() {
+  const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
+  for (const state of STATES) {
+    const section = $(`state-${state}`);
+    const list = section.querySelector(".jobs");
+    const rows = [...jobs.values()].filter((j) => j.state === state && visible(j))
+      .sort((a, b) => state === "queued" ? a.priority - b.priority || a.created_at - b.created_at : b.updated_at - a.updated_at);
+    counts[state] = rows.length;
+    list.replaceChildren(...rows.map(row));
+    section.classList.toggle("empty", rows.length === 0);
+  }
+  $("counts").textContent = STATES.map((s) => `${s} ${counts[s]}`).join(" · ");
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+function row(job) {
+  const title = [job.source_name, job.handle, job.camp].filter(Boolean).join(" · ");
+  const article = el("article", { class: "job", "data-job-id": job.id, "data-state": job.state });
+  const thumb = job.thumbnail_url ? el("img", { class: "thumb", src: job.thumbnail_url, alt: `Frame of ${job.source_name}` })
+                                  : el("div", { class: "thumb none" }, job.state === "succeeded" ? "no picture" : "");
+  const info = el("div", { class: "info" },
+    el("div", { class: "title" }, title),
+    el("div", { class: "meta" }, `${job.template} · try ${job.attempts}/${job.max_attempts} · ${ago(job.updated_at)}`));
+  if (job.state === "running") {
+    const fraction = job.progress ? job.progress.fraction : 0;
+    info.append(el("div", { class: "progress", role: "progressbar" },
+      el("div", { class: "progress-bar", "data-fraction": fraction.toFixed(3) })),
+      el("div", { class: "eta" }, progressText(job.progress)));
+    info.querySelector(".progress-bar").style.width = `${(fraction * 100).toFixed(1)}%`;
+  }
+  if (job.state === "failed" && job.next_attempt_at) {
+    info.append(el("div", { class: "meta" }, `next try ${inSeconds(job.next_attempt_at)}`));
+  }
+  if (job.last_error && job.state !== "succeeded") info.append(el("div", { class: "reason" }, job.last_error));
+  const actions = el("div", { class: "actions" });
+  if (may("controlJobs") && ["failed", "dead", "cancelled", "succeeded"].includes(job.state)) {
+    actions.append(button(job.state === "succeeded" ? "Run again" : "Retry", "retry", () => act(job.id, "retry")));
+  }
+  if (may("controlJobs") && ["queued", "running", "failed"].includes(job.state)) {
+    actions.append(button("Cancel", "cancel", () => act(job.id, "cancel")));
+  }
+  actions.append(button("Details", "details", () => openDetail(job.id)));
+  article.append(thumb, info, actions);
+  return article;
+}
+
+function button(label, kind, action) {
+  const b = el("button", { type: "button", class: kind, textContent: label });
+  b.addEventListener("click", async (event) => {
+    event.stopPropagation();
+    b.disabled = true;
+    try { await action(); } finally { b.disabled = false; }
+  });
+  return b;
+}
+
+function updateProgress(id) {
+  const job = jobs.get(id);
+  const article = document.querySelector(`article.job[data-job-id="${CSS.escape(id)}"]`);
+  if (!job || !article || job.state !== "running") return;
+  const bar = article.querySelector(".progress-bar");
+  const eta = article.querySelector(".eta");
+  if (!bar) { renderAll(); return; }
+  bar.style.width = `${(job.progress.fraction * 100).toFixed(1)}%`;
+  bar.setAttribute("data-fraction", job.progress.fraction.toFixed(3));
+  eta.textContent = progressText(job.progress);
+}
+
+function progressText(p) {
+  if (!p) return "starting…";
+  const left = p.estimated_seconds_left == null ? "" : `, about ${Math.ceil(p.estimated_seconds_left)} s left`;
+  return `${p.stage} ${Math.round(p.fraction * 100)}% (${p.position.toFixed(1)} of ${p.duration.toFixed(1)} s${left})`;
+}
+
+function ago(seconds) {
+  const d = Math.max(0, Date.now() / 1000 - seconds);
+  if (d < 60) return `${Math.round(d)} s ago`;
+  if (d < 3600) return `${Math.round(d / 60)} min ago`;
+  return new Date(seconds * 1000).toLocaleString();
+}
+function inSeconds(seconds) {
+  const d = seconds - Date.now() / 1000;
+  return d <= 0 ? "now" : `in ${Math.ceil(d)} s`;
+}
+
+async function act(id, action) {
+  try {
+    const job = await api(`/api/jobs/${encodeURIComponent(id)}/${action}`, { method: "POST" });
+    jobs.set(job.id, job);
+    renderAll();
+    toast(action === "retry" ? `${id}: queued again` : `${id}: cancelled`);
+  } catch (e) {
+    if (e.message !== "unauthorised") toast(e.message);
+  }
+}
+
+// ---- detail panel -------------------------------------------------------------------------------
+async function openDetail(id) {
+  openJobId = id;
+  let detail;
+  try { detail = await api(`/api/jobs/${encodeURIComponent(id)}`); } catch (e) { toast(e.message); return; }
+  const job = detail.job;
+  $("detail").hidden = false;
+  $("detail-title").textContent = job.source_name;
+  $("detail-meta").textContent = [job.id, job.state, job.template, job.handle, job.speaker, job.camp].filter(Boolean).join(" · ");
+  $("detail-error").textContent = job.state === "succeeded" ? "" : (job.last_error || "");
+  const outputs = detail.outputs || [];
+  const reply = outputs.find((o) => o.name === "reply.mp4") || outputs.find((o) => o.name === "bts.mp4");
+  const player = $("player");
+  if (reply) {
+    if (player.getAttribute("data-for") !== reply.name + id) { player.src = reply.url; player.setAttribute("data-for", reply.name + id); }
+    player.hidden = false;
+  } else { player.hidden = true; player.removeAttribute("src"); player.removeAttribute("data-for"); }
+  const draft = detail.manifest && detail.manifest.post_draft;
+  $("post").hidden = !draft;
+  if (draft) {
+    $("post-text").value = draft.text;
+    $("copy-done").textContent = detail.manifest.ready_to_post ? "" : `Not ready: ${detail.manifest.not_ready_reasons.join("; ")}`;
+  }
+  $("downloads").hidden = outputs.length === 0;
+  $("output-list").replaceChildren(...outputs.map((o) =>
+    el("li", {}, el("a", { href: o.url, download: o.name, textContent: o.name }), ` ${(o.bytes / 1e6).toFixed(2)} MB · ${o.content_type}`)));
+  $("cut-form").hidden = !may("requestCuts") || job.template.startsWith("bts-cut");
+  $("attempts").replaceChildren(...detail.attempts.map((a) =>
+    el("li", {}, `${new Date(a.started_at * 1000).toLocaleTimeString()} on ${a.worker}: ${a.outcome || "running"}${a.error ? " — " + a.error : ""}`)));
+}
+
+async function copyPost() {
+  const text = $("post-text").value;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (e) {
+    // Plain http on a LAN address is not a secure context: fall back to selecting the text.
+    $("post-text").select();
+    document.execCommand("copy");
+  }
+  $("copy-done").textContent = "Copied.";
+}
+
+async function requestCut(event) {
+  event.preventDefault();
+  const end = $("cut-end").value;
+  try {
+    const job = await api(`/api/jobs/${encodeURIComponent(openJobId)}/cuts`, { method: "POST", body: {
+      start: Number($("cut-start").value || 0), end: end === "" ? null : Number(end), captions: $("cut-captions").checked } });
+    jobs.set(job.id, job);
+    renderAll();
+    $("cut-result").textContent = `Queued as ${job.id}.`;
+  } catch (e) {
+    $("cut-result").textContent = e.message;
+  }
+}
+
+let toastTimer = null;
+function toast(message) {
+  const t = $("toast");
+  t.textContent = message;
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { t.hidden = true; }, 6000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("sign-in").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    $("token").value = "";
+    start();
+  });
+  $("sign-out").addEventListener("click", () => signOut());
+  $("close-detail").addEventListener("click", () => { $("detail").hidden = true; openJobId = null; $("player").pause(); });
+  $("copy-post").addEventListener("click", copyPost);
+  $("cut-form").addEventListener("submit", requestCut);
+  $("filter-camp").addEventListener("input", renderAll);
+  $("filter-template").addEventListener("input", renderAll);
+  // "3 min ago" and "next try in 12 s" stay true.
+  setInterval(() => { if (session) renderAll(); }, 15000);
+  takeTokenFromAddress();
+  start();
+});
