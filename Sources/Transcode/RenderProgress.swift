@@ -10,6 +10,13 @@ public struct RenderProgress: Sendable {
     public var duration: Double
     /// Estimated seconds left, once there is enough to go on.
     public var estimatedSecondsLeft: Double?
+
+    public init(fraction: Double, position: Double, duration: Double, estimatedSecondsLeft: Double?) {
+        self.fraction = fraction
+        self.position = position
+        self.duration = duration
+        self.estimatedSecondsLeft = estimatedSecondsLeft
+    }
 }
 
 /// Lets another thread (a producer's cancel, SIGTERM) stop a render between packets.

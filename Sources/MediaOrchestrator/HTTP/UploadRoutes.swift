@@ -29,7 +29,10 @@ struct UploadRoutes {
     func add(to group: RouterGroup<APIRequestContext>) {
         group.put("uploads/{name}") { request, requestContext in
             try await answering {
-                let name = try requestContext.parameters.require("name")
+                // Decoded first, so "..%2F" is judged as the "../" it means.
+                guard let name = try requestContext.parameters.require("name").removingPercentEncoding else {
+                    throw HTTPError(.badRequest, message: "the file name's percent-encoding is broken")
+                }
                 guard !name.hasPrefix("."), let destination = try? Workspace.child(name, of: context.workspace.inbox) else {
                     throw HTTPError(.badRequest, message: "'\(name)' is not a plain file name")
                 }
