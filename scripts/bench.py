@@ -123,7 +123,7 @@ def ingest_latency(binary, rounds=5):
     ws = OUT / "latency-workspace"
     subprocess.run(["rm", "-rf", str(ws)], check=True)
     (ws / "inbox").mkdir(parents=True)
-    service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--templates", str(ROOT / "Jobs")],
+    service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--templates", str(ROOT / "Jobs"), "--no-http"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     latencies = []
     try:

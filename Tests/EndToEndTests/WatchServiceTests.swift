@@ -12,7 +12,7 @@ import TestSupport
 
     static func watch(_ ws: URL, _ extra: [String] = []) throws -> ExternalTool.Result {
         try ExternalTool.run(TestPaths.mediaorch, ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path,
-                                                   "--stable-seconds", "1", "--until-idle"] + extra)
+                                                   "--stable-seconds", "1", "--until-idle", "--no-http"] + extra)
     }
 
     static func jobs(_ ws: URL) throws -> [[String: Any]] {
@@ -34,7 +34,7 @@ import TestSupport
     static func startWatch(_ ws: URL, _ extra: [String] = []) throws -> Process {
         let service = Process()
         service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
-        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1"] + extra
+        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1", "--no-http"] + extra
         service.standardError = FileHandle.nullDevice
         try service.run()
         return service
