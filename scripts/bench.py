@@ -2,7 +2,8 @@
 """make bench: the reply render against the ffmpeg command line doing the same work (same
 filters, same encoder settings, taken from `mediaorch plan`), run alternately in one run.
 Prints wall time, CPU time and peak RSS of each and their ratios. Figures, not assertions."""
-import json, os, statistics, subprocess, sys, time
+import json
+import os, statistics, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,6 +155,60 @@ def ingest_latency(binary, rounds=5):
     return latencies
 
 
+def http_api(binary, store_bench, big_file, requests=200):
+    """The HTTP API over 1,000 jobs: GET /api/jobs latency, and a large output downloaded through
+    /outputs against `cat` reading the same file (both from the page cache)."""
+    import urllib.request
+    ws = OUT / "http-workspace"
+    subprocess.run(["rm", "-rf", str(ws)], check=True)
+    ws.mkdir(parents=True)
+    subprocess.run([str(store_bench), "1000", str(ws)], check=True, capture_output=True)
+    token = subprocess.run([binary, "tokens", "add", "--role", "producer", "--workspace", str(ws)],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    job = "000000000000-twitter-reply"
+    (ws / "outbox" / job).mkdir(parents=True)
+    os.link(big_file, ws / "outbox" / job / "bts.mp4")  # a hard link: the API refuses symbolic ones
+    port = 28000 + os.getpid() % 1000
+    service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--templates", str(ROOT / "Jobs"), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        latencies = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            body = urllib.request.urlopen(urllib.request.Request(f"{base}/api/jobs", headers=headers)).read()
+            latencies.append(time.perf_counter() - start)
+        jobs = len(json.loads(body))
+        latencies.sort()
+        size = os.path.getsize(big_file)
+        subprocess.run(["cat", str(big_file)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
+        downloads, reads = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(["curl", "-sf", "-o", "/dev/null", "-H", f"Authorization: Bearer {token}",
+                            f"{base}/api/jobs/{job}/outputs/bts.mp4"], check=True)
+            downloads.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            subprocess.run(["cat", str(big_file)], stdout=subprocess.DEVNULL, check=True)
+            reads.append(time.perf_counter() - start)
+        rss = 0
+        with open(f"/proc/{service.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    rss = int(line.split()[1]) / 1024
+        return jobs, latencies, size, statistics.median(downloads), statistics.median(reads), rss
+    finally:
+        service.terminate()
+        service.wait()
+
+
 def table(summary):
     print(f"{'':22}{'wall s':>9}{'cpu s':>9}{'peak RSS MB':>13}")
     for name, (wall, cpu, rss) in summary.items():
@@ -220,6 +275,12 @@ def main():
     print("   " + ", ".join(f"{x:.3f} s" for x in lat) + f"; median {statistics.median(lat):.3f} s (target < 0.5 s)")
     store_bench = ROOT / ".build/release/mediaorch-store-bench"
     print("7. " + subprocess.run([str(store_bench), "1000"], check=True, capture_output=True, text=True).stdout.strip())
+    print()
+    jobs, lat, size, download, read, rss = http_api(binary, store_bench, clip30)
+    print(f"8. HTTP API: GET /api/jobs listing {jobs} jobs, {len(lat)} requests: "
+          f"median {statistics.median(lat) * 1000:.1f} ms, p95 {lat[int(len(lat) * 0.95)] * 1000:.1f} ms")
+    print(f"   {size / 1e6:.0f} MB output through /outputs (curl) {download:.3f} s = {size / 1e6 / download:.0f} MB/s; "
+          f"cat of the same file {read:.3f} s; ratio {download / read:.2f}; service peak RSS {rss:.0f} MB")
     print()
 
 

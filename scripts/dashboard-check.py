@@ -2,6 +2,7 @@
 """Drives headless Chromium through the dashboard, as a producer would, and prints what it saw.
 
 Usage: dashboard-check.py URL SCREENSHOT.png [--retry-job ID] [--play-job ID]
+       dashboard-check.py URL SCREENSHOT.png --upload CLIP [--upload-captions FILE] [--upload-fields JSON]
 
 Talks the DevTools protocol over Chromium's pipe transport (fds 3 and 4), so it needs nothing
 beyond Debian's `chromium` and Python's standard library. Prints one JSON object: DOM snapshots
@@ -79,6 +80,11 @@ class Chromium:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    def set_files(self, selector, paths):
+        document = self.send("DOM.getDocument")["root"]["nodeId"]
+        node = self.send("DOM.querySelector", {"nodeId": document, "selector": selector})["nodeId"]
+        self.send("DOM.setFileInputFiles", {"nodeId": node, "files": paths})
+
     def screenshot(self, path):
         import base64
         data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
@@ -112,11 +118,16 @@ def main():
     url, screenshot = args[0], args[1]
     retry_job = args[args.index("--retry-job") + 1] if "--retry-job" in args else None
     play_job = args[args.index("--play-job") + 1] if "--play-job" in args else None
+    option = lambda name: args[args.index(name) + 1] if name in args else None
     out = {"snapshots": []}
     browser = Chromium()
     try:
         browser.open(url)
         snap = lambda: json.loads(browser.evaluate(SNAPSHOT))
+        if option("--upload"):
+            upload(browser, option("--upload"), option("--upload-captions"), json.loads(option("--upload-fields") or "{}"), out)
+            browser.screenshot(screenshot)
+            return
 
         # 1. Signed in from the link, live, and a running job whose bar has started.
         def first():
@@ -169,7 +180,28 @@ def main():
             browser.screenshot(screenshot.replace(".png", "-detail.png"))
     finally:
         browser.close()
-    print(json.dumps(out))
+        print(json.dumps(out))
+
+
+def upload(browser, clip, captions, fields, out):
+    """An uploader's token: the page shows the upload form; fill it in and send the clip."""
+    ready = until(lambda: browser.evaluate("!!document.getElementById('upload-panel') && !document.getElementById('upload-panel').hidden"), 20)
+    out["upload_form_shown"] = bool(ready)
+    out["board_hidden"] = browser.evaluate("document.getElementById('board').hidden")
+    if not ready:
+        return
+    browser.set_files("#up-clip", [os.path.abspath(clip)])
+    if captions:
+        browser.set_files("#up-captions", [os.path.abspath(captions)])
+    for element, value in fields.items():
+        if isinstance(value, bool):
+            browser.evaluate(f"document.getElementById({json.dumps(element)}).checked = {json.dumps(value)}")
+        else:
+            browser.evaluate(f"document.getElementById({json.dumps(element)}).value = {json.dumps(value)}")
+    browser.evaluate("document.querySelector('#upload-form button[type=submit]').click()")
+    finished = lambda: (lambda t: t if t and not t.startswith("Uploading") else None)(
+        browser.evaluate("document.getElementById('up-result').textContent"))
+    out["upload_result"] = until(finished, 60)
 
 
 if __name__ == "__main__":

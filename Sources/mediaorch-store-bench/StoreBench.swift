@@ -3,13 +3,16 @@ import MediaOrchestrator
 
 /// `make bench` part: the job store's own cost per job — enqueue, claim with a lease, one
 /// heartbeat, finish — for 1,000 no-op jobs in a fresh SQLite file (WAL, fsync as in production).
+/// With a second argument (a workspace folder) the store is made there and kept: the HTTP
+/// benchmark lists those jobs.
 @main
 struct StoreBench {
     static func main() throws {
         let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1000
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mediaorch-store-bench-\(getpid())")
+        let keep = CommandLine.arguments.dropFirst(2).first.map { URL(fileURLWithPath: $0) }
+        let folder = keep ?? FileManager.default.temporaryDirectory.appendingPathComponent("mediaorch-store-bench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer { if keep == nil { try? FileManager.default.removeItem(at: folder) } }
         let store = try JobStore(path: folder.appendingPathComponent("jobs.sqlite").path)
         let start = Date()
         for i in 0..<count {

@@ -112,4 +112,42 @@ import TestSupport
         service.waitUntilExit()
         #expect(service.terminationReason == .exit, "SIGTERM drains and exits")
     }
+
+    @Test func anUploaderSendsAClipWithItsTicketAndCaptionsFromTheBrowser() throws {
+        let ws = try TestPaths.scratch("browser/upload-workspace")
+        let output = try TestPaths.scratch("browser/upload-screens")
+        let token = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "uploader", "--name", "field team", "--workspace", ws.path])
+            .text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = 20000 + Int((getpid() + 7) % 20000)
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
+        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "0.5", "--port", String(port)]
+        service.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try service.run()
+        defer { if service.isRunning { service.terminate(); service.waitUntilExit() } }
+
+        let fields = #"{"up-handle": "@sarabashiri", "up-tweet": "1620000000000000001", "up-speaker": "Abu", "up-camp": "Kakuma", "up-consent": true, "up-burn": "en", "up-template": "twitter-reply-fast"}"#
+        let check = try ExternalTool.run("python3", [TestPaths.packageRoot.appendingPathComponent("scripts/dashboard-check.py").path,
+                                                     "http://127.0.0.1:\(port)/#token=\(token)", output.appendingPathComponent("upload.png").path,
+                                                     "--upload", TestPaths.sample("kakuma_portrait.mov"), "--upload-captions", TestPaths.sample("abu.en.srt"),
+                                                     "--upload-fields", fields])
+        #expect(check.status == 0, "\(check.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: check.stdout) as? [String: Any])
+        #expect(report["upload_form_shown"] as? Bool == true && report["board_hidden"] as? Bool == true, "an uploader sees the form, not the queue")
+        #expect((report["upload_result"] as? String)?.contains("is in the inbox") == true, "\(report)")
+
+        let jobs = try Self.wait(ws, timeout: 60) { l in l.contains { $0["state"] as? String == "succeeded" } }
+        let job = try #require(jobs.first { $0["source_name"] as? String == "kakuma_portrait.mov" })
+        #expect(job["state"] as? String == "succeeded" && job["template"] as? String == "twitter-reply-fast")
+        let ticket = try #require(try JSONSerialization.jsonObject(with: Data((job["ticket_json"] as? String ?? "").utf8)) as? [String: Any])
+        #expect((ticket["speaker"] as? [String: Any])?["camp"] as? String == "Kakuma")
+        #expect((ticket["speaker"] as? [String: Any])?["consent"] as? Bool == true)
+        #expect((ticket["reply_to"] as? [String: Any])?["tweet_id"] as? String == "1620000000000000001")
+        let captions = try #require(ticket["captions"] as? [[String: Any]])
+        #expect(captions.first?["file"] as? String == "abu.en.srt" && captions.first?["language"] as? String == "en" && captions.first?["burn"] as? Bool == true)
+        let archived = try #require(job["archive_path"] as? String)
+        #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: archived).deletingLastPathComponent().appendingPathComponent("abu.en.srt").path),
+                "the captions travelled with the clip into the archive")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: archived)) == Data(contentsOf: URL(fileURLWithPath: TestPaths.sample("kakuma_portrait.mov"))))
+    }
 }

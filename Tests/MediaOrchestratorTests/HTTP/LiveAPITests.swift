@@ -13,16 +13,19 @@ import TestSupport
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let url = "http://127.0.0.1:\(port)/api/events"
-            let reader = Task.detached {
-                try ExternalTool.run("/usr/bin/curl", ["-sN", "--max-time", "3", "-H", "Authorization: Bearer \(f.tokens[.viewer]!)", "-D", "-", url])
-            }
-            // Wait until the stream has subscribed, then make things happen.
-            for _ in 0..<100 where f.activity.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            let stream = try StreamingCurl(["-sN", "-H", "Authorization: Bearer \(f.tokens[.viewer]!)", "-D", "-", url])
+            defer { stream.stop() }
+            // Wait until the stream has subscribed, then make things happen. Generous limits: the
+            // other suites keep both cores busy while this runs.
+            for _ in 0..<3000 where f.activity.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(f.activity.subscriberCount == 1)
             f.activity.report(job: f.runningJob, stage: "reply", RenderProgress(fraction: 0.5, position: 5, duration: 10, estimatedSecondsLeft: 4))
             try f.store.cancel(f.queuedJob)
             f.activity.changed(try f.store.job(f.queuedJob)!)
-            let output = try await reader.value.text
+            for _ in 0..<3000 where !(stream.text.contains("event: progress") && stream.text.contains("event: job")) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let output = stream.text
             #expect(output.lowercased().contains("content-type: text/event-stream"))
             let events = output.components(separatedBy: "\n\n")
             let progress = try #require(events.first { $0.hasPrefix("event: progress") })
@@ -30,10 +33,10 @@ import TestSupport
             let job = try #require(events.first { $0.hasPrefix("event: job") })
             #expect(job.contains(#""state":"cancelled""#) && job.contains(#""id":"\#(f.queuedJob)""#))
 
-            let uploader = try ExternalTool.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3",
+            let uploader = try ExternalTool.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60",
                                                                   "-H", "Authorization: Bearer \(f.tokens[.uploader]!)", url])
             #expect(uploader.text == "403")
-            let nobody = try ExternalTool.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", url])
+            let nobody = try ExternalTool.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60", url])
             #expect(nobody.text == "401")
         }
     }
@@ -80,5 +83,36 @@ import TestSupport
             #expect(page.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true, "no CDN can be loaded")
             #expect(!page.text.contains("http://") && !page.text.contains("https://"))
         }
+    }
+}
+
+/// curl reading an endless response (server-sent events) on a thread of its own, so waiting for
+/// it never blocks the concurrency pool the server under test needs.
+final class StreamingCurl: @unchecked Sendable { // `received` is guarded by `lock`
+    private let process = Process()
+    private let lock = NSLock()
+    private var received = Data()
+
+    init(_ arguments: [String]) throws {
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        process.standardOutput = pipe
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { received.append(chunk) }
+            }
+        }
+    }
+
+    var text: String { lock.withLock { String(decoding: received, as: UTF8.self) } }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 }

@@ -59,12 +59,15 @@ async function start() {
     return;
   }
   $("sign-in").hidden = true;
+  $("status").hidden = false;
   $("who").textContent = `${session.name} · ${session.role}`;
   $("sign-out").hidden = false;
+  $("upload-panel").hidden = !may("upload");
   if (!may("readJobs")) {
-    // An uploader's token: nothing to watch here.
+    // An uploader's token: the upload form is all there is.
     $("board").hidden = true;
-    toast("This token may only upload clips (PUT /api/uploads/NAME); it cannot read the queue.");
+    $("status").hidden = true; // no live stream for this role
+    $("upload-panel").open = true;
     return;
   }
   $("board").hidden = false;
@@ -278,6 +281,8 @@ async function openDetail(id) {
   $("output-list").replaceChildren(...outputs.map((o) =>
     el("li", {}, el("a", { href: o.url, download: o.name, textContent: o.name }), ` ${(o.bytes / 1e6).toFixed(2)} MB · ${o.content_type}`)));
   $("cut-form").hidden = !may("requestCuts") || job.template.startsWith("bts-cut");
+  $("retry-form").hidden = !may("controlJobs") || !["failed", "dead", "cancelled", "succeeded"].includes(job.state);
+  $("retry-result").textContent = "";
   $("attempts").replaceChildren(...detail.attempts.map((a) =>
     el("li", {}, `${new Date(a.started_at * 1000).toLocaleTimeString()} on ${a.worker}: ${a.outcome || "running"}${a.error ? " — " + a.error : ""}`)));
 }
@@ -308,6 +313,77 @@ async function requestCut(event) {
   }
 }
 
+// A producer's fix: a new trim and/or corrected caption files (same names as the ticket's).
+async function retryWithChanges(event) {
+  event.preventDefault();
+  const body = {};
+  if ($("retry-start").value !== "") body.trim_start = Number($("retry-start").value);
+  if ($("retry-end").value !== "") body.trim_end = Number($("retry-end").value);
+  const files = [...$("retry-captions").files];
+  if (files.length) body.captions = await Promise.all(files.map(async (f) => ({ file: f.name, text: await f.text() })));
+  try {
+    const job = await api(`/api/jobs/${encodeURIComponent(openJobId)}/retry`, { method: "POST", body });
+    jobs.set(job.id, job);
+    renderAll();
+    $("retry-result").textContent = "Queued again.";
+  } catch (e) {
+    $("retry-result").textContent = e.message;
+  }
+}
+
+// PUT with upload progress (fetch cannot report it).
+function put(name, blob, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("PUT", `/api/uploads/${encodeURIComponent(name)}`);
+    request.setRequestHeader("Authorization", `Bearer ${token()}`);
+    if (onProgress) request.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    request.onload = () => {
+      let body = null;
+      try { body = JSON.parse(request.responseText); } catch (e) {}
+      if (request.status === 201) resolve(body);
+      else reject(new Error((body && body.error && body.error.message) || `${name}: ${request.status}`));
+    };
+    request.onerror = () => reject(new Error(`${name}: the connection failed; upload it again`));
+    request.send(blob);
+  });
+}
+
+async function upload(event) {
+  event.preventDefault();
+  const clip = $("up-clip").files[0];
+  if (!clip) return;
+  const base = clip.name.replace(/\.[^.]+$/, "");
+  const burn = $("up-burn").value.trim();
+  const captions = [...$("up-captions").files].map((f) => {
+    const parts = f.name.split(".");
+    const language = parts.length >= 3 ? parts[parts.length - 2] : "und";
+    return { file: f.name, language, burn: burn !== "" && language === burn, blob: f };
+  });
+  const value = (id) => $(id).value.trim() || undefined;
+  const ticket = {
+    template: value("up-template"), priority: $("up-priority").value,
+    reply_to: { handle: value("up-handle"), tweet_id: value("up-tweet") },
+    speaker: { name: value("up-speaker"), camp: value("up-camp"), consent: $("up-consent").checked },
+    captions: captions.map(({ file, language, burn }) => ({ file, language, burn })),
+  };
+  const progress = $("up-progress");
+  progress.hidden = false; progress.value = 0;
+  $("up-result").textContent = "Uploading…";
+  try {
+    await put(`${base}.job.json`, new Blob([JSON.stringify(ticket)], { type: "application/json" }));
+    for (const c of captions) await put(c.file, c.blob);
+    await put(clip.name, clip, (f) => { progress.value = f; });
+    $("up-result").textContent = may("readJobs") ? `${clip.name} is in the inbox; its job appears here within seconds.`
+                                                 : `${clip.name} is in the inbox; the command centre sees its job within seconds.`;
+    $("upload-form").reset();
+  } catch (e) {
+    $("up-result").textContent = e.message;
+  } finally {
+    progress.hidden = true;
+  }
+}
+
 let toastTimer = null;
 function toast(message) {
   const t = $("toast");
@@ -328,6 +404,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("close-detail").addEventListener("click", () => { $("detail").hidden = true; openJobId = null; $("player").pause(); });
   $("copy-post").addEventListener("click", copyPost);
   $("cut-form").addEventListener("submit", requestCut);
+  $("retry-form").addEventListener("submit", retryWithChanges);
+  $("upload-form").addEventListener("submit", upload);
   $("filter-camp").addEventListener("input", renderAll);
   $("filter-template").addEventListener("input", renderAll);
   // "3 min ago" and "next try in 12 s" stay true.
