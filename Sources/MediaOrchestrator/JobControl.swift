@@ -29,7 +29,15 @@ public struct JobControl: Sendable {
         try checkTrim(start: trimStart, end: trimEnd)
         let folder = URL(fileURLWithPath: job.archivePath).deletingLastPathComponent()
         var destinations: [(URL, Data)] = []
+        let ticketNames = job.ticketJson
+            .flatMap { try? JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }?.captions?.map(\.file) ?? []
         for caption in captions {
+            // A file the ticket does not name would never be read: say so instead of storing it.
+            guard ticketNames.contains(caption.name) else {
+                throw OrchestratorError(file: caption.name, ticketNames.isEmpty
+                    ? "this job's ticket names no caption files to replace"
+                    : "is not one of the ticket's caption files (\(ticketNames.joined(separator: ", ")))")
+            }
             guard !caption.name.hasPrefix("."), ["srt", "vtt"].contains(URL(fileURLWithPath: caption.name).pathExtension.lowercased()) else {
                 throw OrchestratorError(file: caption.name, "a captions file is a plain .srt or .vtt file name")
             }

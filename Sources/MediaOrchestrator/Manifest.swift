@@ -85,5 +85,5 @@ public struct Manifest: Sendable, Codable {
 }
 
 public enum MediaOrchestratorVersion {
-    public static let current = "0.3.0"
+    public static let current = "0.4.0"
 }

@@ -66,6 +66,10 @@ import TestSupport
             let outside = try await client.execute(uri: "/api/jobs/\(f.deadJob)/retry", method: .post, headers: f.headers(.producer), body: .json(escape))
             #expect(outside.status == .badRequest)
 
+            let unknown = #"{"captions": [{"file": "abu.fr.srt", "text": "1\n00:00:00,000 --> 00:00:01,000\nSalut\n"}]}"#
+            let notNamed = try await client.execute(uri: "/api/jobs/\(f.deadJob)/retry", method: .post, headers: f.headers(.producer), body: .json(unknown))
+            #expect(notNamed.status == .badRequest && notNamed.errorMessage.contains("not one of the ticket's caption files (abu.en.srt)"))
+
             let fixed = #"{"trim_start": 1.5, "trim_end": 8, "captions": [{"file": "abu.en.srt", "text": "1\n00:00:00,000 --> 00:00:02,000\nCorrected\n"}]}"#
             let retried = try await client.execute(uri: "/api/jobs/\(f.deadJob)/retry", method: .post, headers: f.headers(.producer), body: .json(fixed))
             #expect(retried.status == .ok && retried.object["state"] as? String == "queued")
