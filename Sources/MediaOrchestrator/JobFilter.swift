@@ -8,11 +8,14 @@ public struct JobFilter: Sendable, Equatable {
     public var camp: String?
     /// Jobs created or changed at or after this time.
     public var since: Date?
+    /// At most this many, newest first (a screen that runs for months need not load them all).
+    public var limit: Int?
 
-    public init(state: JobState? = nil, template: String? = nil, camp: String? = nil, since: Date? = nil) {
+    public init(state: JobState? = nil, template: String? = nil, camp: String? = nil, since: Date? = nil, limit: Int? = nil) {
         self.state = state
         self.template = template
         self.camp = camp
         self.since = since
+        self.limit = limit
     }
 }

@@ -237,7 +237,8 @@ public final class JobStore: Sendable {
         if let template = filter.template { clauses.append("template = ?"); arguments += [template] }
         if let camp = filter.camp { clauses.append("json_extract(ticket_json, '$.speaker.camp') = ? COLLATE NOCASE"); arguments += [camp] }
         if let since = filter.since { clauses.append("updated_at >= ?"); arguments += [since.timeIntervalSince1970] }
-        let sql = "SELECT * FROM jobs" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY created_at DESC"
+        var sql = "SELECT * FROM jobs" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY created_at DESC"
+        if let limit = filter.limit { sql += " LIMIT ?"; arguments += [limit] }
         return try db.read { try JobRecord.fetchAll($0, sql: sql, arguments: arguments) }
     }
 

@@ -5,20 +5,15 @@ import TestSupport
 /// The dashboard in a real browser: headless Chromium opens it from a running `mediaorch watch`
 /// holding jobs in several states, and scripts/dashboard-check.py reports what the page shows.
 @Suite(.serialized) struct DashboardBrowserTests {
-    static func jobs(_ ws: URL) throws -> [[String: Any]] {
-        let r = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "list", "--json", "--workspace", ws.path])
-        return try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]] ?? []
-    }
-
     /// Polls the store (up to `timeout` s) until `check` holds for the job list.
     static func wait(_ ws: URL, timeout: Double = 120, _ check: ([[String: Any]]) -> Bool) throws -> [[String: Any]] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let list = try jobs(ws)
+            let list = try WatchServiceTests.jobs(ws)
             if check(list) { return list }
             Thread.sleep(forTimeInterval: 0.2)
         }
-        return try jobs(ws)
+        return try WatchServiceTests.jobs(ws)
     }
 
     static func drop(_ source: String, as name: String, into inbox: URL, template: String = "twitter-reply-fast") throws {
@@ -89,7 +84,7 @@ import TestSupport
         #expect(report["retry_clicked"] as? Bool == true)
         let after = try #require((report["after_retry"] as? [String: Any])?["rows"] as? [[String: Any]])
         #expect(after.first { $0["id"] as? String == dead }?["state"] as? String != "dead", "the page shows the retried job queued again")
-        let retried = try #require(try Self.jobs(ws).first { $0["id"] as? String == dead })
+        let retried = try #require(try WatchServiceTests.jobs(ws).first { $0["id"] as? String == dead })
         #expect(retried["state"] as? String != "dead" || (retried["attempts"] as? Int ?? 0) >= 2, "the store has the retry: \(retried)")
 
         let player = try #require(report["player"] as? [String: Any], "reply.mp4 loaded in the inline player")

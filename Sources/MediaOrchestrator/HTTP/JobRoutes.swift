@@ -71,7 +71,7 @@ struct JobRoutes {
         }
     }
 
-    /// ?state=failed&template=twitter-reply&camp=Kakuma&since=2026-11-21T09:00:00Z (or seconds since 1970).
+    /// ?state=failed&template=twitter-reply&camp=Kakuma&since=2026-11-21T09:00:00Z (or seconds since 1970)&limit=100.
     static func filter(_ query: Parameters) throws -> JobFilter {
         var filter = JobFilter()
         if let state = query["state"] {
@@ -79,6 +79,10 @@ struct JobRoutes {
                 throw HTTPError(.badRequest, message: "state '\(state)' is not one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             filter.state = parsed
+        }
+        if let limit = query["limit"] {
+            guard let n = Int(String(limit)), n > 0 else { throw HTTPError(.badRequest, message: "limit '\(limit)' is not a positive whole number") }
+            filter.limit = n
         }
         filter.template = query["template"].map(String.init)
         filter.camp = query["camp"].map(String.init)

@@ -23,6 +23,9 @@ import TestSupport
             #expect(future.isEmpty)
             let recent = try await client.execute(uri: "/api/jobs?since=\(Int(Date().timeIntervalSince1970) - 600)", method: .get, headers: f.headers(.viewer)).array
             #expect(recent.count == 4)
+            let newest = try await client.execute(uri: "/api/jobs?limit=2", method: .get, headers: f.headers(.viewer)).array
+            #expect(newest.compactMap { $0["id"] as? String } == [f.queuedJob, f.runningJob], "newest first")
+            #expect(try await client.execute(uri: "/api/jobs?limit=0", method: .get, headers: f.headers(.viewer)).status == .badRequest)
             let badState = try await client.execute(uri: "/api/jobs?state=done", method: .get, headers: f.headers(.viewer))
             #expect(badState.status == .badRequest && badState.errorMessage.contains("queued, running"))
             let badSince = try await client.execute(uri: "/api/jobs?since=yesterday", method: .get, headers: f.headers(.viewer))

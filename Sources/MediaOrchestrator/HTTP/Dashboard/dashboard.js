@@ -76,7 +76,8 @@ async function start() {
 }
 
 async function reload() {
-  const list = await api("/api/jobs");
+  // The newest 500 are plenty for a live screen; older jobs are one filter away in the API.
+  const list = await api("/api/jobs?limit=500");
   jobs.clear();
   for (const job of list) jobs.set(job.id, job);
   renderAll();
