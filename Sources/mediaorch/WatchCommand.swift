@@ -74,6 +74,7 @@ struct WatchCommand: AsyncParsableCommand {
                                                          lease: lease, grace: grace, activity: activity, logger: logger)))
         }
         if !noHttp {
+            try APIServer.checkAddressIsFree(host: bind, port: port)
             let server = APIServer(workspace: ws, store: store, activity: activity)
             services.append(.init(service: server.application(host: bind, port: port, logger: logger)))
             if (try? store.tokens().isEmpty) ?? true {

@@ -145,4 +145,20 @@ import TestSupport
                 "the captions travelled with the clip into the archive")
         #expect(try Data(contentsOf: URL(fileURLWithPath: archived)) == Data(contentsOf: URL(fileURLWithPath: TestPaths.sample("kakuma_portrait.mov"))))
     }
+
+    @Test func aTakenPortIsRefusedWithAMessageAProducerCanActOn() throws {
+        let ws = try TestPaths.scratch("browser/port-taken")
+        let port = 20000 + Int((getpid() + 13) % 20000)
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        listener.arguments = ["-c", "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', \(port))); s.listen(); print('ready', flush=True); time.sleep(60)"]
+        let ready = Pipe()
+        listener.standardOutput = ready
+        try listener.run()
+        defer { kill(listener.processIdentifier, SIGKILL); listener.waitUntilExit() }
+        _ = ready.fileHandleForReading.availableData // "ready": the port is taken
+        let run = try ExternalTool.run(TestPaths.mediaorch, ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--port", String(port)])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("127.0.0.1:\(port): is already in use") && run.stderr.contains("--no-http"), "\(run.stderr)")
+    }
 }

@@ -37,3 +37,27 @@ public struct APIServer: Sendable {
         Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "mediaorch"), logger: logger)
     }
 }
+
+extension APIServer {
+    /// Fails with a message a producer can act on when the address is taken (another
+    /// `mediaorch watch`?), instead of the socket layer's "bind(descriptor:ptr:bytes:)".
+    public static func checkAddressIsFree(host: String, port: Int) throws {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE
+        var found: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(host, String(port), &hints, &found) == 0, let address = found else {
+            throw OrchestratorError(file: "--bind \(host)", "is not an address this machine can listen on")
+        }
+        defer { freeaddrinfo(found) }
+        let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var reuse: Int32 = 1 // as the server itself binds: a port in TIME_WAIT is free
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        if bind(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) != 0 {
+            let reason = errno == EADDRINUSE ? "is already in use (another `mediaorch watch`?)" : String(cString: strerror(errno))
+            throw OrchestratorError(file: "\(host):\(port)", "\(reason); choose another --port, or run with --no-http", permanent: false)
+        }
+    }
+}
