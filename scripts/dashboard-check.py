@@ -129,15 +129,16 @@ def main():
             browser.screenshot(screenshot)
             return
 
-        # 1. Signed in from the link, live, and a running job whose bar has started.
+        # 1. Signed in from the link, live, and (when a job is rendering or waiting) a bar that has started.
         def first():
             s = snap()
-            running = [r for r in s["rows"] if r["state"] == "running" and (r["fraction"] or 0) > 0]
-            return s if s["signedIn"] and s["status"] == "live" and running else None
+            started = [r for r in s["rows"] if r["state"] == "running" and (r["fraction"] or 0) > 0]
+            idle = s["rows"] and not any(r["state"] in ("running", "queued") for r in s["rows"])
+            return s if s["signedIn"] and s["status"] == "live" and (started or idle) else None
         first_seen = until(first, 90)
         out["snapshots"].append(first_seen or snap())
         # 2. The same bar, later: it must have moved without a reload.
-        if first_seen:
+        if first_seen and any(r["state"] == "running" and (r["fraction"] or 0) > 0 for r in first_seen["rows"]):
             job = next(r for r in first_seen["rows"] if r["state"] == "running" and (r["fraction"] or 0) > 0)
             out["moving_job"] = job["id"]
 
