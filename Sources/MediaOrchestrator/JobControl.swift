@@ -25,7 +25,7 @@ public struct JobControl: Sendable {
     /// Queues a finished job again, optionally with corrected captions and a new trim. A broken
     /// caption file is refused before anything changes, with the line at fault.
     public func retry(_ id: String, captions: [CaptionReplacement] = [], trimStart: Double? = nil, trimEnd: Double? = nil) throws {
-        let job = try existing(id)
+        let job = try store.requireJob(id)
         try checkTrim(start: trimStart, end: trimEnd)
         let folder = URL(fileURLWithPath: job.archivePath).deletingLastPathComponent()
         var destinations: [(URL, Data)] = []
@@ -59,7 +59,7 @@ public struct JobControl: Sendable {
     /// (the end when nil), with the ticket's burned-in captions or without. The same cut asked
     /// twice is one job. Editors' cuts queue behind every reply.
     public func requestCut(of id: String, start: Double, end: Double?, captions: Bool) throws -> (job: JobRecord, created: Bool) {
-        let job = try existing(id)
+        let job = try store.requireJob(id)
         try checkTrim(start: start, end: end)
         guard FileManager.default.fileExists(atPath: job.archivePath) else {
             throw OrchestratorError(file: job.sourceName, "the archived original is missing from \(job.archivePath)", permanent: false)
@@ -68,11 +68,6 @@ public struct JobControl: Sendable {
                                   template: captions ? "bts-cut-captioned" : "bts-cut", priority: .background,
                                   ticketJson: job.ticketJson, parentId: job.id, trim: Trim(start: start, end: end))
         return try store.enqueue(new)
-    }
-
-    private func existing(_ id: String) throws -> JobRecord {
-        guard let job = try store.job(id) else { throw OrchestratorError(file: id, "no such job", kind: .notFound) }
-        return job
     }
 
     private func checkTrim(start: Double?, end: Double?) throws {

@@ -222,6 +222,11 @@ public final class JobStore: Sendable {
         try db.read { try JobRecord.fetchOne($0, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) }
     }
 
+    /// The job a producer named, or "ID: no such job" (404 over HTTP).
+    public func requireJob(_ id: String) throws -> JobRecord {
+        try db.read { try Self.existing(id, in: $0) }
+    }
+
     public func attempts(of id: String) throws -> [AttemptRecord] {
         try db.read { try AttemptRecord.fetchAll($0, sql: "SELECT * FROM attempts WHERE job_id = ? ORDER BY number", arguments: [id]) }
     }

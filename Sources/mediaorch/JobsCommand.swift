@@ -46,7 +46,7 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let (ws, store) = try options.store()
-                guard let job = try store.job(id) else { throw OrchestratorError(file: id, "no such job") }
+                let job = try store.requireJob(id)
                 let attempts = try store.attempts(of: id)
                 if json {
                     struct Detail: Encodable { let job: JobRecord; let attempts: [AttemptRecord]; let outbox: String }

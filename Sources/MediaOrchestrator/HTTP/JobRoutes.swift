@@ -16,7 +16,7 @@ struct JobRoutes {
         group.get("jobs/{id}") { _, requestContext in
             try await answering {
                 let id = try requestContext.parameters.require("id")
-                guard let job = try context.store.job(id) else { throw OrchestratorError(file: id, "no such job", kind: .notFound) }
+                let job = try context.store.requireJob(id)
                 let mayDownload = requestContext.caller?.role.may(.downloadOutputs) ?? false
                 let folder = try context.workspace.outbox(for: id)
                 let manifest = FileManager.default.contents(atPath: folder.appendingPathComponent("manifest.json").path)
@@ -42,14 +42,14 @@ struct JobRoutes {
                 let body = try await Self.decodeOptional(RetryBody.self, request, requestContext) ?? RetryBody()
                 let captions = (body.captions ?? []).map { JobControl.CaptionReplacement(name: $0.file, data: Data($0.text.utf8)) }
                 try context.control.retry(id, captions: captions, trimStart: body.trimStart, trimEnd: body.trimEnd)
-                return try APIJSON.response(context.view(of: try context.store.job(id)!, withThumbnail: false))
+                return try APIJSON.response(context.view(of: try context.store.requireJob(id), withThumbnail: false))
             }
         }
         group.post("jobs/{id}/cancel") { _, requestContext in
             try await answering {
                 let id = try requestContext.parameters.require("id")
                 try context.control.cancel(id)
-                return try APIJSON.response(context.view(of: try context.store.job(id)!, withThumbnail: false))
+                return try APIJSON.response(context.view(of: try context.store.requireJob(id), withThumbnail: false))
             }
         }
     }

@@ -9,7 +9,7 @@ struct OutputRoutes {
         group.get("jobs/{id}/outputs") { _, requestContext in
             try await answering {
                 let id = try requestContext.parameters.require("id")
-                guard try context.store.job(id) != nil else { throw OrchestratorError(file: id, "no such job", kind: .notFound) }
+                _ = try context.store.requireJob(id)
                 return try APIJSON.response(context.outputs(of: id))
             }
         }
