@@ -70,10 +70,15 @@ public struct JobControl: Sendable {
         return try store.enqueue(new)
     }
 
+    /// No phone clip runs a day; a larger time is a typing slip (or an attack on the job id).
+    static let longestClip: Double = 24 * 3600
+
     private func checkTrim(start: Double?, end: Double?) throws {
-        if let start, !(start.isFinite && start >= 0) { throw OrchestratorError(file: "trim", "the in point must be 0 s or later, not \(start)") }
-        if let end, !(end.isFinite && end > (start ?? 0)) {
-            throw OrchestratorError(file: "trim", "the out point (\(end) s) must come after the in point (\(start ?? 0) s)")
+        if let start, !(start.isFinite && start >= 0 && start < Self.longestClip) {
+            throw OrchestratorError(file: "trim", "the in point must be between 0 s and 24 h, not \(start)")
+        }
+        if let end, !(end.isFinite && end > (start ?? 0) && end <= Self.longestClip) {
+            throw OrchestratorError(file: "trim", "the out point (\(end) s) must come after the in point (\(start ?? 0) s) and within 24 h")
         }
     }
 }

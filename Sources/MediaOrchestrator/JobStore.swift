@@ -95,7 +95,8 @@ public final class JobStore: Sendable {
             let base = "\(sourceSha256.prefix(12))-\(template)"
             guard parentId != nil else { return base }
             guard let trim else { return base + "-of-reply" }
-            let milliseconds = { (t: Double) in String(Int((t * 1000).rounded())) }
+            // Callers bound the times (JobControl); the clamp keeps a bad one from trapping here.
+            let milliseconds = { (t: Double) in String(Int((min(max(t, 0), 1e12) * 1000).rounded())) }
             return base + "-\(milliseconds(trim.start))-\(trim.end.map(milliseconds) ?? "end")"
         }
     }

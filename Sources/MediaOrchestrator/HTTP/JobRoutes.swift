@@ -72,7 +72,10 @@ struct JobRoutes {
     }
 
     /// ?state=failed&template=twitter-reply&camp=Kakuma&since=2026-11-21T09:00:00Z (or seconds since 1970)&limit=100.
-    static func filter(_ query: Parameters) throws -> JobFilter {
+    static func filter(_ parameters: Parameters) throws -> JobFilter {
+        // An empty field (a form left blank) filters nothing.
+        var query: [String: Substring] = [:]
+        for (key, value) in parameters where !value.isEmpty { query[String(key)] = value }
         var filter = JobFilter()
         if let state = query["state"] {
             guard let parsed = JobState(rawValue: String(state)) else {

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// Guards a group of routes: 401 when the request has no bearer token or one the store does not
 /// know (revoked), 403 when the token's role lacks the group's permission. A download group also
-/// accepts a signed link for exactly the requested file.
+/// accepts a signed link for exactly the requested file (401 when the link is stale or forged).
 struct RequirePermission: RouterMiddleware {
     typealias Context = APIRequestContext
     /// nil: any valid token (who am I).
@@ -13,14 +13,17 @@ struct RequirePermission: RouterMiddleware {
     var signedLinks: DownloadLinks? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var signedLinkFailed = false
         if let signedLinks, let query = SignedQuery(request.uri.queryParameters) {
-            guard signedLinks.isValid(path: request.uri.path, expires: query.expires, signature: query.signature) else {
-                throw HTTPError(.forbidden, message: "this download link has expired or was not made for this file; reload the job")
+            if signedLinks.isValid(path: request.uri.path, expires: query.expires, signature: query.signature) {
+                return try await next(request, context)
             }
-            return try await next(request, context)
+            signedLinkFailed = true // a bearer token may still open it
         }
         guard let header = request.headers[.authorization] else {
-            throw Self.unauthorized("this needs a bearer token: ask a producer for one (`mediaorch tokens add`)")
+            throw Self.unauthorized(signedLinkFailed
+                ? "this download link has expired or was not made for this file; reload the job"
+                : "this needs a bearer token: ask a producer for one (`mediaorch tokens add`)")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", let caller = try store.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces)) else {

@@ -19,6 +19,8 @@ import TestSupport
             #expect(shatila.map { $0["id"] as? String } == [f.queuedJob])
             let bts = try await client.execute(uri: "/api/jobs?template=bts-cut&camp=Shatila", method: .get, headers: f.headers(.viewer)).array
             #expect(bts.count == 1)
+            let blank = try await client.execute(uri: "/api/jobs?state=&camp=&since=&limit=", method: .get, headers: f.headers(.viewer)).array
+            #expect(blank.count == 4, "blank form fields filter nothing")
             let future = try await client.execute(uri: "/api/jobs?since=2099-01-01T00:00:00Z", method: .get, headers: f.headers(.viewer)).array
             #expect(future.isEmpty)
             let recent = try await client.execute(uri: "/api/jobs?since=\(Int(Date().timeIntervalSince1970) - 600)", method: .get, headers: f.headers(.viewer)).array
@@ -125,6 +127,10 @@ import TestSupport
             let backwards = try await client.execute(uri: "/api/jobs/\(f.succeededJob)/cuts", method: .post, headers: f.headers(.editor),
                                                      body: .json(#"{"start": 30, "end": 10}"#))
             #expect(backwards.status == .badRequest && backwards.errorMessage.contains("must come after"))
+            for body in [#"{"start": 1e300}"#, #"{"start": 0, "end": 1e300}"#, #"{"start": -1}"#] {
+                let huge = try await client.execute(uri: "/api/jobs/\(f.succeededJob)/cuts", method: .post, headers: f.headers(.editor), body: .json(body))
+                #expect(huge.status == .badRequest && huge.errorMessage.contains("24 h"), "\(body): \(huge.status)")
+            }
             let unknown = try await client.execute(uri: "/api/jobs/ffffffffffff-x/cuts", method: .post, headers: f.headers(.editor), body: .json("{}"))
             #expect(unknown.status == .notFound)
         }
