@@ -1,8 +1,9 @@
 # make demo  — install what is missing, build, run the pipeline on SampleMedia/ in ./demo-workspace
 # make test  — install what is missing, run every test
 # make bench — release build; figures and ratios against the ffmpeg command line
+# make api-fuzz — schemathesis against the running API (needs PyPI)
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test bench clean
+.PHONY: bootstrap build release demo test bench api-fuzz clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -19,6 +20,9 @@ demo: build
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+api-fuzz: build
+	@scripts/api-fuzz.sh .build/debug/mediaorch
 
 bench: release
 	@python3 scripts/bench.py .build/release/mediaorch

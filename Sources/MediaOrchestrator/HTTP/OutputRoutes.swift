@@ -21,14 +21,17 @@ struct OutputRoutes {
                 fileProvider: OutputFolderFiles(folder: folder), urlBasePath: "/api/jobs/\(id)/outputs"
             ).withAdditionalMediaTypes(forFileExtensions: OutputFolderFiles.extraMediaTypes)
             var request = request
-            // FileMiddleware reads "bytes=-N" as the first N+1 bytes; RFC 9110 means the last N
-            // (players ask for the tail to find a moov atom). Spell it out with the file's size.
-            if let range = request.headers[.range], range.hasPrefix("bytes=-"), let suffix = Int(range.dropFirst(7)),
+            if request.headers[.range] != nil,
                let name = request.uri.path.split(separator: "/").last.flatMap({ String($0).removingPercentEncoding }),
-               let file = OutputFolderFiles.servable(name, in: folder),
-               let size = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int, size > 0 {
+               let file = OutputFolderFiles.servable(name, in: folder) {
+                let size = ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int) ?? 0
                 var head = request.head
-                head.headerFields[.range] = "bytes=\(max(0, size - suffix))-"
+                switch ByteRange(header: request.headers[.range], size: size) {
+                case .whole: head.headerFields[.range] = nil
+                case .range(let first, let last): head.headerFields[.range] = "bytes=\(first)-\(last)"
+                case .unsatisfiable:
+                    return Response(status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)", .acceptRanges: "bytes"])
+                }
                 request = Request(head: head, body: request.body)
             }
             return try await files.handle(request, context: requestContext) { _, _ in

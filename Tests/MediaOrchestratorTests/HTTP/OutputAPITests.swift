@@ -30,6 +30,10 @@ import TestSupport
             let open = try await client.execute(uri: "\(base)/reply.mp4", method: .get, headers: range)
             #expect(open.headers[.contentRange] == "bytes 4000-4095/4096" && open.body.readableBytes == 96)
 
+            range[.range] = "bytes=5000-"
+            let past = try await client.execute(uri: "\(base)/reply.mp4", method: .get, headers: range)
+            #expect(past.status == .rangeNotSatisfiable && past.headers[.contentRange] == "bytes */4096")
+
             let srt = try await client.execute(uri: "\(base)/captions.en.srt", method: .get, headers: f.headers(.editor))
             #expect(srt.status == .ok && srt.headers[.contentType] == "application/x-subrip")
             let jpeg = try await client.execute(uri: "\(base)/thumb-320.jpg", method: .get, headers: f.headers(.producer))
