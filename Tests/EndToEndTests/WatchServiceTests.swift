@@ -35,14 +35,21 @@ import TestSupport
         let service = Process()
         service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
         service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1", "--no-http"] + extra
-        service.standardError = FileHandle.nullDevice
+        // Kept for a failing test's message: what the service said.
+        FileManager.default.createFile(atPath: ws.appendingPathComponent("watch.log").path, contents: nil)
+        service.standardError = try FileHandle(forWritingTo: ws.appendingPathComponent("watch.log"))
         try service.run()
         return service
     }
 
-    /// Waits (up to 10 s) until some job is running.
+    static func log(_ ws: URL) -> String {
+        (try? String(contentsOf: ws.appendingPathComponent("watch.log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits (up to 60 s: CI runs other suites beside this one) until some job is running.
     static func waitUntilRunning(_ ws: URL) throws -> Bool {
-        for _ in 0..<200 {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
             if try jobs(ws).contains(where: { $0["state"] as? String == "running" }) { return true }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -239,10 +246,10 @@ import TestSupport
         let ws = try WatchServiceTests.workspace("sigterm")
         try WatchServiceTests.copy(TestPaths.sample("shatila_landscape.mp4"), to: ws.appendingPathComponent("inbox"))
         let service = try WatchServiceTests.startWatch(ws)
-        #expect(try WatchServiceTests.waitUntilRunning(ws))
+        #expect(try WatchServiceTests.waitUntilRunning(ws), "\(WatchServiceTests.log(ws))")
         service.terminate() // SIGTERM
         service.waitUntilExit()
-        #expect(service.terminationStatus == 0)
+        #expect(service.terminationStatus == 0, "\(WatchServiceTests.log(ws))")
         let jobs = try WatchServiceTests.jobs(ws)
         let reply = try #require(jobs.first { $0["template"] as? String == "twitter-reply" })
         #expect(reply["state"] as? String == "succeeded", "the running job finished within its grace period")

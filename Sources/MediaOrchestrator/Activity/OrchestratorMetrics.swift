@@ -33,7 +33,7 @@ public enum OrchestratorMetrics {
         }
     }
 
-    /// From an upload first seen in the inbox to its job being queued.
+    /// From an upload counting as complete (or its first ingest try) to its job being queued.
     static func recordIngest(seconds: Double) {
         Timer(label: "mediaorch_ingest_latency_seconds").recordSeconds(seconds)
     }
