@@ -29,8 +29,7 @@ public struct JobControl: Sendable {
         try checkTrim(start: trimStart, end: trimEnd)
         let folder = URL(fileURLWithPath: job.archivePath).deletingLastPathComponent()
         var destinations: [(URL, Data)] = []
-        let ticketNames = job.ticketJson
-            .flatMap { try? JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }?.captions?.map(\.file) ?? []
+        let ticketNames = (try? job.decodedTicket())??.captions?.map(\.file) ?? []
         for caption in captions {
             // A file the ticket does not name would never be read: say so instead of storing it.
             guard ticketNames.contains(caption.name) else {

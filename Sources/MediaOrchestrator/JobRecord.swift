@@ -34,6 +34,13 @@ public struct JobRecord: Sendable, Codable, Equatable, FetchableRecord {
     }
 }
 
+extension JobRecord {
+    /// The ticket the job was queued with (nil without one).
+    public func decodedTicket() throws -> Ticket? {
+        try ticketJson.map { try JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }
+    }
+}
+
 /// One try at a job: who ran it, when, and how it ended.
 public struct AttemptRecord: Sendable, Codable, Equatable, FetchableRecord {
     public var jobId: String

@@ -66,7 +66,7 @@ struct JobRunner: Sendable {
 
     private func makeJob(_ claim: JobClaim, cancellation: CancellationFlag) throws -> SingleJob {
         let job = claim.job
-        var ticket = try job.ticketJson.map { try JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }
+        var ticket = try job.decodedTicket()
         if job.parentId != nil { ticket?.trim = nil } // a reply's editors' cut is the whole clip
         let template = try templates.load(job.template)
         let folder = try workspace.outbox(for: job.id)

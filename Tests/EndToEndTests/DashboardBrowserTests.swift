@@ -39,12 +39,7 @@ import TestSupport
             .text.trimmingCharacters(in: .whitespacesAndNewlines)
         let port = 20000 + Int(getpid() % 20000)
 
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
-        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "0.5",
-                             "--workers", "1", "--port", String(port)]
-        service.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try service.run()
+        let service = try WatchServiceTests.startWatch(ws, ["--workers", "1", "--port", String(port)], http: true)
         defer { if service.isRunning { service.terminate(); service.waitUntilExit() } }
 
         // A finished reply and a dead upload first, then a long render with a clip queued behind it.
@@ -114,11 +109,7 @@ import TestSupport
         let token = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "uploader", "--name", "field team", "--workspace", ws.path])
             .text.trimmingCharacters(in: .whitespacesAndNewlines)
         let port = 20000 + Int((getpid() + 7) % 20000)
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
-        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "0.5", "--port", String(port)]
-        service.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try service.run()
+        let service = try WatchServiceTests.startWatch(ws, ["--port", String(port)], http: true)
         defer { if service.isRunning { service.terminate(); service.waitUntilExit() } }
 
         let fields = #"{"up-handle": "@sarabashiri", "up-tweet": "1620000000000000001", "up-speaker": "Abu", "up-camp": "Kakuma", "up-consent": true, "up-burn": "en", "up-template": "twitter-reply-fast"}"#

@@ -30,11 +30,12 @@ import TestSupport
         try FileManager.default.copyItem(atPath: source, toPath: target.path)
     }
 
-    /// `mediaorch watch` in the background, as a service runs.
-    static func startWatch(_ ws: URL, _ extra: [String] = []) throws -> Process {
+    /// `mediaorch watch` in the background, as a service runs; without HTTP unless `http`.
+    static func startWatch(_ ws: URL, _ extra: [String] = [], http: Bool = false) throws -> Process {
         let service = Process()
         service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
-        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1", "--no-http"] + extra
+        service.arguments = ["watch", "--workspace", ws.path, "--templates", TestPaths.jobs.path, "--stable-seconds", "1"]
+            + (http ? [] : ["--no-http"]) + extra
         // Kept for a failing test's message: what the service said.
         FileManager.default.createFile(atPath: ws.appendingPathComponent("watch.log").path, contents: nil)
         service.standardError = try FileHandle(forWritingTo: ws.appendingPathComponent("watch.log"))

@@ -12,7 +12,7 @@ struct JobView: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         try job.encode(to: encoder)
-        let ticket = job.ticketJson.flatMap { try? JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }
+        let ticket = try? job.decodedTicket()
         var extra = encoder.container(keyedBy: ExtraKeys.self)
         try extra.encodeIfPresent(ticket?.speaker?.camp, forKey: .camp)
         try extra.encodeIfPresent(ticket?.speaker?.name, forKey: .speaker)
