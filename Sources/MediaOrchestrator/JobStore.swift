@@ -13,7 +13,18 @@ public final class JobStore: Sendable {
         config.busyMode = .timeout(10)
         db = try DatabasePool(path: path, configuration: config) // DatabasePool runs SQLite in WAL mode
         self.retryPolicy = retryPolicy
-        try Self.migrator.migrate(db)
+        try Self.migrate(db)
+    }
+
+    /// Two processes opening a new store at once (`watch` and `jobs list`) can both see a
+    /// migration as not yet applied; the slower one's CREATE TABLE then fails. Its transaction
+    /// rolled back, so trying again finds the migration done.
+    private static func migrate(_ db: DatabasePool) throws {
+        for attempt in 1... {
+            do { return try migrator.migrate(db) } catch where attempt < 20 {
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
+        }
     }
 
     private static var migrator: DatabaseMigrator {

@@ -16,6 +16,24 @@ import TestSupport
 
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
+    @Test func storesOpenedAtOnceOnANewFileAllMigrate() throws {
+        // As `watch` and a producer's `jobs list` do on a new workspace, many times over.
+        for round in 0..<10 {
+            let path = try TestPaths.scratch("store/concurrent-\(round)").appendingPathComponent("jobs.sqlite").path
+            let failures = NSLock(), group = DispatchGroup()
+            nonisolated(unsafe) var errors: [String] = [] // guarded by `failures`
+            for _ in 0..<8 {
+                group.enter()
+                Thread.detachNewThread {
+                    do { _ = try JobStore(path: path) } catch { failures.withLock { errors.append("\(error)") } }
+                    group.leave()
+                }
+            }
+            group.wait()
+            #expect(errors.isEmpty, "round \(round): \(errors.first ?? "")")
+        }
+    }
+
     @Test func theSameClipTwiceMakesOneJob() throws {
         let s = try store("dedupe")
         let first = try s.enqueue(newJob("ab"), now: t0)
