@@ -42,6 +42,11 @@ let package = Package(
             .embedInCode("HTTP/Dashboard/dashboard.css"),
             .embedInCode("HTTP/Dashboard/dashboard.js"),
             .embedInCode("HTTP/openapi.json"),
+            // The job templates (Jobs/ links here), built in so the binary works from any folder.
+            .embedInCode("Templates/twitter-reply.json"),
+            .embedInCode("Templates/twitter-reply-fast.json"),
+            .embedInCode("Templates/bts-cut.json"),
+            .embedInCode("Templates/bts-cut-captioned.json"),
         ]),
         .executableTarget(
             name: "mediaorch",

@@ -104,4 +104,14 @@ static inline int mo_jpeg_encode_rgb(const uint8_t *rgb, int width, int height, 
     return 0;
 }
 
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/// Swaps two paths in one atomic step (renameat2 RENAME_EXCHANGE, Linux 3.15+): publishing a
+/// new output folder over an old one is never seen half-done. glibc hides renameat2 from Swift.
+static inline int mo_rename_exchange(const char *from, const char *to) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 2 /* RENAME_EXCHANGE */);
+}
+
 #endif

@@ -1,13 +1,15 @@
 import Foundation
 
 /// A workspace: inbox/ (uploads land here), archive/ (originals, never modified or deleted),
-/// outbox/<job-id>/ (outputs and manifest), and the job store. Names from tickets, uploads and
+/// outbox/<job-id>/ (outputs and manifest), staging/ (attempts being rendered), and the job store. Names from tickets, uploads and
 /// requests are resolved only inside it.
 public struct Workspace: Sendable {
     public let root: URL
     public var inbox: URL { root.appendingPathComponent("inbox") }
     public var archive: URL { root.appendingPathComponent("archive") }
     public var outbox: URL { root.appendingPathComponent("outbox") }
+    /// Each render attempt's own folder, until its outputs are published into outbox/.
+    public var staging: URL { root.appendingPathComponent("staging") }
     public var storePath: String { root.appendingPathComponent("jobs.sqlite").path }
 
     /// `--workspace`, else MEDIAORCH_WORKSPACE, else the `workspace` of a config file
@@ -33,7 +35,7 @@ public struct Workspace: Sendable {
 
     /// Creates the folders if missing.
     public func prepare() throws {
-        for folder in [inbox, archive, outbox] {
+        for folder in [inbox, archive, outbox, staging] {
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw OrchestratorError(file: folder.path, "cannot create the workspace folder: \(error.localizedDescription)", permanent: false)
             }

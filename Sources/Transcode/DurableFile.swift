@@ -1,3 +1,4 @@
+import CAV
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -48,5 +49,25 @@ public enum DurableFile {
             unlink(temporary)
             throw error as? TranscodeError ?? TranscodeError(.output, file: name, "cannot write: \(error.localizedDescription)")
         }
+    }
+
+    /// Puts the folder `staged` at `destination` in one atomic step: a plain rename when nothing
+    /// is there, else an exchange, after which `staged` holds the folder that was replaced (for
+    /// the caller to remove). Readers see the old folder or the new one, never a mix.
+    /// Returns true when an old folder was swapped out to `staged`.
+    public static func replaceFolder(_ destination: String, with staged: String) throws -> Bool {
+        let name = URL(fileURLWithPath: destination).lastPathComponent
+        if rename(staged, destination) == 0 {
+            try syncFolder(of: destination)
+            return false
+        }
+        guard errno == EEXIST || errno == ENOTEMPTY else {
+            throw TranscodeError(.output, file: name, "cannot move the finished folder into place: \(String(cString: strerror(errno)))")
+        }
+        guard mo_rename_exchange(staged, destination) == 0 else {
+            throw TranscodeError(.output, file: name, "cannot swap in the finished folder: \(String(cString: strerror(errno)))")
+        }
+        try syncFolder(of: destination)
+        return true
     }
 }

@@ -28,12 +28,14 @@ public struct OutputValidator {
         // X's own limits apply to a reply only; an editors' cut is checked for being a sound, clean file.
         let forX = profile == .xUpload
 
-        let input: MediaInput
-        do { input = try MediaInput(path: path) } catch {
+        let input: Demuxer, info: MediaInfo
+        do {
+            input = try Demuxer(path: path)
+            info = try input.probe()
+        } catch {
             check("readable MP4", false, "\(error)")
             return ValidationReport(file: displayName, checks: checks)
         }
-        let info = input.probe()
         let layout = ISOBaseMediaLayout(path: path)
         check("MP4 container", info.container.contains("mp4") && layout != nil && !path.lowercased().hasSuffix(".mov"), info.container)
         check("moov before mdat (faststart)", layout?.movieBoxFirst == true,
@@ -91,7 +93,7 @@ public struct OutputValidator {
     }
 
     /// Reads every packet of the video stream: each keyframe must carry an IDR slice.
-    private func closedGOPCheck(input: MediaInput, streamIndex: Int) -> (passed: Bool, found: String) {
+    private func closedGOPCheck(input: Demuxer, streamIndex: Int) -> (passed: Bool, found: String) {
         let par = input.stream(streamIndex).pointee.codecpar.pointee
         guard par.codec_id == AV_CODEC_ID_H264, let extradata = par.extradata,
               let lengthSize = H264Bitstream.lengthSize(avcC: UnsafeBufferPointer(start: extradata, count: Int(par.extradata_size))) else {
@@ -100,33 +102,40 @@ public struct OutputValidator {
         let packet = Packet()
         var keyframes = 0, openKeyframes = 0, packets = 0
         var firstIsKey: Bool? = nil
-        while av_read_frame(input.context, packet.pointer) >= 0 {
-            defer { packet.unref() }
-            guard packet.streamIndex == streamIndex else { continue }
-            packets += 1
-            let isKey = (packet.pointer.pointee.flags & AV_PKT_FLAG_KEY) != 0
-            if firstIsKey == nil { firstIsKey = isKey }
-            guard isKey else { continue }
-            keyframes += 1
-            let types = H264Bitstream.nalUnitTypes(sample: UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size)), lengthSize: lengthSize)
-            if !types.contains(H264Bitstream.idrSlice) { openKeyframes += 1 }
+        let stoppedEarly: String?
+        do {
+            while try input.read(into: packet) {
+                defer { packet.unref() }
+                guard packet.streamIndex == streamIndex else { continue }
+                packets += 1
+                let isKey = (packet.pointer.pointee.flags & AV_PKT_FLAG_KEY) != 0
+                if firstIsKey == nil { firstIsKey = isKey }
+                guard isKey else { continue }
+                keyframes += 1
+                let types = H264Bitstream.nalUnitTypes(sample: UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size)), lengthSize: lengthSize)
+                if !types.contains(H264Bitstream.idrSlice) { openKeyframes += 1 }
+            }
+            stoppedEarly = input.readError
+            try input.rewind()
+        } catch {
+            return (false, "\(error)")
         }
-        av_seek_frame(input.context, -1, 0, AVSEEK_FLAG_BACKWARD)
         let found = "\(keyframes) keyframes in \(packets) frames, \(openKeyframes) not IDR" + (firstIsKey == false ? ", first frame not a keyframe" : "")
-        return (keyframes > 0 && openKeyframes == 0 && firstIsKey == true, found)
+            + (stoppedEarly.map { ", reading stopped early: \($0)" } ?? "")
+        return (keyframes > 0 && openKeyframes == 0 && firstIsKey == true && stoppedEarly == nil, found)
     }
 
     /// Decodes the opening of every stream (the first GOP and more) from a fresh open: the file must play.
-    private func decodesCleanly(input: MediaInput) -> (passed: Bool, found: String) {
+    private func decodesCleanly(input: Demuxer) -> (passed: Bool, found: String) {
         do {
-            av_seek_frame(input.context, -1, 0, AVSEEK_FLAG_BACKWARD)
+            try input.rewind()
             let decoders = try input.allStreams
                 .filter { [AVMEDIA_TYPE_VIDEO, AVMEDIA_TYPE_AUDIO].contains($0.pointee.codecpar.pointee.codec_type) }
                 .map { try StreamDecoder(stream: $0, fileName: displayName, threads: 1) }
             let packet = Packet(), frame = Frame()
             var framesDecoded = [Int: Int]()
             var read = 0
-            while read < 150, av_read_frame(input.context, packet.pointer) >= 0 {
+            while read < 150, try input.read(into: packet) {
                 defer { packet.unref() }
                 read += 1
                 guard let decoder = decoders.first(where: { $0.streamIndex == packet.streamIndex }) else { continue }

@@ -7,7 +7,7 @@ import Foundation
 /// time base (rebased to the output's zero) → filter input → sink time base → encoder time base
 /// (1/fps, 1/48000) → muxer stream time base.
 final class Pipeline {
-    private let input: MediaInput
+    private let input: Demuxer
     private let plan: RenderPlan
     private let muxer: Muxer
     private let videoDecoder: StreamDecoder
@@ -24,7 +24,7 @@ final class Pipeline {
     var thumbnailPicker: ThumbnailPicker?
     var corruptPackets: Int { videoDecoder.corruptPackets + (audioDecoder?.corruptPackets ?? 0) }
 
-    init(input: MediaInput, plan: RenderPlan, rendition: Rendition, outputPath: String, outputName: String,
+    init(input: Demuxer, plan: RenderPlan, rendition: Rendition, outputPath: String, outputName: String,
          assScriptPath: String?, endCard: EndCardVisual?) throws {
         self.input = input
         self.plan = plan
@@ -53,7 +53,7 @@ final class Pipeline {
 
     func run(cancellation: CancellationFlag, progress: (@Sendable (RenderProgress) -> Void)?) throws {
         var meter = ProgressMeter(duration: plan.totalDuration, report: progress)
-        if plan.sourceStart > 0.001 { seek(to: plan.sourceStart) }
+        if plan.sourceStart > 0.001 { input.seek(to: plan.sourceStart) }
         let videoStartTicks = ticks(plan.sourceStart, in: videoDecoder.timeBase)
         let audioStartTicks = audioDecoder.map { ticks(plan.sourceStart, in: $0.timeBase) }
         // Stop reading once both streams are a second past the end of the trim.
@@ -64,8 +64,7 @@ final class Pipeline {
             if cancellation.isCancelled {
                 throw TranscodeError(.cancelled, file: input.fileName, "cancelled")
             }
-            let status = av_read_frame(input.context, packet.pointer)
-            if status < 0 { break } // end of file, or a cut-off file: what was read is flushed and judged below
+            guard try input.read(into: packet) else { break } // end of file, or a damaged one: what was read is flushed and judged below
             defer { packet.unref() }
             if packet.streamIndex == plan.videoStream {
                 try videoDecoder.send(packet)
@@ -133,13 +132,9 @@ final class Pipeline {
         }
         if produced < plan.totalDuration - 1.0 {
             throw TranscodeError(.badInput, file: input.fileName,
-                                 String(format: "the pictures stop at %.1f s but the clip should last %.1f s: the file is damaged or incomplete", produced, plan.totalDuration))
+                                 String(format: "the pictures stop at %.1f s but the clip should last %.1f s: the file is damaged or incomplete", produced, plan.totalDuration)
+                                 + (input.readError.map { " (reading stopped: \($0))" } ?? ""))
         }
-    }
-
-    private func seek(to seconds: Double) {
-        let target = ticks(seconds, in: mo_time_base_q())
-        avformat_seek_file(input.context, -1, Int64.min, target, target, 0)
     }
 
     private static func videoSourceArguments(_ decoder: StreamDecoder) -> String {

@@ -26,7 +26,7 @@ struct RenderPlan {
     let cardDuration: Double
     var totalDuration: Double { duration + cardDuration }
 
-    static func make(info: MediaInfo, videoEnd: () -> Double?, trim: Trim?, rendition: Rendition,
+    static func make(info: MediaInfo, videoEnd: () throws -> Double?, trim: Trim?, rendition: Rendition,
                      cardDuration: Double = 0) throws -> RenderPlan {
         let file = info.file
         guard let video = mainVideoStream(in: info) else {
@@ -43,7 +43,7 @@ struct RenderPlan {
         let sourceLength: Double
         if let d = video.duration, d > 0 {
             sourceLength = d
-        } else if let end = videoEnd() {
+        } else if let end = try videoEnd() {
             sourceLength = max(0, end - pictureStart)
         } else if let d = info.duration {
             sourceLength = d

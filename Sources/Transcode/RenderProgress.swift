@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// How far a render has got, reported from the render's own thread.
-public struct RenderProgress: Sendable {
+public struct RenderProgress: Sendable, Codable {
     /// 0...1, from the output's timestamps against its planned length.
     public var fraction: Double
     /// Seconds of output written so far.

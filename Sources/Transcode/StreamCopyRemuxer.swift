@@ -32,8 +32,8 @@ public final class StreamCopyRemuxer {
         let outputName = URL(fileURLWithPath: outputPath).lastPathComponent
         let temporary = DurableFile.temporaryPath(for: outputPath)
         defer { unlink(temporary) }
-        let input = try MediaInput(path: inputPath)
-        let info = input.probe()
+        let input = try Demuxer(path: inputPath, cancellation: cancellation)
+        let info = try input.probe()
         if let reason = Self.reasonToReencode(info) {
             throw TranscodeError(.rejected, file: input.fileName, "cannot be copied untouched: \(reason)")
         }
@@ -50,7 +50,7 @@ public final class StreamCopyRemuxer {
         // Both streams shift by the same amount, so they stay in sync and the earliest starts at 0.
         let origin = selected.map { info.streams[$0].startTime ?? 0 }.min() ?? 0
         let packet = Packet()
-        while av_read_frame(input.context, packet.pointer) >= 0 {
+        while try input.read(into: packet) {
             defer { packet.unref() }
             if cancellation.isCancelled { throw TranscodeError(.cancelled, file: input.fileName, "cancelled") }
             guard let target = outputIndex[packet.streamIndex] else { continue }
@@ -62,6 +62,6 @@ public final class StreamCopyRemuxer {
         }
         try muxer.finish() // trailer (moov moved first), close, fsync
         let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).publishIfValid(as: outputPath)
-        return ((try? MediaInput(path: outputPath))?.duration ?? 0, validation)
+        return ((try? Demuxer(path: outputPath))?.duration ?? 0, validation)
     }
 }

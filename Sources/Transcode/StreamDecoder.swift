@@ -21,18 +21,20 @@ final class StreamDecoder {
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
             throw TranscodeError(.badInput, file: fileName, "stream \(streamIndex): no decoder for codec '\(codecName)'")
         }
-        guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
-        context = ctx
+        // Set up on a local owner: `context` is assigned only once the decoder is open, so a
+        // throw frees it here and deinit (which runs only for a whole object) never sees it.
+        var owned = avcodec_alloc_context3(codec)
+        guard let ctx = owned else { fatalError("avcodec_alloc_context3: out of memory") }
         ctx.pointee.pkt_timebase = stream.pointee.time_base
         ctx.pointee.thread_count = threads
         var status = avcodec_parameters_to_context(ctx, par)
         if status >= 0 { status = avcodec_open2(ctx, codec, nil) }
         if status < 0 {
-            var owned: UnsafeMutablePointer<AVCodecContext>? = ctx
             avcodec_free_context(&owned)
             throw TranscodeError(.badInput, file: fileName,
                                  "stream \(streamIndex) (\(codecName)): cannot open the decoder: \(libavErrorText(status))")
         }
+        context = ctx
     }
 
     deinit {

@@ -14,8 +14,10 @@ final class StreamEncoder {
         guard let codec = avcodec_find_encoder_by_name(codecName) else {
             throw TranscodeError(.processing, file: outputName, "this libav has no \(codecName) encoder")
         }
-        guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
-        context = ctx
+        // Set up on a local owner: `context` is assigned only once the encoder is open, so a
+        // throw frees it here and deinit (which runs only for a whole object) never sees it.
+        var owned = avcodec_alloc_context3(codec)
+        guard let ctx = owned else { fatalError("avcodec_alloc_context3: out of memory") }
         configure(ctx)
         // MP4 keeps SPS/PPS and the AAC config in the sample description, not in-band.
         ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
@@ -25,15 +27,14 @@ final class StreamEncoder {
         let unused = dictionaryEntries(dict).map(\.key)
         av_dict_free(&dict)
         if status < 0 {
-            var owned: UnsafeMutablePointer<AVCodecContext>? = ctx
             avcodec_free_context(&owned)
             throw TranscodeError(.processing, file: outputName, "cannot open the \(codecName) encoder: \(libavErrorText(status))")
         }
         if !unused.isEmpty {
-            var owned: UnsafeMutablePointer<AVCodecContext>? = ctx
             avcodec_free_context(&owned)
             throw TranscodeError(.processing, file: outputName, "\(codecName) does not know the option(s) \(unused.joined(separator: ", "))")
         }
+        context = ctx
     }
 
     deinit {

@@ -20,10 +20,10 @@ struct JobOptions: ParsableArguments {
     var trimEnd: Double?
 
     /// The ticket, template, trim and caption folder, as one job.
-    func job(input: String, outputFolder: String) throws -> SingleJob {
+    func job(input: String, outputFolder: String) throws -> JobExecutor {
         let ticket = try self.ticket.map(Ticket.load(path:))
         let template = try TemplateLibrary(folder: templates).load(self.template ?? ticket?.template ?? TemplateLibrary.defaultTemplate)
-        var job = SingleJob(input: input, outputFolder: outputFolder, ticket: ticket, template: template)
+        var job = JobExecutor(input: input, outputFolder: outputFolder, ticket: ticket, template: template)
         if trimStart != nil || trimEnd != nil { job.trim = Trim(start: trimStart ?? 0, end: trimEnd) }
         if let path = self.ticket { job.captionsFolder = URL(fileURLWithPath: path).deletingLastPathComponent().path }
         return job

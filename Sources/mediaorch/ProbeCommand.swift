@@ -16,7 +16,7 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         LibAVLogging.setVerbose(verbose)
         try reportingFailures {
-            let info = try MediaInput(path: file).probe()
+            let info = try Demuxer(path: file).probe()
             print(try JSONOutput.string(info))
         }
     }

@@ -26,7 +26,7 @@ struct ProcessCommand: ParsableCommand {
         LibAVLogging.setVerbose(verbose)
         try reportingFailures {
             let job = try makeJob()
-            let interrupt = InterruptHandler(cancelling: job.cancellation)
+            let interrupt = SignalCancellation(cancelling: job.cancellation)
             defer { interrupt.stop() }
             let manifest = try job.run()
             ProgressDisplay.finish()
@@ -47,7 +47,7 @@ struct ProcessCommand: ParsableCommand {
         }
     }
 
-    private func makeJob() throws -> SingleJob {
+    private func makeJob() throws -> JobExecutor {
         var job = try options.job(input: file, outputFolder: out)
         if let outputs {
             job.onlyOutputs = try outputs.split(separator: ",").map { name in

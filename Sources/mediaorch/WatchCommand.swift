@@ -13,7 +13,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace).")
     var workspace: String?
 
-    @Option(help: "Folder of job templates.")
+    @Option(help: "Folder of job templates that replace the built-in ones of the same name (default: MEDIAORCH_TEMPLATES).")
     var templates: String?
 
     @Option(help: "Jobs run at once.")
@@ -36,6 +36,12 @@ struct WatchCommand: AsyncParsableCommand {
 
     @Option(help: "Tries a job gets before it is dead.")
     var maxAttempts = 4
+
+    @Option(help: "Memory cap of each render process, in MiB (its data size; a render past it fails that try, the service lives on). 0 for none.")
+    var renderMemoryMb = 2048
+
+    @Option(help: "Seconds a render may go without progress before it is called hung, stopped, and counted as a failed try.")
+    var renderStallSeconds: Double = 300
 
     @Option(help: "Address the HTTP API and dashboard listen on (loopback by default; 0.0.0.0 for every interface).")
     var bind = "127.0.0.1"
@@ -62,6 +68,8 @@ struct WatchCommand: AsyncParsableCommand {
         let library = TemplateLibrary(folder: templates)
         var ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
         ingestor.captionsTimeout = captionsTimeout
+        try StartupReconciliation(ingestor: ingestor, publisher: Publisher(workspace: ws, store: store, logger: logger), logger: logger).run()
+        let render = WorkerService.RenderLimits(stallSeconds: renderStallSeconds, memoryMB: renderMemoryMb > 0 ? renderMemoryMb : nil)
         _ = OrchestratorMetrics.bootstrap
         let activity = JobActivity()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -70,7 +78,7 @@ struct WatchCommand: AsyncParsableCommand {
         ]
         for n in 1...max(1, workers) {
             let name = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(n)"
-            services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library,
+            services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library, render: render,
                                                          lease: lease, grace: grace, activity: activity, logger: logger)))
         }
         if !noHttp {

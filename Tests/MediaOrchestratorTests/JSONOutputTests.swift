@@ -5,7 +5,7 @@ import TestSupport
 
 @Suite struct JSONOutputTests {
     @Test func probeJSONUsesSnakeCaseAndRoundTrips() throws {
-        let info = try MediaInput(path: TestPaths.sample("kakuma_portrait.mov")).probe()
+        let info = try Demuxer(path: TestPaths.sample("kakuma_portrait.mov")).probe()
         let text = try JSONOutput.string(info)
         #expect(text.contains("\"display_width\" : 1080"))
         #expect(text.contains("\"identifying_metadata\""))

@@ -32,7 +32,7 @@ import TestSupport
     @Test func eachBrokenFileIsRefusedWithItsName() throws {
         for file in try Self.brokenFiles() {
             do {
-                _ = try MediaInput(path: file.path).probe()
+                _ = try Demuxer(path: file.path).probe()
                 Issue.record("\(file.name) was accepted")
             } catch let error as TranscodeError {
                 #expect(error.kind == .badInput, "\(file.name)")
@@ -45,7 +45,7 @@ import TestSupport
 
     @Test func missingFileIsNamed() {
         #expect(throws: TranscodeError(.badInput, file: "nowhere.mp4", "file not found")) {
-            try MediaInput(path: "/nonexistent/nowhere.mp4")
+            try Demuxer(path: "/nonexistent/nowhere.mp4")
         }
     }
 

@@ -12,7 +12,7 @@ import TestSupport
         var request = RenderRequest(input: source, output: folder.appendingPathComponent("reply.mp4").path, rendition: ReplyRendererTests.fast)
         request.thumbnails = [ThumbnailSpec(path: folder.appendingPathComponent("thumb.jpg").path),
                               ThumbnailSpec(path: folder.appendingPathComponent("thumb-320.jpg").path, width: 320)]
-        let report = try ReplyRenderer(request).render()
+        let report = try ClipRenderer(request).render()
         let counted = try FFprobe.json(source, ["-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames"])
         let frames = try #require(((counted["streams"] as? [[String: Any]])?.first?["nb_read_frames"] as? String).flatMap { Int($0) })
         #expect(report.videoFramesDecoded == frames, "decoded \(report.videoFramesDecoded), source has \(frames)")

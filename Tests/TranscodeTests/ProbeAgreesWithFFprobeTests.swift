@@ -11,7 +11,7 @@ import TestSupport
 
     @Test(arguments: files)
     func containerFieldsMatch(file: String) throws {
-        let info = try MediaInput(path: file).probe()
+        let info = try Demuxer(path: file).probe()
         let (format, streams) = try FFprobe.formatAndStreams(file)
         #expect(info.container == format.string("format_name"))
         #expect(info.size == Int64(format.int("size") ?? -1))
@@ -28,7 +28,7 @@ import TestSupport
 
     @Test(arguments: files)
     func streamFieldsMatch(file: String) throws {
-        let info = try MediaInput(path: file).probe()
+        let info = try Demuxer(path: file).probe()
         for expected in try FFprobe.streams(file) {
             let index = try #require(expected.int("index"))
             let s = try #require(info.streams.first { $0.index == index })
@@ -72,7 +72,7 @@ import TestSupport
     }
 
     @Test func rotatedIPhoneClipShowsPortraitWithGPS() throws {
-        let info = try MediaInput(path: TestPaths.shared("iphone_rotated.mov")).probe()
+        let info = try Demuxer(path: TestPaths.shared("iphone_rotated.mov")).probe()
         let video = try #require(info.videoStreams.first)
         #expect(video.rotation == -90)
         #expect(video.displayWidth == 320 && video.displayHeight == 568)
@@ -81,7 +81,7 @@ import TestSupport
     }
 
     @Test func hdrAndDolbyVisionAreReported() throws {
-        let info = try MediaInput(path: TestPaths.shared("iphone14pro_hevc10_hlg_dolbyvision.MOV")).probe()
+        let info = try Demuxer(path: TestPaths.shared("iphone14pro_hevc10_hlg_dolbyvision.MOV")).probe()
         let video = try #require(info.videoStreams.first)
         #expect(video.hdr == "HLG")
         #expect(video.bitDepth == 10)
@@ -89,16 +89,16 @@ import TestSupport
     }
 
     @Test func goProTelemetryTracksCountAsIdentifying() throws {
-        let info = try MediaInput(path: TestPaths.shared("gopro_max_heromode.mp4")).probe()
+        let info = try Demuxer(path: TestPaths.shared("gopro_max_heromode.mp4")).probe()
         #expect(info.identifyingMetadata.contains { $0.kind == .telemetry && $0.value == "GoPro MET" })
     }
 
     @Test func variableFrameRatePhonesAreFlagged() throws {
         for name in ["android6_h264_rot270_gps_vfr.mp4", "desks_h263_sar12x11_vfr.3gp"] {
-            let info = try MediaInput(path: TestPaths.shared(name)).probe()
+            let info = try Demuxer(path: TestPaths.shared(name)).probe()
             #expect(info.videoStreams.first?.variableFrameRate == true, "\(name)")
         }
-        let gopro = try MediaInput(path: TestPaths.shared("gopro_max_heromode.mp4")).probe()
+        let gopro = try Demuxer(path: TestPaths.shared("gopro_max_heromode.mp4")).probe()
         #expect(gopro.videoStreams.first?.variableFrameRate == false)
     }
 }

@@ -38,6 +38,18 @@ public enum OrchestratorMetrics {
         Timer(label: "mediaorch_ingest_latency_seconds").recordSeconds(seconds)
     }
 
+    /// A render child that died or hung (by kind: crashed, hung, memory), and every failed try by
+    /// kind, so a dashboard tells a bad batch of uploads from a sick machine.
+    static func recordFailedTry(kind: String) {
+        Counter(label: "mediaorch_failed_tries_total", dimensions: [("kind", kind)]).increment()
+    }
+
+    /// Jobs found half-done at start-up and finished (ingests, publishes, orphaned clips).
+    static func recordRescue(kind: String, count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "mediaorch_rescues_total", dimensions: [("kind", kind)]).increment(by: count)
+    }
+
     /// The Prometheus text format.
     public static func exposition() -> String {
         _ = bootstrap

@@ -71,6 +71,18 @@ public final class JobStore: Sendable {
                 );
                 """)
         }
+        // Each attempt renders into a staging folder of its own and is published by one fenced
+        // commit naming the attempt and the manifest's hash; an ingest records what it is about
+        // to do before it moves a clip, so a crash in between is finished at start-up.
+        m.registerMigration("v3") { db in
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN published_attempt INTEGER;
+                ALTER TABLE jobs ADD COLUMN manifest_sha256 TEXT;
+                CREATE TABLE ingest_intents (
+                    inbox_name TEXT PRIMARY KEY, intent_json TEXT NOT NULL, created_at REAL NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -78,7 +90,7 @@ public final class JobStore: Sendable {
     var database: DatabasePool { db }
 
     /// What a new job needs: the archived original and how to make it.
-    public struct NewJob: Sendable {
+    public struct NewJob: Sendable, Codable {
         public var sourceName: String
         public var sourceSha256: String
         public var archivePath: String
@@ -115,7 +127,11 @@ public final class JobStore: Sendable {
     /// Queues a job; the same clip with the same template again returns the existing job.
     @discardableResult
     public func enqueue(_ new: NewJob, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
-        try db.write { db in
+        try db.write { db in try self.insert(new, in: db, now: now) }
+    }
+
+    /// Inserts a job unless one with its id exists, inside the caller's transaction.
+    func insert(_ new: NewJob, in db: Database, now: Date) throws -> (job: JobRecord, created: Bool) {
             if let existing = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [new.id]) {
                 return (existing, false)
             }
@@ -127,7 +143,6 @@ public final class JobStore: Sendable {
                 """, arguments: [new.id, new.template, new.priority.rawValue, new.sourceName, new.sourceSha256, new.archivePath,
                                  new.ticketJson, new.trim?.start, new.trim?.end, retryPolicy.maxAttempts, t, new.parentId, t, t])
             return (try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [new.id])!, true)
-        }
     }
 
     /// Takes the most urgent job that is due, with a lease until `now + lease`.

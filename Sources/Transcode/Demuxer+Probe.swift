@@ -1,14 +1,14 @@
 import CAV
 import Foundation
 
-extension MediaInput {
+extension Demuxer {
     /// Everything `mediaorch probe` prints. With `framePacing`, reads the first seconds of packets
     /// to tell constant from variable frame rate, then seeks back to the start; a render, which
     /// makes the rate constant anyway, skips that read.
-    public func probe(framePacing: Bool = true) -> MediaInfo {
+    public func probe(framePacing: Bool = true) throws -> MediaInfo {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         let layout = ISOBaseMediaLayout(path: path)
-        let pacing = framePacing ? scanVideoPacing() : [:]
+        let pacing = framePacing ? try scanVideoPacing() : [:]
         var streams = allStreams.map { describe($0, pacing: pacing) }
         streams.sort { $0.index < $1.index }
         let bitRate = context.pointee.bit_rate
@@ -98,24 +98,24 @@ extension MediaInput {
 
     /// Reads up to a few hundred video packets and decides, per video stream, whether frame
     /// durations vary. Phones record variable frame rate; r_frame_rate alone hides it.
-    private func scanVideoPacing(maxPackets: Int = 400) -> [Int: Bool] {
+    private func scanVideoPacing(maxPackets: Int = 400) throws -> [Int: Bool] {
         let videoIndexes = Set(allStreams.filter { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO }.map { Int($0.pointee.index) })
-        guard !videoIndexes.isEmpty, let packet = av_packet_alloc() else { return [:] }
-        var owned: UnsafeMutablePointer<AVPacket>? = packet
-        defer { av_packet_free(&owned) }
+        guard !videoIndexes.isEmpty else { return [:] }
+        let packet = Packet()
         var timestamps: [Int: [Int64]] = [:]
-        var read = 0
-        while read < maxPackets * 2, av_read_frame(context, packet) >= 0 {
-            let index = Int(packet.pointee.stream_index)
+        var videoPackets = 0
+        while videoPackets < maxPackets * 2, try read(into: packet) {
+            let p = packet.pointer.pointee
+            let index = Int(p.stream_index)
             if videoIndexes.contains(index) {
-                let pts = packet.pointee.pts != LibAVStatus.noTimestamp ? packet.pointee.pts : packet.pointee.dts
+                let pts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
                 if pts != LibAVStatus.noTimestamp { timestamps[index, default: []].append(pts) }
-                read += 1
+                videoPackets += 1
             }
-            av_packet_unref(packet)
+            packet.unref()
             if timestamps.values.allSatisfy({ $0.count >= maxPackets }) && timestamps.count == videoIndexes.count { break }
         }
-        av_seek_frame(context, -1, 0, AVSEEK_FLAG_BACKWARD)
+        try rewind()
         return timestamps.mapValues { FramePacing.isVariable(timestamps: $0, isPrefix: $0.count >= maxPackets) }
     }
 

@@ -91,7 +91,7 @@ public struct RenderPlanDescription: Sendable, Codable {
 
 /// The render of a reply (or of a re-encoded editors' cut, by its rendition): one pass of demux → decode → filter graph → libx264/AAC → MP4, in process.
 /// Blocking: run it on a thread of its own, never on the cooperative pool.
-public final class ReplyRenderer {
+public final class ClipRenderer {
     private let request: RenderRequest
 
     public init(_ request: RenderRequest) {
@@ -113,14 +113,14 @@ public final class ReplyRenderer {
     }
 
     /// Opens the source, refuses a cut-off MP4, and decides the render: shared by `plan` and `render`.
-    private func openAndPlan() throws -> (MediaInput, MediaInfo, RenderPlan) {
-        let input = try MediaInput(path: request.input)
-        let info = input.probe(framePacing: false)
+    private func openAndPlan() throws -> (Demuxer, MediaInfo, RenderPlan) {
+        let input = try Demuxer(path: request.input, cancellation: request.cancellation)
+        let info = try input.probe(framePacing: false)
         if let layout = ISOBaseMediaLayout(path: request.input), layout.missingBytes > 0 {
             throw TranscodeError(.badInput, file: input.fileName,
                                  "MP4 is truncated: \(layout.missingBytes) bytes missing at the end: the upload is incomplete")
         }
-        let plan = try RenderPlan.make(info: info, videoEnd: { input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
+        let plan = try RenderPlan.make(info: info, videoEnd: { try input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
                                        trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0)
         return (input, info, plan)
     }

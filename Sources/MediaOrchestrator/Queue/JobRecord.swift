@@ -23,6 +23,9 @@ public struct JobRecord: Sendable, Codable, Equatable, FetchableRecord {
     public var parentId: String?
     public var createdAt: Double
     public var updatedAt: Double
+    /// The attempt whose staging folder became outbox/<id>/, and its manifest's SHA-256.
+    public var publishedAttempt: Int?
+    public var manifestSha256: String?
 
     enum CodingKeys: String, CodingKey {
         case id, state, template, priority
@@ -31,6 +34,7 @@ public struct JobRecord: Sendable, Codable, Equatable, FetchableRecord {
         case attempts, maxAttempts = "max_attempts", nextAttemptAt = "next_attempt_at"
         case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at", lastError = "last_error"
         case parentId = "parent_id", createdAt = "created_at", updatedAt = "updated_at"
+        case publishedAttempt = "published_attempt", manifestSha256 = "manifest_sha256"
     }
 }
 

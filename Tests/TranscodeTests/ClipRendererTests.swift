@@ -17,7 +17,7 @@ import TestSupport
         let seen = Mutex<[Double]>([])
         let request = RenderRequest(input: TestPaths.sample("shatila_landscape.mp4"), output: folder.appendingPathComponent("reply.mp4").path,
                                     rendition: Self.fast, progress: { p in seen.withLock { $0.append(p.fraction) } })
-        let report = try ReplyRenderer(request).render()
+        let report = try ClipRenderer(request).render()
         let fractions = seen.withLock { $0 }
         #expect(fractions.count >= 2)
         #expect(fractions == fractions.sorted(), "never goes backwards")
@@ -31,7 +31,7 @@ import TestSupport
         let flag = CancellationFlag()
         let request = RenderRequest(input: TestPaths.sample("kakuma_portrait.mov"), output: folder.appendingPathComponent("reply.mp4").path,
                                     rendition: Self.fast, progress: { p in if p.fraction > 0.1 { flag.cancel() } }, cancellation: flag)
-        #expect(throws: TranscodeError.self) { try ReplyRenderer(request).render() }
+        #expect(throws: TranscodeError.self) { try ClipRenderer(request).render() }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// One job run without a queue (`mediaorch process`): the template's outputs for one clip,
 /// written into a folder, then manifest.json last.
-public struct SingleJob: Sendable {
+public struct JobExecutor: Sendable {
     public var input: String
     public var outputFolder: String
     public var ticket: Ticket?
@@ -72,7 +72,7 @@ public struct SingleJob: Sendable {
                 if let report = self.progress {
                     request.progress = { @Sendable progress in report("reply", progress) }
                 }
-                let report = try ReplyRenderer(request).render()
+                let report = try ClipRenderer(request).render()
                 sourceInfo = report.source
                 thumbnails = report.thumbnails.map {
                     Manifest.Thumbnail(path: URL(fileURLWithPath: $0.path).lastPathComponent, width: $0.width, height: $0.height,
@@ -96,7 +96,7 @@ public struct SingleJob: Sendable {
         for output in manifestOutputs where !output.validation.passed {
             notReady.append("\(output.path) breaks X's rules")
         }
-        let source = try sourceInfo ?? MediaInput(path: input).probe()
+        let source = try sourceInfo ?? Demuxer(path: input).probe()
         let video = source.videoStreams.first, audio = source.audioStreams.first
         let reply = manifestOutputs.first { $0.role == "reply" }
         let manifest = Manifest(
@@ -151,11 +151,11 @@ public struct SingleJob: Sendable {
     /// cut or captions are asked for; otherwise re-encoded upright at a constant rate.
     private func makeEditorsCut(folder: URL, captions: JobCaptions, cut: Trim?) throws -> (manifest: Manifest.Output, source: MediaInfo) {
         let path = folder.appendingPathComponent("bts.mp4").path
-        let source = try MediaInput(path: input).probe()
+        let source = try Demuxer(path: input).probe()
         let burn = template.btsCaptions == true ? captions.burned : nil
         if cut == nil, burn == nil, StreamCopyRemuxer.reasonToReencode(source) == nil {
             let copied = try StreamCopyRemuxer(input: input, output: path).remux(cancellation: cancellation)
-            let probe = try MediaInput(path: path).probe()
+            let probe = try Demuxer(path: path).probe()
             let v = probe.videoStreams.first, a = probe.audioStreams.first
             return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: copied.duration,
                                     width: v?.displayWidth ?? 0, height: v?.displayHeight ?? 0,
@@ -167,7 +167,7 @@ public struct SingleJob: Sendable {
         request.validation = .editorsCut
         request.burnIn = burnIn(burn, trimStart: cut?.start ?? 0, card: nil, cardLanguage: nil)
         if let report = self.progress { request.progress = { @Sendable progress in report("bts", progress) } }
-        let report = try ReplyRenderer(request).render()
+        let report = try ClipRenderer(request).render()
         let rendition = template.bts ?? .editorsCut
         return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: report.duration,
                                 width: report.width, height: report.height, frameRate: report.frameRate,

@@ -53,7 +53,9 @@ public struct JobTemplate: Sendable, Codable, Equatable {
 
     /// A file the template names (logo, background, sound), resolved inside its folder.
     public func asset(_ name: String) throws -> String {
-        let folder = URL(fileURLWithPath: self.folder ?? ".").standardizedFileURL
+        guard let folder = self.folder.map({ URL(fileURLWithPath: $0).standardizedFileURL }) else {
+            throw OrchestratorError(file: "\(self.name).json", "names '\(name)', but a built-in template has no folder for files: put it in a --templates folder beside them")
+        }
         let url = folder.appendingPathComponent(name).standardizedFileURL
         guard url.path.hasPrefix(folder.path + "/"), !name.hasPrefix("/") else {
             throw OrchestratorError(file: "\(self.name).json", "'\(name)' must be a file inside \(folder.path)")
@@ -65,50 +67,56 @@ public struct JobTemplate: Sendable, Codable, Equatable {
     }
 }
 
-/// Finds templates by name in the Jobs/ folder: `--templates DIR`, MEDIAORCH_TEMPLATES, ./Jobs,
-/// or the Jobs/ folder of the checkout the binary was built in.
+/// Finds templates by name: a folder of overrides (`--templates DIR`, else MEDIAORCH_TEMPLATES)
+/// first, then the templates built into the binary from Jobs/, so `mediaorch` works from any
+/// folder and under systemd.
 public struct TemplateLibrary: Sendable {
     public static let defaultTemplate = "twitter-reply"
-    public let folder: URL
+    /// The folder whose templates replace the built-in ones of the same name; nil for none.
+    public let overrides: URL?
 
     public init(folder: String? = nil) {
-        if let folder {
-            self.folder = URL(fileURLWithPath: folder)
-            return
-        }
-        let env = ProcessInfo.processInfo.environment["MEDIAORCH_TEMPLATES"]
-        let candidates = [env, FileManager.default.currentDirectoryPath + "/Jobs", Self.besideExecutable()].compactMap { $0 }
-        let found = candidates.first { FileManager.default.fileExists(atPath: $0 + "/\(Self.defaultTemplate).json") }
-        self.folder = URL(fileURLWithPath: found ?? candidates[0])
+        let chosen = folder ?? ProcessInfo.processInfo.environment["MEDIAORCH_TEMPLATES"].flatMap { $0.isEmpty ? nil : $0 }
+        overrides = chosen.map { URL(fileURLWithPath: $0).standardizedFileURL }
     }
+
+    /// The templates compiled in from Jobs/ (SwiftPM embeds the files' bytes).
+    static let builtIn: [String: [UInt8]] = [
+        "twitter-reply": PackageResources.twitter_reply_json,
+        "twitter-reply-fast": PackageResources.twitter_reply_fast_json,
+        "bts-cut": PackageResources.bts_cut_json,
+        "bts-cut-captioned": PackageResources.bts_cut_captioned_json,
+    ]
 
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// Every name a job may use: the built-in ones and the overrides folder's.
+    public var names: [String] {
+        let own = ((try? FileManager.default.contentsOfDirectory(atPath: overrides?.path ?? "/nonexistent")) ?? [])
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+        return Set(Array(Self.builtIn.keys) + own).sorted()
     }
 
     public func load(_ name: String) throws -> JobTemplate {
         guard Self.isValidName(name) else {
             throw OrchestratorError(file: name, "is not a template name (letters, digits and '-')")
         }
-        let url = folder.appendingPathComponent("\(name).json")
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            let known = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?
-                .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted() ?? []
-            throw OrchestratorError(file: "\(name).json", "no such template in \(folder.path) (known: \(known.joined(separator: ", ")))")
+        let data: Data, folder: String?
+        if let overrides, let own = FileManager.default.contents(atPath: overrides.appendingPathComponent("\(name).json").path) {
+            (data, folder) = (own, overrides.path)
+        } else if let bytes = Self.builtIn[name] {
+            (data, folder) = (Data(bytes), overrides?.path)
+        } else {
+            throw OrchestratorError(file: "\(name).json", "no such template (known: \(names.joined(separator: ", ")))")
         }
         do {
             var template = try JSONOutput.decoder().decode(JobTemplate.self, from: data)
-            template.folder = folder.path
+            template.folder = folder
             return template
         } catch let error as DecodingError {
             throw OrchestratorError(file: "\(name).json", DecodingErrorText.describe(error))
         }
-    }
-
-    /// <checkout>/Jobs for a binary at <checkout>/.build/<config>/mediaorch.
-    private static func besideExecutable() -> String? {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        return exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Jobs").path
     }
 }

@@ -1,13 +1,13 @@
 import CAV
 
-extension MediaInput {
+extension Demuxer {
     /// The end time (seconds) of a stream's last packet, read by demuxing only (no decoding).
     /// For containers that do not record a duration, such as a browser's live WebM recording.
-    func endTime(ofStream index: Int) -> Double? {
+    func endTime(ofStream index: Int) throws -> Double? {
         let packet = Packet()
         let tb = stream(index).pointee.time_base
         var end: Int64? = nil
-        while av_read_frame(context, packet.pointer) >= 0 {
+        while try read(into: packet) {
             let p = packet.pointer.pointee
             if Int(p.stream_index) == index {
                 let ts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
@@ -15,7 +15,7 @@ extension MediaInput {
             }
             packet.unref()
         }
-        av_seek_frame(context, -1, 0, AVSEEK_FLAG_BACKWARD)
+        try rewind()
         return end.map { Double($0) * av_q2d(tb) }
     }
 

@@ -43,30 +43,60 @@ public struct Ingestor: Sendable {
 
         let sha = try ContentDigest.sha256(path: source.path)
         let folder = workspace.archive.appendingPathComponent(String(sha.prefix(16)))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var archived = folder.appendingPathComponent(name)
         var copy = 1
         while FileManager.default.fileExists(atPath: archived.path) {
             archived = folder.appendingPathComponent("duplicate-\(copy)-\(name)")
             copy += 1
         }
-        try Self.move(source, to: archived)
-        var sidecars = [ticketURL.lastPathComponent] + captionNames.filter { !missing.contains($0) }
-        sidecars = sidecars.filter { FileManager.default.fileExists(atPath: workspace.inbox.appendingPathComponent($0).path) }
-        for sidecar in sidecars {
-            let destination = folder.appendingPathComponent(copy > 1 ? "duplicate-\(copy - 1)-\(sidecar)" : sidecar)
-            try? Self.move(workspace.inbox.appendingPathComponent(sidecar), to: destination)
+        let present = ([ticketURL.lastPathComponent] + captionNames.filter { !missing.contains($0) })
+            .filter { FileManager.default.fileExists(atPath: workspace.inbox.appendingPathComponent($0).path) }
+        let sidecars = present.map { sidecar in
+            IngestIntent.Move(inboxName: sidecar,
+                              archivePath: folder.appendingPathComponent(copy > 1 ? "duplicate-\(copy - 1)-\(sidecar)" : sidecar).path)
         }
-
         let templateName = ticket?.template ?? TemplateLibrary.defaultTemplate
         let ticketJSON = try ticket.map { String(decoding: try JSONOutput.encoder().encode($0), as: UTF8.self) }
         let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: archived.path, template: templateName,
                                   priority: JobPriority(ticket?.priority), ticketJson: ticketJSON)
-        let (job, created) = try store.enqueue(new, now: now)
+        // What is about to happen is stored first: a crash during the moves below is finished
+        // (or undone) by start-up reconciliation instead of stranding the clip in archive/.
+        let intent = IngestIntent(inboxName: name, sha256: sha, archivePath: archived.path, sidecars: sidecars, job: new)
+        try store.recordIntent(intent, now: now)
+        FailPoint.ingestAfterIntent.reached()
+        let (job, created) = try carryOut(intent, now: now)
         if created { OrchestratorMetrics.recordIngest(seconds: Date().timeIntervalSince(firstSeen)) }
         if let ticketProblem { logger.warning("ticket unreadable, default template used", metadata: ["job": "\(job.id)", "reason": "\(ticketProblem)"]) }
         logger.info(created ? "queued" : "duplicate upload, no new job", metadata: ["job": "\(job.id)", "file": "\(name)", "sha256": "\(sha)"])
         return created ? .queued(jobId: job.id) : .duplicate(jobId: job.id)
+    }
+
+    /// Does what a stored intent says, skipping what is already done: moves the clip and its
+    /// sidecars into archive/ (fsyncing both folders, so the moves survive a power cut), then
+    /// queues the job and forgets the intent in one transaction. Safe to repeat after a crash.
+    func carryOut(_ intent: IngestIntent, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
+        let archived = URL(fileURLWithPath: intent.archivePath)
+        let folder = archived.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw OrchestratorError(file: intent.inboxName, "cannot create its archive folder: \(error.localizedDescription)", permanent: false)
+        }
+        try DurableFile.syncFolder(of: folder.path)
+        if !FileManager.default.fileExists(atPath: archived.path) {
+            try Self.move(workspace.inbox.appendingPathComponent(intent.inboxName), to: archived)
+        }
+        try DurableFile.syncFolder(of: archived.path)
+        try DurableFile.syncFolder(of: workspace.inbox.appendingPathComponent(intent.inboxName).path)
+        FailPoint.ingestAfterArchiveMove.reached()
+        for sidecar in intent.sidecars where !FileManager.default.fileExists(atPath: sidecar.archivePath) {
+            let from = workspace.inbox.appendingPathComponent(sidecar.inboxName)
+            if FileManager.default.fileExists(atPath: from.path) { try? Self.move(from, to: URL(fileURLWithPath: sidecar.archivePath)) }
+        }
+        try DurableFile.syncFolder(of: archived.path)
+        try DurableFile.syncFolder(of: workspace.inbox.appendingPathComponent(intent.inboxName).path)
+        FailPoint.ingestAfterSidecars.reached()
+        let result = try store.completeIntent(intent, now: now)
+        FailPoint.ingestAfterQueue.reached()
+        return result
     }
 
     /// rename(2): atomic, and the bytes are never rewritten.

@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import Transcode
+
+/// Runs one claimed attempt to its recorded end: renders it in a child process into the
+/// attempt's staging folder while renewing the lease, then publishes it with one fenced commit
+/// and a rename, or records the failure. Store errors while recording are retried (the fence
+/// makes a repeat harmless), never turned into a failed try.
+struct AttemptRunner: Sendable {
+    let workspace: Workspace
+    let store: JobStore
+    let templates: TemplateLibrary
+    let publisher: Publisher
+    let renderChild: RenderChild
+    let lease: TimeInterval
+    /// The render child's memory cap, MiB; nil for none.
+    let memoryLimitMB: Int?
+    /// Where progress goes for the dashboard; nil when nobody watches.
+    let activity: JobActivity?
+
+    func run(_ claim: JobClaim, logger: Logger) async {
+        var logger = logger
+        logger[metadataKey: "job"] = "\(claim.job.id)"
+        logger[metadataKey: "attempt"] = "\(claim.attempt)"
+        FailPoint.claimAfterClaim.reached()
+        logger.info("started", metadata: ["template": "\(claim.job.template)", "source": "\(claim.job.sourceName)"])
+        let cancellation = CancellationFlag()
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(lease / 3))
+                if Task.isCancelled { break }
+                let alive = (try? store.renew(claim, lease: lease)) ?? true // a store hiccup is not a lost lease
+                if !alive {
+                    logger.warning("lease lost or job cancelled: stopping the render")
+                    cancellation.cancel()
+                    break
+                }
+            }
+        }
+        let started = Date()
+        let outcome: RenderChild.Outcome
+        do {
+            let assignment = try makeAssignment(claim)
+            let child = renderChild
+            let activity = self.activity
+            let jobId = claim.job.id
+            // Cancelling this task (a release at shutdown) stops the child.
+            outcome = await withTaskCancellationHandler {
+                await onOwnThread(named: "render \(jobId)") {
+                    child.run(assignment, cancellation: cancellation) { stage, progress in
+                        activity?.report(job: jobId, stage: stage, progress)
+                    }
+                }
+            } onCancel: {
+                cancellation.cancel()
+            }
+        } catch {
+            outcome = .failed(reason: "\(error)", permanent: isPermanentFailure(error))
+        }
+        heartbeat.cancel()
+        await record(outcome, of: claim, seconds: Date().timeIntervalSince(started), logger: logger)
+    }
+
+    private func makeAssignment(_ claim: JobClaim) throws -> RenderAssignment {
+        let job = claim.job
+        var ticketJson = job.ticketJson
+        if job.parentId != nil, var ticket = try job.decodedTicket() {
+            ticket.trim = nil // a reply's editors' cut is the whole clip
+            ticketJson = String(decoding: try JSONOutput.encoder().encode(ticket), as: UTF8.self)
+        }
+        let template = try templates.load(job.template)
+        let staging = try publisher.prepareStaging(for: claim)
+        // The editors' cut of a reply job is its own lower-priority job: a reply never waits behind it.
+        let only = template.outputs.contains(.reply) ? template.outputs.filter { $0 != .bts } : nil
+        let trim = job.trimStart != nil || job.trimEnd != nil ? Trim(start: job.trimStart ?? 0, end: job.trimEnd) : nil
+        return RenderAssignment(jobId: job.id, attempt: claim.attempt, input: job.archivePath, stagingFolder: staging.path,
+                                ticketJson: ticketJson, template: job.template, templatesFolder: templates.overrides?.path, trim: trim,
+                                onlyOutputs: only, captionsFolder: URL(fileURLWithPath: job.archivePath).deletingLastPathComponent().path,
+                                sourceSha256: job.sourceSha256, memoryLimitMB: memoryLimitMB)
+    }
+
+    private func record(_ outcome: RenderChild.Outcome, of claim: JobClaim, seconds: Double, logger: Logger) async {
+        let template = claim.job.template
+        switch outcome {
+        case .succeeded(let sha, let ready, let stages):
+            FailPoint.publishBeforeCommit.reached()
+            let published = await retryingStoreErrors(logger) { try store.publish(claim, manifestSha256: sha, editorsCut: editorsCut(after: claim)) }
+            guard published == true else {
+                logger.warning("finished, but the attempt was cancelled or superseded meanwhile: its outputs are discarded")
+                publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt)
+                return
+            }
+            FailPoint.publishAfterCommit.reached()
+            do {
+                try publisher.moveIntoOutbox(jobId: claim.job.id, attempt: claim.attempt)
+            } catch {
+                // Committed: start-up reconciliation finishes the rename if this cannot.
+                logger.error("published in the store, but the rename into outbox/ failed", metadata: ["reason": "\(error)"])
+            }
+            OrchestratorMetrics.recordJob(template: template, outcome: "succeeded", seconds: seconds)
+            OrchestratorMetrics.recordStages(stages)
+            logger.info("succeeded", metadata: ["seconds": "\(String(format: "%.1f", seconds))", "ready_to_post": "\(ready)"])
+        case .failed(let reason, let permanent):
+            await recordFailure(claim, reason: reason, permanent: permanent, kind: permanent ? "bad_input" : "transient", seconds: seconds, logger: logger)
+        case .crashed(let reason):
+            let kind = reason.contains("memory cap") ? "memory" : reason.contains("no progress") ? "hung" : "crashed"
+            await recordFailure(claim, reason: reason, permanent: false, kind: kind, seconds: seconds, logger: logger)
+        case .stopped:
+            // A release at shutdown puts the job back untouched; after a producer's cancel or a
+            // lost lease the fence refuses it, which is right: someone else owns the job now.
+            let released = await retryingStoreErrors(logger) { try store.finish(claim, .released) }
+            logger.info(released == true ? "released for another worker" : "stopped: cancelled, or its lease was lost")
+            publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt)
+        }
+    }
+
+    private func recordFailure(_ claim: JobClaim, reason: String, permanent: Bool, kind: String, seconds: Double, logger: Logger) async {
+        OrchestratorMetrics.recordJob(template: claim.job.template, outcome: "failed", seconds: seconds)
+        OrchestratorMetrics.recordFailedTry(kind: kind)
+        logger.error("failed", metadata: ["reason": "\(reason)", "permanent": "\(permanent)"])
+        let recorded = await retryingStoreErrors(logger) { try store.finish(claim, .failed(reason: reason, permanent: permanent)) }
+        if recorded == false { logger.warning("outcome not recorded: the job was rescued, re-claimed or cancelled meanwhile") }
+        FailPoint.finishAfterFailure.reached()
+        publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt)
+    }
+
+    /// Once a reply is published, its bts cut is queued as its own background job (in the same commit).
+    private func editorsCut(after claim: JobClaim) -> JobStore.NewJob? {
+        guard claim.job.parentId == nil, let template = try? templates.load(claim.job.template),
+              template.outputs.contains(.reply), template.outputs.contains(.bts) else { return nil }
+        return JobStore.NewJob(sourceName: claim.job.sourceName, sourceSha256: claim.job.sourceSha256, archivePath: claim.job.archivePath,
+                               template: "bts-cut", priority: .background, ticketJson: claim.job.ticketJson, parentId: claim.job.id)
+    }
+
+    /// Repeats a store write until it goes through (a locked or briefly unreachable store), with
+    /// backoff; nil only when the task is cancelled first (the lease then lapses and is rescued).
+    private func retryingStoreErrors<T: Sendable>(_ logger: Logger, _ write: @escaping @Sendable () throws -> T) async -> T? {
+        var delay = 0.25
+        while true {
+            do { return try await onOwnThread(named: "store") { try write() } } catch {
+                logger.error("job store error while recording the outcome; retrying", metadata: ["reason": "\(error)", "in_seconds": "\(delay)"])
+            }
+            if Task.isCancelled { return nil }
+            try? await Task.sleep(for: .seconds(delay))
+            delay = min(delay * 2, 10)
+        }
+    }
+}
+
+/// Runs blocking work (a child process's pipe, a store write that may wait on a lock) on a
+/// thread of its own, so the cooperative pool that serves HTTP and heartbeats never blocks.
+func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}
+
+func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: body()) }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

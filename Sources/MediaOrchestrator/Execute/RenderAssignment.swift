@@ -1,0 +1,32 @@
+import Foundation
+import Transcode
+
+/// One attempt at one job, as the service hands it to a render child (`mediaorch render-attempt`)
+/// on its standard input: everything the child needs, nothing it must look up in the store.
+public struct RenderAssignment: Sendable, Codable {
+    public var jobId: String
+    public var attempt: Int
+    /// The archived original.
+    public var input: String
+    /// The attempt's own folder; the child writes every output and the manifest there and nowhere else.
+    public var stagingFolder: String
+    public var ticketJson: String?
+    public var template: String
+    /// `--templates` / MEDIAORCH_TEMPLATES of the service, which override the built-in templates by name.
+    public var templatesFolder: String?
+    public var trim: Trim?
+    public var onlyOutputs: [JobTemplate.Output]?
+    /// Where the ticket's caption files are (beside the archived original).
+    public var captionsFolder: String
+    public var sourceSha256: String?
+    /// The child caps its own data size (RLIMIT_DATA) at this many MiB before it opens anything.
+    public var memoryLimitMB: Int?
+}
+
+/// What a render child writes to its standard output, one JSON object a line.
+public enum RenderChildMessage: Sendable, Codable {
+    case progress(stage: String, RenderProgress)
+    /// The staging folder is complete; `manifestSha256` is the hash of its manifest.json.
+    case succeeded(manifestSha256: String, readyToPost: Bool, stageSeconds: [String: Double])
+    case failed(reason: String, permanent: Bool, cancelled: Bool)
+}

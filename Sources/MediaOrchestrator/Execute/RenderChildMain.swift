@@ -1,0 +1,112 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Transcode
+
+/// The render child's side of an attempt (`mediaorch render-attempt`): reads its assignment from
+/// standard input, caps its own memory, renders every output into the staging folder with libav
+/// in this process, and reports progress and the outcome as JSON lines on standard output. If
+/// libav crashes or the process runs out of memory, only this process dies; the service sees the
+/// signal and records it.
+public enum RenderChildMain {
+    /// Runs the attempt; the return value is the exit status (0 once an outcome was reported).
+    public static func run() -> Int32 {
+        let channel = MessageChannel(fd: STDOUT_FILENO)
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let assignment: RenderAssignment
+        do {
+            assignment = try JSONOutput.decoder().decode(RenderAssignment.self, from: input)
+        } catch {
+            channel.send(.failed(reason: "render-attempt: unreadable assignment on standard input: \(error)", permanent: false, cancelled: false))
+            return 2
+        }
+        if let megabytes = assignment.memoryLimitMB, megabytes > 0 {
+            // RLIMIT_DATA counts what is really mapped writable (heap, thread stacks), unlike
+            // RLIMIT_AS, which the allocator's untouched arena reservations would exhaust.
+            let bytes = rlim_t(megabytes) << 20
+            var limit = rlimit(rlim_cur: bytes, rlim_max: bytes)
+            setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit)
+        }
+        let cancellation = CancellationFlag()
+        let stop = SignalCancellation(cancelling: cancellation)
+        defer { stop.stop() }
+        do {
+            let job = try executor(for: assignment, cancellation: cancellation, channel: channel)
+            let manifest = try job.run()
+            let manifestPath = URL(fileURLWithPath: assignment.stagingFolder).appendingPathComponent("manifest.json").path
+            channel.send(.succeeded(manifestSha256: try ContentDigest.sha256(path: manifestPath),
+                                    readyToPost: manifest.readyToPost, stageSeconds: manifest.stageSeconds))
+        } catch {
+            let cancelled = (error as? TranscodeError)?.kind == .cancelled
+            channel.send(.failed(reason: "\(error)", permanent: isPermanentFailure(error), cancelled: cancelled))
+        }
+        return 0
+    }
+
+    private static func executor(for assignment: RenderAssignment, cancellation: CancellationFlag,
+                                 channel: MessageChannel) throws -> JobExecutor {
+        let ticket = try assignment.ticketJson.map { try JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }
+        let template = try TemplateLibrary(folder: assignment.templatesFolder).load(assignment.template)
+        var job = JobExecutor(input: assignment.input, outputFolder: assignment.stagingFolder, ticket: ticket, template: template)
+        job.captionsFolder = assignment.captionsFolder
+        job.cancellation = cancellation
+        job.jobId = assignment.jobId
+        job.sourceSha256 = assignment.sourceSha256
+        job.trim = assignment.trim
+        job.onlyOutputs = assignment.onlyOutputs
+        job.progress = { @Sendable stage, progress in
+            if progress.fraction >= 0.5 { FailPoint.renderMidway.reached() }
+            channel.send(.progress(stage: stage, progress))
+        }
+        return job
+    }
+}
+
+/// JSON lines to a file descriptor, whole lines only, from any thread.
+final class MessageChannel: Sendable {
+    private let fd: Int32
+    private let lock = Mutex(())
+
+    init(fd: Int32) { self.fd = fd }
+
+    func send(_ message: RenderChildMessage) {
+        guard var line = try? JSONEncoder().encode(message) else { return }
+        line.append(0x0A)
+        lock.withLock { _ in
+            line.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return } // the service is gone; nobody is listening
+                    offset += n
+                }
+            }
+        }
+    }
+}
+
+/// SIGTERM or SIGINT cancel the flag, so a render stops between packets and removes its partial files.
+public final class SignalCancellation: Sendable {
+    private let sources: Mutex<[any DispatchSourceSignal]>
+
+    public init(cancelling flag: CancellationFlag) {
+        let made: [any DispatchSourceSignal] = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { flag.cancel() }
+            source.resume()
+            return source
+        }
+        sources = Mutex(made)
+    }
+
+    public func stop() {
+        sources.withLock { list in
+            for source in list { source.cancel() }
+            list = []
+        }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A worker, as a Service: rescues lapsed leases, claims the most urgent due job, runs it, records
+/// the outcome (fenced), and repeats. On graceful shutdown (SIGTERM) it stops claiming; a running
+/// job gets `grace` seconds to finish, then is released for another worker.
+public struct WorkerService: Service {
+    let name: String
+    let runner: AttemptRunner
+    let store: JobStore
+    let lease: TimeInterval
+    let grace: TimeInterval
+    let idlePoll: TimeInterval
+    let logger: Logger
+
+    /// How a worker's render children are run.
+    public struct RenderLimits: Sendable {
+        /// The binary re-executed as `mediaorch render-attempt` (this process's own).
+        public var executable: String
+        /// Seconds without progress before a render is called hung and stopped.
+        public var stallSeconds: TimeInterval = 300
+        /// The render child's memory cap, MiB (nil: none).
+        public var memoryMB: Int?
+
+        public init(executable: String = RenderLimits.currentExecutable, stallSeconds: TimeInterval = 300, memoryMB: Int? = nil) {
+            self.executable = executable
+            self.stallSeconds = stallSeconds
+            self.memoryMB = memoryMB
+        }
+
+        /// This process's executable, as the kernel knows it.
+        public static var currentExecutable: String {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        }
+    }
+
+    public init(name: String, workspace: Workspace, store: JobStore, templates: TemplateLibrary, render: RenderLimits,
+                lease: TimeInterval = 30, grace: TimeInterval = 60, idlePoll: TimeInterval = 0.1,
+                activity: JobActivity? = nil, logger: Logger) {
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(name)"
+        self.name = name
+        self.runner = AttemptRunner(workspace: workspace, store: store, templates: templates,
+                                    publisher: Publisher(workspace: workspace, store: store, logger: logger),
+                                    renderChild: RenderChild(executable: render.executable, stallTimeout: render.stallSeconds),
+                                    lease: lease, memoryLimitMB: render.memoryMB, activity: activity)
+        self.store = store
+        self.lease = lease
+        self.grace = grace
+        self.idlePoll = idlePoll
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // A store that is briefly unavailable (locked, disk full) must not end the service:
+            // log it, wait, try again. A job whose outcome could not be written is rescued when
+            // its lease lapses.
+            do {
+                let claim: JobClaim? = try await onOwnThread(named: "claim") { [store, name, lease] in
+                    _ = try store.rescueExpiredLeases()
+                    return try store.claim(worker: name, lease: lease)
+                }
+                guard let claim else {
+                    try? await Task.sleep(for: .seconds(idlePoll))
+                    continue
+                }
+                await runWithGrace(claim)
+            } catch {
+                logger.error("job store error; retrying in 1 s", metadata: ["reason": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Runs the attempt; if shutdown comes and it outlives the grace period, its render is
+    /// stopped and the job released for another worker.
+    private func runWithGrace(_ claim: JobClaim) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await runner.run(claim, logger: logger) }
+            group.addTask {
+                // Returns when shutdown begins, or at once (throwing) when cancelled.
+                do { try await gracefulShutdown() } catch { return }
+                try? await Task.sleep(for: .seconds(grace))
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+
+extension JobStore {
+    /// The one commit that makes an attempt's outputs the job's: fenced by job id, attempt and
+    /// worker, it marks the job succeeded, names the attempt and its manifest's hash, and queues
+    /// the editors'-cut child job, all in one transaction. False when fenced off (the attempt
+    /// was cancelled, rescued or superseded): then nothing may be published.
+    public func publish(_ claim: JobClaim, manifestSha256: String, editorsCut: NewJob?, now: Date = Date()) throws -> Bool {
+        try database.write { db in
+            let t = now.timeIntervalSince1970
+            guard try JobRecord.fetchOne(db, sql: """
+                SELECT * FROM jobs WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running'
+                """, arguments: [claim.job.id, claim.attempt, claim.worker]) != nil else { return false }
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'succeeded', published_attempt = ?, manifest_sha256 = ?, next_attempt_at = ?,
+                       lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
+                """, arguments: [claim.attempt, manifestSha256, t, t, claim.job.id])
+            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = 'succeeded', error = NULL WHERE job_id = ? AND number = ?",
+                           arguments: [t, claim.job.id, claim.attempt])
+            if let editorsCut { _ = try self.insert(editorsCut, in: db, now: now) }
+            return true
+        }
+    }
+
+    /// Succeeded jobs and the attempt each published, for start-up reconciliation of outbox/.
+    func publishedAttempts() throws -> [(jobId: String, attempt: Int, manifestSha256: String)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, published_attempt, manifest_sha256 FROM jobs
+                WHERE published_attempt IS NOT NULL AND manifest_sha256 IS NOT NULL
+                """).map { ($0["id"], $0["published_attempt"], $0["manifest_sha256"]) }
+        }
+    }
+
+    /// Whether this attempt of this job is the one running now (its staging folder is live).
+    func isRunning(jobId: String, attempt: Int) throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM jobs WHERE id = ? AND attempts = ? AND state = 'running'",
+                              arguments: [jobId, attempt]) ?? false
+        }
+    }
+}

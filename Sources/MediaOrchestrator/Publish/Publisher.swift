@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import Transcode
+
+/// Where attempts render and how their outputs become a job's: each attempt writes only into
+/// staging/<job-id>.a<attempt>/; after the fenced commit in the store, one rename (or atomic
+/// exchange, when a re-run replaces earlier outputs) makes it outbox/<job-id>/. A stale,
+/// cancelled or lapsed attempt never gets past the commit, so it can never change what was published.
+public struct Publisher: Sendable {
+    public let workspace: Workspace
+    let store: JobStore
+    let logger: Logger
+
+    public init(workspace: Workspace, store: JobStore, logger: Logger) {
+        self.workspace = workspace
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The attempt's own folder, emptied of anything an earlier life of the same attempt left.
+    func prepareStaging(for claim: JobClaim) throws -> URL {
+        let folder = try stagingFolder(jobId: claim.job.id, attempt: claim.attempt)
+        try? FileManager.default.removeItem(at: folder)
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw OrchestratorError(file: folder.lastPathComponent, "cannot create the staging folder: \(error.localizedDescription)", permanent: false)
+        }
+        return folder
+    }
+
+    func stagingFolder(jobId: String, attempt: Int) throws -> URL {
+        _ = try workspace.outbox(for: jobId) // the same check on the id
+        return workspace.staging.appendingPathComponent("\(jobId).a\(attempt)")
+    }
+
+    /// After the store's commit named this attempt: its staging folder becomes outbox/<job-id>/,
+    /// and whatever was there before is removed.
+    func moveIntoOutbox(jobId: String, attempt: Int) throws {
+        let staged = try stagingFolder(jobId: jobId, attempt: attempt)
+        let destination = try workspace.outbox(for: jobId)
+        let replacedOld = try DurableFile.replaceFolder(destination.path, with: staged.path)
+        FailPoint.publishAfterRename.reached()
+        if replacedOld { try? FileManager.default.removeItem(at: staged) }
+    }
+
+    /// Removes an attempt's staging folder (a failure, a stop, or a fenced-off publish).
+    func discardStaging(jobId: String, attempt: Int) {
+        if let folder = try? stagingFolder(jobId: jobId, attempt: attempt) { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    /// At start-up: finishes every publish that was committed but not renamed, and removes the
+    /// staging folders of attempts that are no longer running (killed renders, fenced-off ones).
+    public func recover() throws -> (finished: Int, removed: Int) {
+        let published = Dictionary(try store.publishedAttempts().map { ($0.jobId, ($0.attempt, $0.manifestSha256)) }) { a, _ in a }
+        var finished = 0, removed = 0
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? []
+        for name in names {
+            let folder = workspace.staging.appendingPathComponent(name)
+            guard let (jobId, attempt) = Self.parse(name) else {
+                try? FileManager.default.removeItem(at: folder); removed += 1; continue
+            }
+            if let (publishedAttempt, sha) = published[jobId], publishedAttempt == attempt {
+                let outboxManifest = try workspace.outbox(for: jobId).appendingPathComponent("manifest.json").path
+                let stagedManifest = folder.appendingPathComponent("manifest.json").path
+                if (try? ContentDigest.sha256(path: outboxManifest)) != sha, (try? ContentDigest.sha256(path: stagedManifest)) == sha {
+                    try moveIntoOutbox(jobId: jobId, attempt: attempt)
+                    logger.warning("finished publishing a job whose rename into outbox/ was cut short", metadata: ["job": "\(jobId)", "attempt": "\(attempt)"])
+                    finished += 1
+                } else {
+                    try? FileManager.default.removeItem(at: folder); removed += 1
+                }
+            } else if try !store.isRunning(jobId: jobId, attempt: attempt) {
+                try? FileManager.default.removeItem(at: folder); removed += 1
+            }
+        }
+        return (finished, removed)
+    }
+
+    /// "<job-id>.a<attempt>" → its parts.
+    static func parse(_ name: String) -> (String, Int)? {
+        guard let dot = name.range(of: ".a", options: .backwards), let attempt = Int(name[dot.upperBound...]), attempt > 0 else { return nil }
+        let jobId = String(name[..<dot.lowerBound])
+        return TemplateLibrary.isValidName(jobId) ? (jobId, attempt) : nil
+    }
+}
