@@ -114,4 +114,13 @@ static inline int mo_rename_exchange(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 2 /* RENAME_EXCHANGE */);
 }
 
+#include <signal.h>
+#include <sys/prctl.h>
+
+/// A render child dies with the service that started it (SIGKILL when its parent goes), so a
+/// killed service never leaves renders writing into staging folders. 0 on success.
+static inline int mo_die_with_parent(void) {
+    return prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 #endif

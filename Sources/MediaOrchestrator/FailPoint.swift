@@ -25,16 +25,47 @@ public enum FailPoint: String, CaseIterable, Sendable {
     case finishAfterFailure = "finish.after-failure"
     /// Inside the render child, halfway through the reply (a crash of libav on a bad file).
     case renderMidway = "render.midway"
+    /// Inside the render child, halfway through the reply: stops making progress (a hang).
+    case renderHang = "render.hang"
+
+    /// One armed point: `name`, `name:SIGNAL` (KILL by default; SEGV or ABRT for a crash as
+    /// libav would have one) and `@file` to fire only for that source clip.
+    struct Arming: Sendable {
+        var signal: Int32
+        var onlyFor: String?
+    }
 
     /// The points armed in this process, from MEDIAORCH_FAILPOINT (comma-separated).
-    static let armed: Set<String> = Set(
-        (ProcessInfo.processInfo.environment["MEDIAORCH_FAILPOINT"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    static let armed: [String: Arming] = {
+        var points: [String: Arming] = [:]
+        for entry in (ProcessInfo.processInfo.environment["MEDIAORCH_FAILPOINT"] ?? "").split(separator: ",") {
+            var text = entry.trimmingCharacters(in: .whitespaces)
+            var onlyFor: String? = nil
+            if let at = text.firstIndex(of: "@") { onlyFor = String(text[text.index(after: at)...]); text = String(text[..<at]) }
+            var signal = SIGKILL
+            if let colon = text.firstIndex(of: ":") {
+                switch text[text.index(after: colon)...].uppercased() {
+                case "SEGV", "SIGSEGV": signal = SIGSEGV
+                case "ABRT", "SIGABRT": signal = SIGABRT
+                default: signal = SIGKILL
+                }
+                text = String(text[..<colon])
+            }
+            points[text] = Arming(signal: signal, onlyFor: onlyFor)
+        }
+        return points
+    }()
 
-    /// Dies here when this point is armed; otherwise does nothing.
-    public func reached() {
-        guard Self.armed.contains(rawValue) else { return }
-        let line = "mediaorch: fail point \(rawValue) reached: killing the process (MEDIAORCH_FAILPOINT)\n"
+    /// Dies here when this point is armed (for this file, if it names one); otherwise nothing.
+    public func reached(file: String? = nil) {
+        guard let arming = Self.armed[rawValue] else { return }
+        if let only = arming.onlyFor, only != file { return }
+        let line = "mediaorch: fail point \(rawValue) reached (MEDIAORCH_FAILPOINT)\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
-        kill(getpid(), SIGKILL)
+        if self == .renderHang {
+            while true { sleep(3600) }
+        }
+        signal(arming.signal, SIG_DFL)
+        kill(getpid(), arming.signal)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import ServiceLifecycle
 
 /// For `mediaorch watch --until-idle` (the demo, scripts): ends the service group once the inbox
@@ -20,7 +21,9 @@ public struct IdleExitService: Service {
             try await Task.sleep(for: .milliseconds(250))
             // A clip waiting for its captions is still an upload in the inbox, so the group waits too.
             let uploads = ((try? FileManager.default.contentsOfDirectory(atPath: workspace.inbox.path)) ?? []).filter(InboxScanner.isCandidate)
-            let busy = (try? store.list().contains { [.queued, .running, .failed].contains($0.state) }) ?? true
+            let store = self.store
+            let counts = try? await NIOThreadPool.singleton.runIfActive { try store.countsByState() }
+            let busy = counts.map { $0[.queued, default: 0] + $0[.running, default: 0] + $0[.failed, default: 0] > 0 } ?? true
             if uploads.isEmpty && !busy {
                 idleSince = idleSince ?? Date()
                 if Date().timeIntervalSince(idleSince!) >= settle { return } // returning ends the group gracefully

@@ -71,3 +71,12 @@ public enum DurableFile {
         return true
     }
 }
+
+/// The life of a worker process started by another.
+public enum ChildProcessLifetime {
+    /// Ends this process (SIGKILL) as soon as its parent dies, and at once if it already has.
+    public static func endWithParent(startedBy parent: Int32) {
+        _ = mo_die_with_parent()
+        if getppid() != parent { kill(getpid(), SIGKILL) }
+    }
+}

@@ -9,6 +9,10 @@ final class FilterGraph {
     private let source: UnsafeMutablePointer<AVFilterContext>?
     private let sink: UnsafeMutablePointer<AVFilterContext>
     let description: String
+    /// The input's name, for messages.
+    private let fileName: String
+    /// "pictures" or "sound", for messages.
+    private let what: String
     private var sawEnd = false
 
     enum Pull { case frame, needsInput, ended }
@@ -19,6 +23,8 @@ final class FilterGraph {
         guard let graph = avfilter_graph_alloc() else { fatalError("avfilter_graph_alloc: out of memory") }
         self.graph = graph
         self.description = description
+        self.fileName = context
+        self.what = sinkFilter.hasPrefix("a") ? "sound" : "pictures"
         graph.pointee.nb_threads = 0 // one per core
 
         func fail(_ what: String, _ status: Int32) -> TranscodeError {
@@ -70,7 +76,7 @@ final class FilterGraph {
         guard let source else { return }
         let status = av_buffersrc_add_frame_flags(source, frame.pointer, 0)
         if status < 0 && status != LibAVStatus.endOfFile {
-            throw TranscodeError(.processing, file: "filter graph", "feeding '\(description)' failed: \(libavErrorText(status))")
+            throw failure("taking a frame", status)
         }
     }
 
@@ -81,7 +87,7 @@ final class FilterGraph {
         let status = endPts.map { av_buffersrc_close(source, $0, UInt32(AV_BUFFERSRC_FLAG_PUSH)) }
             ?? av_buffersrc_add_frame_flags(source, nil, 0)
         if status < 0 && status != LibAVStatus.endOfFile {
-            throw TranscodeError(.processing, file: "filter graph", "ending '\(description)' failed: \(libavErrorText(status))")
+            throw failure("ending the input", status)
         }
     }
 
@@ -91,7 +97,13 @@ final class FilterGraph {
         if status >= 0 { return .frame }
         if status == LibAVStatus.tryAgain { return .needsInput }
         if status == LibAVStatus.endOfFile { sawEnd = true; return .ended }
-        throw TranscodeError(.processing, file: "filter graph", "'\(description)' failed: \(libavErrorText(status))")
+        throw failure("reading a frame", status)
+    }
+
+    /// Damaged data is the file's fault (no retry helps); anything else may be the machine's.
+    private func failure(_ step: String, _ status: Int32) -> TranscodeError {
+        TranscodeError(status == mo_averror_invaliddata() ? .badInput : .processing, file: fileName,
+                       "the \(what) could not be processed (\(step)): \(libavErrorText(status))")
     }
 
     var outputTimeBase: AVRational { av_buffersink_get_time_base(sink) }

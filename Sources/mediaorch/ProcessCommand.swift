@@ -28,7 +28,7 @@ struct ProcessCommand: ParsableCommand {
             let job = try makeJob()
             let interrupt = SignalCancellation(cancelling: job.cancellation)
             defer { interrupt.stop() }
-            let manifest = try job.run()
+            let manifest = try job.runStaged()
             ProgressDisplay.finish()
             for output in manifest.outputs {
                 print("\(output.role): \(URL(fileURLWithPath: out).appendingPathComponent(output.path).path) "

@@ -1,4 +1,6 @@
 import Foundation
+import Metrics
+import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -26,12 +28,19 @@ public struct JobChangeFeedService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // Look back a little: two writers may stamp times out of commit order.
-                for job in try store.changes(after: watermark - 2) where published[job.id] != job.updatedAt {
+                let since = watermark - 2
+                let store = self.store
+                // SQLite may wait on a lock: read on NIO's blocking pool, not the cooperative one.
+                let (changed, counts, oldest) = try await NIOThreadPool.singleton.runIfActive {
+                    (try store.changes(after: since), try store.countsByState(), try store.oldestWaitingReply())
+                }
+                for job in changed where published[job.id] != job.updatedAt {
                     published[job.id] = job.updatedAt
                     watermark = max(watermark, job.updatedAt)
                     activity.changed(job)
                 }
-                OrchestratorMetrics.recordQueue(try store.countsByState())
+                OrchestratorMetrics.recordQueue(counts)
+                Gauge(label: "mediaorch_oldest_waiting_reply_seconds").record(oldest.map { max(0, Date().timeIntervalSince1970 - $0) } ?? 0)
                 if Date().timeIntervalSince(lastHeartbeat) >= 15 {
                     activity.heartbeat()
                     lastHeartbeat = Date()

@@ -14,7 +14,7 @@ struct AttemptRunner: Sendable {
     let renderChild: RenderChild
     let lease: TimeInterval
     /// The render child's memory cap, MiB; nil for none.
-    let memoryLimitMB: Int?
+    let memoryCapMegabytes: Int?
     /// Where progress goes for the dashboard; nil when nobody watches.
     let activity: JobActivity?
 
@@ -76,13 +76,17 @@ struct AttemptRunner: Sendable {
         return RenderAssignment(jobId: job.id, attempt: claim.attempt, input: job.archivePath, stagingFolder: staging.path,
                                 ticketJson: ticketJson, template: job.template, templatesFolder: templates.overrides?.path, trim: trim,
                                 onlyOutputs: only, captionsFolder: URL(fileURLWithPath: job.archivePath).deletingLastPathComponent().path,
-                                sourceSha256: job.sourceSha256, memoryLimitMB: memoryLimitMB)
+                                sourceSha256: job.sourceSha256, memoryCapMegabytes: memoryCapMegabytes)
     }
 
     private func record(_ outcome: RenderChild.Outcome, of claim: JobClaim, seconds: Double, logger: Logger) async {
         let template = claim.job.template
         switch outcome {
         case .succeeded(let sha, let ready, let stages):
+            do { try publisher.checkOutboxCanTakeIt(jobId: claim.job.id) } catch {
+                await recordFailure(claim, reason: "\(error)", permanent: false, kind: "transient", seconds: seconds, logger: logger)
+                return
+            }
             FailPoint.publishBeforeCommit.reached()
             let published = await retryingStoreErrors(logger) { try store.publish(claim, manifestSha256: sha, editorsCut: editorsCut(after: claim)) }
             guard published == true else {

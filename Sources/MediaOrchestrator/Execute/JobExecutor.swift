@@ -1,7 +1,8 @@
 import Foundation
 
-/// One job run without a queue (`mediaorch process`): the template's outputs for one clip,
-/// written into a folder, then manifest.json last.
+/// Makes a job's outputs for one clip (its template's reply, thumbnails, editors' cut, caption
+/// sidecars) in one folder, manifest.json last: in a render child for the queue (the folder is the
+/// attempt's staging folder), or in `mediaorch process` (staged inside --out, see runStaged).
 public struct JobExecutor: Sendable {
     public var input: String
     public var outputFolder: String
@@ -153,8 +154,8 @@ public struct JobExecutor: Sendable {
         let path = folder.appendingPathComponent("bts.mp4").path
         let source = try Demuxer(path: input).probe()
         let burn = template.btsCaptions == true ? captions.burned : nil
-        if cut == nil, burn == nil, StreamCopyRemuxer.reasonToReencode(source) == nil {
-            let copied = try StreamCopyRemuxer(input: input, output: path).remux(cancellation: cancellation)
+        if cut == nil, burn == nil, StreamCopyRemuxer.reasonToReencode(source) == nil,
+           let copied = try copyForEditors(to: path) {
             let probe = try Demuxer(path: path).probe()
             let v = probe.videoStreams.first, a = probe.audioStreams.first
             return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: copied.duration,
@@ -173,6 +174,16 @@ public struct JobExecutor: Sendable {
                                 width: report.width, height: report.height, frameRate: report.frameRate,
                                 videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
                                 validation: report.validation), report.source)
+    }
+
+    /// The camera's packets copied untouched, or nil when the copy does not verify (a damaged
+    /// upload's corrupt packets): then the cut is re-encoded from what decodes.
+    private func copyForEditors(to path: String) throws -> (duration: Double, validation: ValidationReport)? {
+        do {
+            return try StreamCopyRemuxer(input: input, output: path).remux(cancellation: cancellation)
+        } catch let error as TranscodeError where error.kind == .verification {
+            return nil
+        }
     }
 
     /// The template's end card with its files resolved inside the template's folder.

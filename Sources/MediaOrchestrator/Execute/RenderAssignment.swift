@@ -20,7 +20,7 @@ public struct RenderAssignment: Sendable, Codable {
     public var captionsFolder: String
     public var sourceSha256: String?
     /// The child caps its own data size (RLIMIT_DATA) at this many MiB before it opens anything.
-    public var memoryLimitMB: Int?
+    public var memoryCapMegabytes: Int?
 }
 
 /// What a render child writes to its standard output, one JSON object a line.

@@ -29,6 +29,8 @@ struct RenderChild {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["render-attempt"]
+        // The child dies with this process (PR_SET_PDEATHSIG), checking it was not orphaned first.
+        process.environment = ProcessInfo.processInfo.environment.merging(["MEDIAORCH_RENDER_PARENT": "\(getpid())"]) { $1 }
         let toChild = Pipe(), fromChild = Pipe()
         process.standardInput = toChild
         process.standardOutput = fromChild
@@ -85,12 +87,15 @@ struct RenderChild {
 
         if let stalled { return .crashed(reason: stalled) }
         if stopping { return .stopped }
+        // Near the cap when last looked at (polled, so a fast climb may be missed): allocations
+        // failing there are the cap's doing, not the file's.
+        let capped = assignment.memoryCapMegabytes.map { peakDataKB >= $0 * 1024 * 8 / 10 } ?? false
         switch result {
         case .succeeded(let sha, let ready, let stages)?:
             return .succeeded(manifestSha256: sha, readyToPost: ready, stageSeconds: stages)
         case .failed(let reason, let permanent, let cancelled)?:
             if cancelled { return .stopped }
-            if reason.contains("Cannot allocate memory"), let limit = memoryLimitText(assignment) {
+            if capped || reason.contains("Cannot allocate memory"), let limit = memoryLimitText(assignment) {
                 return .failed(reason: "\(reason) (the render reached its memory cap of \(limit))", permanent: false)
             }
             return .failed(reason: reason, permanent: permanent)
@@ -98,7 +103,6 @@ struct RenderChild {
             break
         }
         let at = duration > 0 ? " at \(String(format: "%.1f s of %.1f s", position, duration)) of the \(stage)" : " before it started rendering"
-        let capped = assignment.memoryLimitMB.map { peakDataKB >= $0 * 1024 * 8 / 10 } ?? false
         if process.terminationReason == .uncaughtSignal {
             let signal = process.terminationStatus
             let name = String(cString: strsignal(signal))
@@ -114,7 +118,7 @@ struct RenderChild {
     }
 
     private func memoryLimitText(_ assignment: RenderAssignment) -> String? {
-        assignment.memoryLimitMB.map { "\($0) MB" }
+        assignment.memoryCapMegabytes.map { "\($0) MB" }
     }
 
     /// The child's current data size (VmData, KiB) from /proc: what RLIMIT_DATA counts.

@@ -13,6 +13,9 @@ public enum RenderChildMain {
     public static func run() -> Int32 {
         let channel = MessageChannel(fd: STDOUT_FILENO)
         let input = FileHandle.standardInput.readDataToEndOfFile()
+        if let parent = ProcessInfo.processInfo.environment["MEDIAORCH_RENDER_PARENT"].flatMap(Int32.init) {
+            ChildProcessLifetime.endWithParent(startedBy: parent)
+        }
         let assignment: RenderAssignment
         do {
             assignment = try JSONOutput.decoder().decode(RenderAssignment.self, from: input)
@@ -20,7 +23,7 @@ public enum RenderChildMain {
             channel.send(.failed(reason: "render-attempt: unreadable assignment on standard input: \(error)", permanent: false, cancelled: false))
             return 2
         }
-        if let megabytes = assignment.memoryLimitMB, megabytes > 0 {
+        if let megabytes = assignment.memoryCapMegabytes, megabytes > 0 {
             // RLIMIT_DATA counts what is really mapped writable (heap, thread stacks), unlike
             // RLIMIT_AS, which the allocator's untouched arena reservations would exhaust.
             let bytes = rlim_t(megabytes) << 20
@@ -55,7 +58,11 @@ public enum RenderChildMain {
         job.trim = assignment.trim
         job.onlyOutputs = assignment.onlyOutputs
         job.progress = { @Sendable stage, progress in
-            if progress.fraction >= 0.5 { FailPoint.renderMidway.reached() }
+            if progress.fraction >= 0.5 {
+                let source = URL(fileURLWithPath: assignment.input).lastPathComponent
+                FailPoint.renderMidway.reached(file: source)
+                FailPoint.renderHang.reached(file: source)
+            }
             channel.send(.progress(stage: stage, progress))
         }
         return job

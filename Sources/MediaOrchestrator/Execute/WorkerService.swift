@@ -44,7 +44,7 @@ public struct WorkerService: Service {
         self.runner = AttemptRunner(workspace: workspace, store: store, templates: templates,
                                     publisher: Publisher(workspace: workspace, store: store, logger: logger),
                                     renderChild: RenderChild(executable: render.executable, stallTimeout: render.stallSeconds),
-                                    lease: lease, memoryLimitMB: render.memoryMB, activity: activity)
+                                    lease: lease, memoryCapMegabytes: render.memoryMB, activity: activity)
         self.store = store
         self.lease = lease
         self.grace = grace

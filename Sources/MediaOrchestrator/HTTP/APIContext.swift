@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 
 /// What every route needs: the workspace and its store, the live activity, the link signer.
 struct APIContext: Sendable {
@@ -6,6 +7,8 @@ struct APIContext: Sendable {
     let store: JobStore
     let activity: JobActivity
     let links: DownloadLinks
+    /// Free space on the workspace's disk; nil when not watched (tests of single routes).
+    var disk: DiskSpaceGuard? = nil
     var control: JobControl { JobControl(workspace: workspace, store: store) }
 
     func view(of job: JobRecord, withThumbnail: Bool) -> JobView {
@@ -29,5 +32,14 @@ struct APIContext: Sendable {
 
     static func outputPath(job: String, name: String) -> String {
         "/api/jobs/\(job)/outputs/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name)"
+    }
+}
+
+extension APIContext {
+    /// Runs store work (SQLite may wait on a lock) on NIO's blocking thread pool, never on the
+    /// cooperative pool that serves every other request.
+    func inStore<T: Sendable>(_ body: @escaping @Sendable (JobStore) throws -> T) async throws -> T {
+        let store = self.store
+        return try await NIOThreadPool.singleton.runIfActive { try body(store) }
     }
 }

@@ -7,8 +7,9 @@ import Logging
 public struct APIServer: Sendable {
     let context: APIContext
 
-    public init(workspace: Workspace, store: JobStore, activity: JobActivity, links: DownloadLinks = DownloadLinks()) {
-        context = APIContext(workspace: workspace, store: store, activity: activity, links: links)
+    public init(workspace: Workspace, store: JobStore, activity: JobActivity, links: DownloadLinks = DownloadLinks(),
+                disk: DiskSpaceGuard? = nil) {
+        context = APIContext(workspace: workspace, store: store, activity: activity, links: links, disk: disk)
         _ = OrchestratorMetrics.bootstrap
     }
 

@@ -8,7 +8,8 @@ struct JobRoutes {
     func addRead(to group: RouterGroup<APIRequestContext>) {
         group.get("jobs") { request, requestContext in
             try await answering {
-                let jobs = try context.store.list(try Self.filter(request.uri.queryParameters))
+                let filter = try Self.filter(request.uri.queryParameters)
+                let jobs = try await context.inStore { try $0.list(filter) }
                 let mayDownload = requestContext.caller?.role.may(.downloadOutputs) ?? false
                 return try APIJSON.response(jobs.map { context.view(of: $0, withThumbnail: mayDownload) })
             }
@@ -16,20 +17,20 @@ struct JobRoutes {
         group.get("jobs/{id}") { _, requestContext in
             try await answering {
                 let id = try requestContext.parameters.require("id")
-                let job = try context.store.requireJob(id)
+                let (job, attempts) = try await context.inStore { (try $0.requireJob(id), try $0.attempts(of: id)) }
                 let mayDownload = requestContext.caller?.role.may(.downloadOutputs) ?? false
                 let folder = try context.workspace.outbox(for: id)
                 let manifest = FileManager.default.contents(atPath: folder.appendingPathComponent("manifest.json").path)
                     .flatMap { try? JSONOutput.decoder().decode(Manifest.self, from: $0) }
                 return try APIJSON.response(JobDetailView(
-                    job: context.view(of: job, withThumbnail: mayDownload), attempts: try context.store.attempts(of: id),
+                    job: context.view(of: job, withThumbnail: mayDownload), attempts: attempts,
                     outputs: mayDownload ? context.outputs(of: id) : nil, manifest: manifest))
             }
         }
     }
 
-    struct RetryBody: Decodable {
-        struct Caption: Decodable { var file: String; var text: String }
+    struct RetryBody: Decodable, Sendable {
+        struct Caption: Decodable, Sendable { var file: String; var text: String }
         var trimStart: Double?
         var trimEnd: Double?
         var captions: [Caption]?
@@ -41,20 +42,28 @@ struct JobRoutes {
                 let id = try requestContext.parameters.require("id")
                 let body = try await Self.decodeOptional(RetryBody.self, request, requestContext) ?? RetryBody()
                 let captions = (body.captions ?? []).map { JobControl.CaptionReplacement(name: $0.file, data: Data($0.text.utf8)) }
-                try context.control.retry(id, captions: captions, trimStart: body.trimStart, trimEnd: body.trimEnd)
-                return try APIJSON.response(context.view(of: try context.store.requireJob(id), withThumbnail: false))
+                let control = context.control
+                let job = try await context.inStore { store in
+                    try control.retry(id, captions: captions, trimStart: body.trimStart, trimEnd: body.trimEnd)
+                    return try store.requireJob(id)
+                }
+                return try APIJSON.response(context.view(of: job, withThumbnail: false))
             }
         }
         group.post("jobs/{id}/cancel") { _, requestContext in
             try await answering {
                 let id = try requestContext.parameters.require("id")
-                try context.control.cancel(id)
-                return try APIJSON.response(context.view(of: try context.store.requireJob(id), withThumbnail: false))
+                let control = context.control
+                let job = try await context.inStore { store in
+                    try control.cancel(id)
+                    return try store.requireJob(id)
+                }
+                return try APIJSON.response(context.view(of: job, withThumbnail: false))
             }
         }
     }
 
-    struct CutBody: Decodable {
+    struct CutBody: Decodable, Sendable {
         var start: Double?
         var end: Double?
         var captions: Bool?
@@ -65,7 +74,10 @@ struct JobRoutes {
             try await answering {
                 let id = try requestContext.parameters.require("id")
                 let body = try await Self.decodeOptional(CutBody.self, request, requestContext) ?? CutBody()
-                let (job, created) = try context.control.requestCut(of: id, start: body.start ?? 0, end: body.end, captions: body.captions ?? false)
+                let control = context.control
+                let (job, created) = try await context.inStore { _ in
+                    try control.requestCut(of: id, start: body.start ?? 0, end: body.end, captions: body.captions ?? false)
+                }
                 return try APIJSON.response(context.view(of: job, withThumbnail: false), status: created ? .created : .ok)
             }
         }

@@ -9,7 +9,7 @@ struct OutputRoutes {
         group.get("jobs/{id}/outputs") { _, requestContext in
             try await answering {
                 let id = try requestContext.parameters.require("id")
-                _ = try context.store.requireJob(id)
+                _ = try await context.inStore { try $0.requireJob(id) }
                 return try APIJSON.response(context.outputs(of: id))
             }
         }

@@ -12,11 +12,19 @@ struct ServiceRoutes {
         router.get("/dashboard.css") { _, _ in Self.asset(DashboardAssets.style, type: "text/css; charset=utf-8") }
         router.get("/dashboard.js") { _, _ in Self.asset(DashboardAssets.script, type: "text/javascript; charset=utf-8") }
         router.get("/openapi.json") { _, _ in Self.asset(DashboardAssets.openAPI, type: "application/json; charset=utf-8") }
-        // For load balancers: 200 while the store answers, 503 when it does not.
+        // For load balancers: 200 while the store answers, 503 when it does not. A low disk is
+        // reported (uploads are refused, jobs wait) but the service is up.
         router.get("/health") { _, _ in
             do {
-                let counts = try context.store.countsByState()
-                return try APIJSON.response(["status": "ok", "queued": "\(counts[.queued] ?? 0)", "running": "\(counts[.running] ?? 0)"])
+                let counts = try await context.inStore { try $0.countsByState() }
+                var health = ["status": "ok", "queued": "\(counts[.queued] ?? 0)", "running": "\(counts[.running] ?? 0)"]
+                if let disk = context.disk {
+                    health["disk_free_bytes"] = "\(disk.freeBytes)"
+                    health["disk_floor_bytes"] = "\(disk.floorBytes)"
+                    health["disk_low"] = "\(disk.isLow)"
+                    if disk.isLow { health["status"] = "disk_low"; health["reason"] = disk.summary }
+                }
+                return try APIJSON.response(health)
             } catch {
                 return try APIJSON.response(["status": "unavailable", "reason": "job store: \(error)"], status: .serviceUnavailable)
             }
@@ -26,7 +34,7 @@ struct ServiceRoutes {
     func addMetrics(to router: RouterGroup<APIRequestContext>) {
         router.get("/metrics") { _, _ in
             try await answering {
-                OrchestratorMetrics.recordQueue(try context.store.countsByState())
+                OrchestratorMetrics.recordQueue(try await context.inStore { try $0.countsByState() })
                 return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: OrchestratorMetrics.exposition())))
             }

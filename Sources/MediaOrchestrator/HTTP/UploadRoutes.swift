@@ -29,6 +29,9 @@ struct UploadRoutes {
     func add(to group: RouterGroup<APIRequestContext>) {
         group.put("uploads/{name}") { request, requestContext in
             try await answering {
+                if let disk = context.disk, disk.isLow {
+                    throw HTTPError(.init(code: 507, reasonPhrase: "Insufficient Storage"), message: "the server's disk is nearly full (\(disk.summary)): try again later")
+                }
                 // Decoded first, so "..%2F" is judged as the "../" it means.
                 guard let name = try requestContext.parameters.require("name").removingPercentEncoding else {
                     throw HTTPError(.badRequest, message: "the file name's percent-encoding is broken")

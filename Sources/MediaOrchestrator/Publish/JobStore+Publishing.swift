@@ -33,11 +33,13 @@ extension JobStore {
         }
     }
 
-    /// Whether this attempt of this job is the one running now (its staging folder is live).
-    func isRunning(jobId: String, attempt: Int) throws -> Bool {
+    /// Whether this attempt of this job is the one running now under a live lease (its staging
+    /// folder is in use). An attempt whose lease lapsed is dead, even before it is rescued.
+    func isRunning(jobId: String, attempt: Int, now: Date = Date()) throws -> Bool {
         try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM jobs WHERE id = ? AND attempts = ? AND state = 'running'",
-                              arguments: [jobId, attempt]) ?? false
+            try Bool.fetchOne(db, sql: """
+                SELECT COUNT(*) > 0 FROM jobs WHERE id = ? AND attempts = ? AND state = 'running' AND lease_expires_at >= ?
+                """, arguments: [jobId, attempt, now.timeIntervalSince1970]) ?? false
         }
     }
 }

@@ -18,9 +18,14 @@ public struct Publisher: Sendable {
     }
 
     /// The attempt's own folder, emptied of anything an earlier life of the same attempt left.
+    /// Earlier attempts' folders go too: holding this claim means they are over (killed, lapsed).
     func prepareStaging(for claim: JobClaim) throws -> URL {
         let folder = try stagingFolder(jobId: claim.job.id, attempt: claim.attempt)
-        try? FileManager.default.removeItem(at: folder)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? [] {
+            if let (jobId, _) = Self.parse(name), jobId == claim.job.id {
+                try? FileManager.default.removeItem(at: workspace.staging.appendingPathComponent(name))
+            }
+        }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw OrchestratorError(file: folder.lastPathComponent, "cannot create the staging folder: \(error.localizedDescription)", permanent: false)
         }
@@ -30,6 +35,20 @@ public struct Publisher: Sendable {
     func stagingFolder(jobId: String, attempt: Int) throws -> URL {
         _ = try workspace.outbox(for: jobId) // the same check on the id
         return workspace.staging.appendingPathComponent("\(jobId).a\(attempt)")
+    }
+
+    /// Before the commit: the job's outbox folder can be put in place (nothing but an earlier
+    /// outbox folder is in the way), so a commit is not followed by a rename that cannot work.
+    func checkOutboxCanTakeIt(jobId: String) throws {
+        let destination = try workspace.outbox(for: jobId)
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: destination.path, isDirectory: &isFolder)
+        if exists && !isFolder.boolValue {
+            throw OrchestratorError(file: "outbox/\(jobId)", "cannot create the output folder: a file of that name is in the way", permanent: false)
+        }
+        guard access(workspace.outbox.path, W_OK) == 0 else {
+            throw OrchestratorError(file: "outbox/\(jobId)", "cannot create the output folder: outbox/ is not writable (\(String(cString: strerror(errno))))", permanent: false)
+        }
     }
 
     /// After the store's commit named this attempt: its staging folder becomes outbox/<job-id>/,

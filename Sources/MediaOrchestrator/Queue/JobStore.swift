@@ -280,6 +280,14 @@ public final class JobStore: Sendable {
         try db.read { try JobRecord.fetchAll($0, sql: "SELECT * FROM jobs WHERE updated_at > ? ORDER BY updated_at", arguments: [time]) }
     }
 
+    /// When the oldest reply still waiting (queued, or failed and due for a retry) was queued, as
+    /// seconds since 1970; nil when none waits. Editors' cuts do not count: they may wait.
+    public func oldestWaitingReply() throws -> Double? {
+        try db.read { try Double.fetchOne($0, sql: """
+            SELECT MIN(created_at) FROM jobs WHERE state IN ('queued', 'failed') AND parent_id IS NULL AND template NOT LIKE 'bts-cut%'
+            """) }
+    }
+
     /// How many jobs are in each state (every state present, zero when none).
     public func countsByState() throws -> [JobState: Int] {
         let rows = try db.read { try Row.fetchAll($0, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") }

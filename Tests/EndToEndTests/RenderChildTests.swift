@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Each attempt renders in a child process: a render that crashes, hangs or outgrows its memory
+/// cap costs that try alone, never the service, its other worker or its HTTP API.
+@Suite(.serialized) struct RenderChildTests {
+    static func dropFast(_ source: String, as name: String, into ws: URL) throws {
+        let inbox = ws.appendingPathComponent("inbox")
+        try Data(#"{"template": "twitter-reply-fast"}"#.utf8).write(to: inbox.appendingPathComponent((name as NSString).deletingPathExtension + ".job.json"))
+        try WatchServiceTests.copy(source, to: inbox, as: name)
+    }
+
+    static func job(named name: String, in ws: URL) throws -> [String: Any] {
+        try #require(try WatchServiceTests.jobs(ws).first { $0["source_name"] as? String == name })
+    }
+
+    static func health(port: Int) -> Int32 {
+        (try? ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/health"]))
+            .flatMap { Int32($0.text) } ?? 0
+    }
+
+    @Test func aRenderThatCrashesCostsItsTriesAloneAndTheServiceLivesOn() throws {
+        let ws = try WatchServiceTests.workspace("render-crash")
+        let port = 21000 + Int(getpid() % 9000)
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
+        service.arguments = ["watch", "--workspace", ws.path, "--stable-seconds", "1", "--workers", "2", "--max-attempts", "2",
+                             "--retry-delay", "0.2", "--port", String(port), "--until-idle"]
+        // Only crash.mp4's render dies, with the signal libav would die of on a bad file.
+        service.environment = ProcessInfo.processInfo.environment.merging(["MEDIAORCH_FAILPOINT": "render.midway:SEGV@crash.mp4"]) { $1 }
+        FileManager.default.createFile(atPath: ws.appendingPathComponent("watch.log").path, contents: nil)
+        service.standardError = try FileHandle(forWritingTo: ws.appendingPathComponent("watch.log"))
+        try Self.dropFast(TestPaths.sample("shatila_landscape.mp4"), as: "crash.mp4", into: ws)
+        try Self.dropFast(TestPaths.sample("kakuma_portrait.mov"), as: "fine.mov", into: ws)
+        try service.run()
+
+        var healthSeen: [Int32] = []
+        while service.isRunning {
+            healthSeen.append(Self.health(port: port))
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(service.terminationStatus == 0, "\(WatchServiceTests.log(ws))")
+        #expect(healthSeen.filter { $0 == 200 }.count >= 3, "the API answered throughout: \(healthSeen)")
+
+        let crashed = try Self.job(named: "crash.mp4", in: ws)
+        #expect(crashed["state"] as? String == "dead")
+        #expect(crashed["attempts"] as? Int == 2)
+        let reason = crashed["last_error"] as? String ?? ""
+        #expect(reason.contains("the render crashed on this file (signal 11"), "\(reason)")
+        #expect(reason.contains(" s of the reply"), "says where: \(reason)")
+        let fine = try Self.job(named: "fine.mov", in: ws)
+        #expect(fine["state"] as? String == "succeeded", "the other worker's job: \(fine)")
+        #expect(WatchServiceTests.allFiles(under: ws.appendingPathComponent("staging")).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: ws.appendingPathComponent("outbox/\(crashed["id"] as! String)").path))
+    }
+
+    @Test func aRenderThatHangsIsStoppedAndSaysSo() throws {
+        let ws = try WatchServiceTests.workspace("render-hang")
+        try Self.dropFast(TestPaths.sample("shatila_landscape.mp4"), as: "hang.mp4", into: ws)
+        let run = try ExternalTool.run(TestPaths.mediaorch, ["watch", "--workspace", ws.path, "--stable-seconds", "1", "--until-idle", "--no-http",
+                                                             "--max-attempts", "1", "--render-stall-seconds", "3"],
+                                       environment: ["MEDIAORCH_FAILPOINT": "render.hang"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let job = try Self.job(named: "hang.mp4", in: ws)
+        #expect(job["state"] as? String == "dead")
+        #expect((job["last_error"] as? String ?? "").contains("made no progress for 3 s"), "\(job)")
+    }
+
+    @Test func aRenderPastItsMemoryCapFailsThatTryWithTheCapNamed() throws {
+        let ws = try WatchServiceTests.workspace("render-memory")
+        // A 1080x1920 render needs a few hundred MB; 120 MB is not enough.
+        try Self.dropFast(TestPaths.sample("kakuma_portrait.mov"), as: "big.mov", into: ws)
+        let run = try ExternalTool.run(TestPaths.mediaorch, ["watch", "--workspace", ws.path, "--stable-seconds", "1", "--until-idle", "--no-http",
+                                                             "--max-attempts", "1", "--render-memory-mb", "120"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let job = try Self.job(named: "big.mov", in: ws)
+        #expect(job["state"] as? String == "dead")
+        #expect((job["last_error"] as? String ?? "").contains("memory cap of 120 MB"), "\(job)")
+    }
+}
