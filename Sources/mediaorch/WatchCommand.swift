@@ -43,6 +43,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Seconds a render may go without progress before it is called hung, stopped, and counted as a failed try.")
     var renderStallSeconds: Double = 300
 
+    @Option(help: "Free space (MiB) the workspace's disk must keep: below it, no job is claimed, running renders are released, uploads are refused (507), until space returns.")
+    var minFreeMb = 2048
+
     @Option(help: "Address the HTTP API and dashboard listen on (loopback by default; 0.0.0.0 for every interface).")
     var bind = "127.0.0.1"
 
@@ -72,18 +75,21 @@ struct WatchCommand: AsyncParsableCommand {
         let render = WorkerService.RenderLimits(stallSeconds: renderStallSeconds, memoryMB: renderMemoryMb > 0 ? renderMemoryMb : nil)
         _ = OrchestratorMetrics.bootstrap
         let activity = JobActivity()
+        let disk = DiskSpaceGuard(path: ws.root.path, floorBytes: Int64(max(0, minFreeMb)) << 20)
+        if disk.isLow { logger.error("disk space low at start: waiting for space before claiming jobs", metadata: ["disk": "\(disk.summary)"]) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: DiskSpaceService(guardian: disk, logger: logger)),
             .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger)),
             .init(service: JobChangeFeedService(store: store, activity: activity, logger: logger)),
         ]
         for n in 1...max(1, workers) {
             let name = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(n)"
             services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library, render: render,
-                                                         lease: lease, grace: grace, activity: activity, logger: logger)))
+                                                         lease: lease, grace: grace, activity: activity, disk: disk, logger: logger)))
         }
         if !noHttp {
             try APIServer.checkAddressIsFree(host: bind, port: port)
-            let server = APIServer(workspace: ws, store: store, activity: activity)
+            let server = APIServer(workspace: ws, store: store, activity: activity, disk: disk)
             services.append(.init(service: server.application(host: bind, port: port, logger: logger)))
             if (try? store.tokens().isEmpty) ?? true {
                 logger.warning("no access tokens yet: make one with `mediaorch tokens add --role producer` to use the dashboard")

@@ -50,7 +50,7 @@ public struct DiskSpaceService: Service {
     let interval: TimeInterval
     let logger: Logger
 
-    public init(guardian: DiskSpaceGuard, interval: TimeInterval = 5, logger: Logger) {
+    public init(guardian: DiskSpaceGuard, interval: TimeInterval = 1, logger: Logger) {
         self.guardian = guardian
         self.interval = interval
         self.logger = logger

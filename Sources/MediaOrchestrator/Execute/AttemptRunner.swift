@@ -17,6 +17,8 @@ struct AttemptRunner: Sendable {
     let memoryCapMegabytes: Int?
     /// Where progress goes for the dashboard; nil when nobody watches.
     let activity: JobActivity?
+    /// Below its floor, the render is stopped and the job released (not failed) to wait for space.
+    let disk: DiskSpaceGuard?
 
     func run(_ claim: JobClaim, logger: Logger) async {
         var logger = logger
@@ -29,6 +31,11 @@ struct AttemptRunner: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(lease / 3))
                 if Task.isCancelled { break }
+                if let disk, disk.isLow {
+                    logger.warning("disk space low: stopping the render and releasing the job", metadata: ["disk": "\(disk.summary)"])
+                    cancellation.cancel()
+                    break
+                }
                 let alive = (try? store.renew(claim, lease: lease)) ?? true // a store hiccup is not a lost lease
                 if !alive {
                     logger.warning("lease lost or job cancelled: stopping the render")
@@ -69,6 +76,7 @@ struct AttemptRunner: Sendable {
             ticketJson = String(decoding: try JSONOutput.encoder().encode(ticket), as: UTF8.self)
         }
         let template = try templates.load(job.template)
+        try publisher.checkOutboxCanTakeIt(jobId: job.id) // fail fast, before minutes of rendering
         let staging = try publisher.prepareStaging(for: claim)
         // The editors' cut of a reply job is its own lower-priority job: a reply never waits behind it.
         let only = template.outputs.contains(.reply) ? template.outputs.filter { $0 != .bts } : nil

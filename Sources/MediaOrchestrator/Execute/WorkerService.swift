@@ -12,6 +12,7 @@ public struct WorkerService: Service {
     let lease: TimeInterval
     let grace: TimeInterval
     let idlePoll: TimeInterval
+    let disk: DiskSpaceGuard?
     let logger: Logger
 
     /// How a worker's render children are run.
@@ -37,18 +38,19 @@ public struct WorkerService: Service {
 
     public init(name: String, workspace: Workspace, store: JobStore, templates: TemplateLibrary, render: RenderLimits,
                 lease: TimeInterval = 30, grace: TimeInterval = 60, idlePoll: TimeInterval = 0.1,
-                activity: JobActivity? = nil, logger: Logger) {
+                activity: JobActivity? = nil, disk: DiskSpaceGuard? = nil, logger: Logger) {
         var logger = logger
         logger[metadataKey: "worker"] = "\(name)"
         self.name = name
         self.runner = AttemptRunner(workspace: workspace, store: store, templates: templates,
                                     publisher: Publisher(workspace: workspace, store: store, logger: logger),
                                     renderChild: RenderChild(executable: render.executable, stallTimeout: render.stallSeconds),
-                                    lease: lease, memoryCapMegabytes: render.memoryMB, activity: activity)
+                                    lease: lease, memoryCapMegabytes: render.memoryMB, activity: activity, disk: disk)
         self.store = store
         self.lease = lease
         self.grace = grace
         self.idlePoll = idlePoll
+        self.disk = disk
         self.logger = logger
     }
 
@@ -57,6 +59,10 @@ public struct WorkerService: Service {
             // A store that is briefly unavailable (locked, disk full) must not end the service:
             // log it, wait, try again. A job whose outcome could not be written is rescued when
             // its lease lapses.
+            if let disk, disk.isLow { // no new work until space returns (DiskSpaceService says so in the log)
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
             do {
                 let claim: JobClaim? = try await onOwnThread(named: "claim") { [store, name, lease] in
                     _ = try store.rescueExpiredLeases()

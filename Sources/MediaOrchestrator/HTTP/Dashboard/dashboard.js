@@ -394,6 +394,25 @@ function toast(message) {
   toastTimer = setTimeout(() => { t.hidden = true; }, 6000);
 }
 
+// ---- service health: a nearly full disk stops the queue, and the command centre must see why.
+async function checkHealth() {
+  const box = $("service-warning");
+  try {
+    const response = await fetch("/health", { cache: "no-store" });
+    const health = await response.json();
+    if (health.status === "disk_low") {
+      box.textContent = `Disk nearly full — no new renders, uploads refused until space is freed: ${health.reason}`;
+    } else if (health.status !== "ok") {
+      box.textContent = `The service reports a problem: ${health.reason || health.status}`;
+    } else {
+      box.textContent = "";
+    }
+  } catch (e) {
+    box.textContent = "The service does not answer its health check.";
+  }
+  box.hidden = box.textContent === "";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("sign-in").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -411,6 +430,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("filter-template").addEventListener("input", renderAll);
   // "3 min ago" and "next try in 12 s" stay true.
   setInterval(() => { if (session) renderAll(); }, 15000);
+  checkHealth();
+  setInterval(checkHealth, 15000);
   takeTokenFromAddress();
   start();
 });
