@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MediaOrchestrator
 
 /// The render child `mediaorch watch` starts for each attempt: its assignment on standard input,
@@ -12,6 +13,8 @@ struct RenderAttemptCommand: ParsableCommand {
     )
 
     func run() throws {
+        // Log lines go to stderr, which the service shares with its render children.
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let status = RenderChildMain.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 import Transcode
 
@@ -22,6 +23,15 @@ public enum RenderChildMain {
         } catch {
             channel.send(.failed(reason: "render-attempt: unreadable assignment on standard input: \(error)", permanent: false, cancelled: false))
             return 2
+        }
+        var logger = Logger(label: "mediaorch.render")
+        logger[metadataKey: "job"] = "\(assignment.jobId)"
+        logger[metadataKey: "attempt"] = "\(assignment.attempt)"
+        // libav's (and x264's) own warnings and errors, tagged with the job, into the service's log.
+        let libavLogger = logger
+        LibAVLogging.route { level, line in
+            libavLogger.log(level: level <= 16 ? .error : level <= 24 ? .warning : level <= 32 ? .info : .debug, "\(line)",
+                            metadata: ["from": "libav"])
         }
         if let megabytes = assignment.memoryCapMegabytes, megabytes > 0 {
             // RLIMIT_DATA counts what is really mapped writable (heap, thread stacks), unlike

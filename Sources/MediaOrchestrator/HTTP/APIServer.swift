@@ -16,6 +16,9 @@ public struct APIServer: Sendable {
     /// Every route, each behind the permission it needs (see AccessRole).
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        // Every request logged (method, path, status; headers never: they carry tokens) and measured.
+        router.middlewares.add(LogRequestsMiddleware(.info))
+        router.middlewares.add(MetricsMiddleware())
         let store = context.store
         ServiceRoutes(context: context).addOpen(to: router)
         ServiceRoutes(context: context).addMetrics(to: router.group().add(middleware: RequirePermission(permission: .readJobs, store: store)))
