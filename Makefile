@@ -3,9 +3,11 @@
 # make bench — release build; figures and ratios against the ffmpeg command line
 # make api-fuzz — schemathesis against the running API (needs PyPI)
 # make fuzz — release build; 2000 damaged clips through `mediaorch process` (FUZZ_ARGS to change)
+# make test-asan — the Transcode tests (every owning wrapper's error paths) under AddressSanitizer
+# make fuzz-parsers — libFuzzer (with ASan) on the caption parsers and the ticket decoder, FUZZ_SECONDS each
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test bench api-fuzz crash-test fuzz clean
+.PHONY: bootstrap build release demo test test-asan bench api-fuzz crash-test fuzz fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -23,6 +25,12 @@ test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# A build folder of its own: every Swift module instrumented. libav is not, but ASan's malloc and
+# free see its memory, so a double free of a libav object is caught too.
+test-asan: bootstrap
+	$(SWIFT) build --build-tests --scratch-path .build-asan -Xswiftc -sanitize=address
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 $(SWIFT) test --skip-build --scratch-path .build-asan --filter TranscodeTests
+
 api-fuzz: build
 	@scripts/api-fuzz.sh .build/debug/mediaorch
 
@@ -33,8 +41,23 @@ bench: release
 	@python3 scripts/bench.py .build/release/mediaorch
 
 clean:
-	rm -rf .build demo-workspace bench-output test-output
+	rm -rf .build .build-asan .build-fuzz demo-workspace bench-output test-output fuzz-output
 
 FUZZ_ARGS ?= --cases 2000 --jobs 2
 fuzz: release
 	@python3 scripts/fuzz.py --binary .build/release/mediaorch $(FUZZ_ARGS)
+
+# Fuzz/ is a package of its own (the product's build never compiles the harnesses); it finds this
+# checkout through a link, whatever the checkout's folder is called. libFuzzer grows the corpus
+# in .build-fuzz/, seeded from Fuzz/corpus/.
+FUZZ_SECONDS ?= 300
+fuzz-parsers: bootstrap
+	mkdir -p .build-fuzz && ln -sfn "$(CURDIR)" .build-fuzz/MediaOrchestrator
+	cd Fuzz && $(SWIFT) build -c release --scratch-path ../.build-fuzz/scratch -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	@for t in captions tickets; do \
+	  mkdir -p .build-fuzz/corpus-$$t && cp -n Fuzz/corpus/$$t/* .build-fuzz/corpus-$$t/ ; \
+	  echo "== fuzz-$$t for $(FUZZ_SECONDS) s"; \
+	  .build-fuzz/scratch/release/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	    -artifact_prefix=.build-fuzz/crash-$$t- .build-fuzz/corpus-$$t || exit 1; \
+	done
+

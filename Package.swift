@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "mediaorch", targets: ["mediaorch"]),
         .library(name: "MediaOrchestrator", targets: ["MediaOrchestrator"]),
+        // For the libFuzzer harnesses in Fuzz/ (a package of their own).
+        .library(name: "Captioning", targets: ["Captioning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

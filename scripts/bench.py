@@ -283,6 +283,21 @@ def main():
           f"cat of the same file {read:.3f} s; ratio {download / read:.2f}; service peak RSS {rss:.0f} MB")
     print()
 
+    print(f"9. the render child: one attempt as the service runs it (`mediaorch render-attempt`, a process of its own")
+    print(f"   reading its assignment, reporting over a pipe) against the same reply in process (`mediaorch process`), {ROUNDS} rounds")
+    staging = OUT / "child-staging"
+    assignment = OUT / "assignment.json"
+    assignment.write_text(json.dumps({
+        "job_id": "bench-reply", "attempt": 1, "input": str(clip30), "staging_folder": str(staging),
+        "template": "reply-plain", "templates_folder": str(templates), "only_outputs": ["reply"],
+        "captions_folder": str(OUT), "memory_cap_megabytes": 2048}))
+    child = ["sh", "-c", 'exec "$0" render-attempt < "$1" > /dev/null', binary, str(assignment)]
+    sk = compare({"in process": reply(clip30, ["--template", "reply-plain", "--outputs", "reply"]), "render child": child}, ROUNDS)
+    table(sk)
+    print(f"ratio child / in process: wall {sk['render child'][0] / sk['in process'][0]:.3f} (target <= 1.02), "
+          f"cpu {sk['render child'][1] / sk['in process'][1]:.3f}")
+    print()
+
 
 if __name__ == "__main__":
     main()

@@ -50,12 +50,14 @@ public struct RenderReport: Sendable, Codable {
     public var seconds: Double
 }
 
-/// The ASS script on disk for libass while a render runs, under a generated name in the temp folder.
+/// The ASS script on disk for libass while a render runs: a hidden file beside the output (in a
+/// queued job, the attempt's staging folder), never /tmp. It holds a speaker's words, so it goes
+/// with the render, and with the staging folder if the render is killed.
 private struct BurnInScriptFile {
     let path: String
 
-    init(text: String, outputName: String) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("mediaorch-\(UUID().uuidString).ass").path
+    init(text: String, outputPath: String, outputName: String) throws {
+        path = URL(fileURLWithPath: outputPath).deletingLastPathComponent().appendingPathComponent(".captions-\(UUID().uuidString).ass").path
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
             throw TranscodeError(.output, file: outputName, "cannot write the captions script to \(path)")
         }
@@ -135,7 +137,7 @@ public final class ClipRenderer {
         let geometry = RenderGeometry(width: plan.canvas.width, height: plan.canvas.height,
                                       clipDuration: plan.duration, cardDuration: plan.cardDuration)
         let script = request.burnIn?(geometry)
-        let scriptFile = try script.map { try BurnInScriptFile(text: $0, outputName: outputName) }
+        let scriptFile = try script.map { try BurnInScriptFile(text: $0, outputPath: request.output, outputName: outputName) }
         defer { scriptFile?.remove() }
         // The pipeline (decoders, graphs, x264's lookahead) is freed before verification starts,
         // so the two never hold memory at the same time.

@@ -58,3 +58,27 @@ import TestSupport
         #expect(Set(archive.map { URL(fileURLWithPath: $0).lastPathComponent }) == ["clip.mp4", "clip.job.json", "abu.en.srt"], "\(archive)")
     }
 }
+
+/// A failed try recorded, then the service dies before it cleans up: after a restart the job has
+/// that one failed try (not two, not none) and nothing of the attempt is left in staging/.
+@Suite struct FailedTryFailPointTests {
+    @Test func aKillAfterRecordingAFailureLeavesOneFailedTry() throws {
+        let ws = try WatchServiceTests.workspace("failpoint-finish.after-failure")
+        let inbox = ws.appendingPathComponent("inbox")
+        // Not a video at all: refused for good on its first try.
+        try Data("Abu, take 2. The better one.\n".utf8).write(to: inbox.appendingPathComponent("damaged.mp4"))
+
+        let killed = try FailPointTests.runUntilIdle(ws, failPoint: "finish.after-failure")
+        #expect(killed.status == 9, "\(killed.stderr)")
+        let restarted = try FailPointTests.runUntilIdle(ws, failPoint: nil)
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        let jobs = try WatchServiceTests.jobs(ws)
+        #expect(jobs.count == 1)
+        let job = try #require(jobs.first)
+        #expect(job["state"] as? String == "dead", "\(job)")
+        #expect(job["attempts"] as? Int == 1)
+        #expect((job["last_error"] as? String ?? "").hasPrefix("damaged.mp4: "), "\(job)")
+        #expect(WatchServiceTests.allFiles(under: ws.appendingPathComponent("staging")).isEmpty)
+        #expect(WatchServiceTests.allFiles(under: ws.appendingPathComponent("outbox")).isEmpty)
+    }
+}

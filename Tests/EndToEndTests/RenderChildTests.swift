@@ -79,3 +79,29 @@ import TestSupport
         #expect((job["last_error"] as? String ?? "").contains("memory cap of 120 MB"), "\(job)")
     }
 }
+
+/// A producer's cancel stops the render at once (the change feed sees it), not at the next heartbeat.
+@Suite struct CancelStopsTheRenderTests {
+    @Test func aCancelledJobsRenderStopsWithinSeconds() throws {
+        let ws = try WatchServiceTests.workspace("render-cancel")
+        let long = try Fixtures.make("portrait-30s.mp4", ["-f", "lavfi", "-i", "testsrc2=s=1080x1920:r=30:d=30", "-f", "lavfi", "-i", Fixtures.speech + ":d=30",
+                                                          "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
+        try RenderChildTests.dropFast(long, as: "long.mp4", into: ws)
+        // Lease 60 s: a heartbeat every 20 s, far slower than what this test allows.
+        let service = try WatchServiceTests.startWatch(ws, ["--lease", "60"])
+        defer { service.terminate(); service.waitUntilExit() }
+        #expect(try WatchServiceTests.waitUntilRunning(ws), "\(WatchServiceTests.log(ws))")
+        let id = try #require(try WatchServiceTests.jobs(ws).first?["id"] as? String)
+        Thread.sleep(forTimeInterval: 1)
+        let cancelled = Date()
+        let cancel = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "cancel", id, "--workspace", ws.path])
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline && !WatchServiceTests.log(ws).contains("stopped: cancelled") { Thread.sleep(forTimeInterval: 0.1) }
+        let took = Date().timeIntervalSince(cancelled)
+        #expect(WatchServiceTests.log(ws).contains("stopped: cancelled"), "\(WatchServiceTests.log(ws))")
+        #expect(took < 5, "the render stopped \(took) s after the cancel")
+        #expect(try WatchServiceTests.jobs(ws).first?["state"] as? String == "cancelled")
+        #expect(!FileManager.default.fileExists(atPath: ws.appendingPathComponent("outbox/\(id)").path))
+    }
+}

@@ -29,6 +29,9 @@ public final class JobActivity: Sendable {
     private struct State {
         var progress: [String: JobProgress] = [:]
         var subscribers: [UUID: AsyncStream<JobEvent>.Continuation] = [:]
+        /// This process's running attempts, by job id and attempt: stopped the moment the change
+        /// feed sees their job cancelled, from the API, the CLI or another node.
+        var running: [String: (attempt: Int, flag: CancellationFlag)] = [:]
     }
     private let state = Mutex(State())
 
@@ -56,12 +59,28 @@ public final class JobActivity: Sendable {
         for subscriber in subscribers { subscriber.yield(.progress(update)) }
     }
 
-    /// A job's stored record changed; a job that is no longer running has no progress.
-    public func changed(_ job: JobRecord) {
-        let subscribers = state.withLock { state in
-            if job.state != .running { state.progress[job.id] = nil }
-            return Array(state.subscribers.values)
+    /// An attempt this process is rendering; `flag` stops it.
+    func started(job: String, attempt: Int, flag: CancellationFlag) {
+        state.withLock { $0.running[job] = (attempt, flag) }
+    }
+
+    func ended(job: String, attempt: Int) {
+        state.withLock { state in
+            if state.running[job]?.attempt == attempt { state.running[job] = nil }
         }
+    }
+
+    /// A job's stored record changed; a job that is no longer running has no progress, and a
+    /// local render of an attempt that is no longer the running one stops at once.
+    public func changed(_ job: JobRecord) {
+        let (subscribers, stop) = state.withLock { state in
+            if job.state != .running { state.progress[job.id] = nil }
+            let local = state.running[job.id]
+            // A record older than the attempt (read before it was claimed) says nothing about it.
+            let superseded = local.map { job.attempts > $0.attempt || (job.attempts == $0.attempt && job.state != .running) } ?? false
+            return (Array(state.subscribers.values), superseded ? local?.flag : nil)
+        }
+        stop?.cancel()
         for subscriber in subscribers { subscriber.yield(.job(job)) }
     }
 

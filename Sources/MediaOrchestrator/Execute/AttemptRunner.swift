@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Logging
 import Transcode
 
@@ -27,6 +28,8 @@ struct AttemptRunner: Sendable {
         FailPoint.claimAfterClaim.reached()
         logger.info("started", metadata: ["template": "\(claim.job.template)", "source": "\(claim.job.sourceName)"])
         let cancellation = CancellationFlag()
+        activity?.started(job: claim.job.id, attempt: claim.attempt, flag: cancellation)
+        defer { activity?.ended(job: claim.job.id, attempt: claim.attempt) }
         let heartbeat = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(lease / 3))
@@ -36,7 +39,9 @@ struct AttemptRunner: Sendable {
                     cancellation.cancel()
                     break
                 }
-                let alive = (try? store.renew(claim, lease: lease)) ?? true // a store hiccup is not a lost lease
+                let store = self.store, lease = self.lease
+                // A store hiccup is not a lost lease: the next heartbeat tries again.
+                let alive = (try? await NIOThreadPool.singleton.runIfActive { try store.renew(claim, lease: lease) }) ?? true
                 if !alive {
                     logger.warning("lease lost or job cancelled: stopping the render")
                     cancellation.cancel()
@@ -149,7 +154,7 @@ struct AttemptRunner: Sendable {
     private func retryingStoreErrors<T: Sendable>(_ logger: Logger, _ write: @escaping @Sendable () throws -> T) async -> T? {
         var delay = 0.25
         while true {
-            do { return try await onOwnThread(named: "store") { try write() } } catch {
+            do { return try await NIOThreadPool.singleton.runIfActive { try write() } } catch {
                 logger.error("job store error while recording the outcome; retrying", metadata: ["reason": "\(error)", "in_seconds": "\(delay)"])
             }
             if Task.isCancelled { return nil }
@@ -159,17 +164,8 @@ struct AttemptRunner: Sendable {
     }
 }
 
-/// Runs blocking work (a child process's pipe, a store write that may wait on a lock) on a
-/// thread of its own, so the cooperative pool that serves HTTP and heartbeats never blocks.
-func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.name = name
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}
-
+/// Runs long blocking work (a render child's pipe, for minutes) on a thread of its own, so the
+/// cooperative pool that serves HTTP and heartbeats never blocks and NIO's pool stays free.
 func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         let thread = Thread { continuation.resume(returning: body()) }

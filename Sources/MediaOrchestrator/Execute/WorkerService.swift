@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -64,7 +65,7 @@ public struct WorkerService: Service {
                 continue
             }
             do {
-                let claim: JobClaim? = try await onOwnThread(named: "claim") { [store, name, lease] in
+                let claim: JobClaim? = try await NIOThreadPool.singleton.runIfActive { [store, name, lease] in
                     _ = try store.rescueExpiredLeases()
                     return try store.claim(worker: name, lease: lease)
                 }

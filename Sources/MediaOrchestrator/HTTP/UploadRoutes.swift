@@ -65,7 +65,7 @@ struct UploadRoutes {
         }
     }
 
-    /// Writes the body as it arrives; fsync runs on NIO's blocking-I/O pool, not on the async one.
+    /// Writes the body as it arrives; every write and the fsync run on NIO's blocking-I/O pool, not on the async one.
     private func receive(_ body: RequestBody, into path: String, name: String, limit: Int) async throws -> Int {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw OrchestratorError(file: name, "cannot write into the inbox: \(String(cString: strerror(errno)))", permanent: false) }
@@ -74,14 +74,16 @@ struct UploadRoutes {
         for try await buffer in body {
             total += buffer.readableBytes
             guard total <= limit else { throw HTTPError(.contentTooLarge, message: "\(name): larger than \(limit >> 20) MiB") }
-            try buffer.withUnsafeReadableBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    guard written > 0 else {
-                        throw OrchestratorError(file: name, "write failed: \(String(cString: strerror(errno)))", permanent: false)
+            try await NIOThreadPool.singleton.runIfActive {
+                try buffer.withUnsafeReadableBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        guard written > 0 else {
+                            throw OrchestratorError(file: name, "write failed: \(String(cString: strerror(errno)))", permanent: false)
+                        }
+                        offset += written
                     }
-                    offset += written
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Logging
 import ServiceLifecycle
 #if canImport(Glibc)
@@ -39,7 +40,9 @@ public struct InboxWatcherService: Service {
                     let seen = firstSeen[name] ?? now
                     firstSeen[name] = seen
                     do {
-                        switch try ingestor.ingest(name, firstSeen: seen, now: now) {
+                        // Hashing a large clip and the store's writes block: NIO's blocking pool, not the cooperative one.
+                        let ingestor = self.ingestor
+                        switch try await NIOThreadPool.singleton.runIfActive({ try ingestor.ingest(name, firstSeen: seen, now: now) }) {
                         case .queued, .duplicate: firstSeen[name] = nil
                         case .waitingForCaptions(let missing):
                             logger.debug("waiting for captions", metadata: ["file": "\(name)", "missing": "\(missing)"])
