@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 import ServiceLifecycle
 
 /// For `mediaorch watch --until-idle` (the demo, scripts): ends the service group once the inbox
@@ -22,7 +21,7 @@ public struct IdleExitService: Service {
             // A clip waiting for its captions is still an upload in the inbox, so the group waits too.
             let uploads = ((try? FileManager.default.contentsOfDirectory(atPath: workspace.inbox.path)) ?? []).filter(InboxScanner.isCandidate)
             let store = self.store
-            let counts = try? await NIOThreadPool.singleton.runIfActive { try store.countsByState() }
+            let counts = try? await BlockingWork.run { try store.countsByState() }
             let busy = counts.map { $0[.queued, default: 0] + $0[.running, default: 0] + $0[.failed, default: 0] > 0 } ?? true
             if uploads.isEmpty && !busy {
                 idleSince = idleSince ?? Date()

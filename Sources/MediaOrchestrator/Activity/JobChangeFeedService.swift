@@ -1,6 +1,5 @@
 import Foundation
 import Metrics
-import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -30,8 +29,8 @@ public struct JobChangeFeedService: Service {
                 // Look back a little: two writers may stamp times out of commit order.
                 let since = watermark - 2
                 let store = self.store
-                // SQLite may wait on a lock: read on NIO's blocking pool, not the cooperative one.
-                let (changed, counts, oldest) = try await NIOThreadPool.singleton.runIfActive {
+                // SQLite may wait on a lock: read on the blocking-work pool, not the cooperative one.
+                let (changed, counts, oldest) = try await BlockingWork.run {
                     (try store.changes(after: since), try store.countsByState(), try store.oldestWaitingReply())
                 }
                 for job in changed where published[job.id] != job.updatedAt {

@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 import Logging
 import Transcode
 
@@ -41,7 +40,7 @@ struct AttemptRunner: Sendable {
                 }
                 let store = self.store, lease = self.lease
                 // A store hiccup is not a lost lease: the next heartbeat tries again.
-                let alive = (try? await NIOThreadPool.singleton.runIfActive { try store.renew(claim, lease: lease) }) ?? true
+                let alive = (try? await BlockingWork.run { try store.renew(claim, lease: lease) }) ?? true
                 if !alive {
                     logger.warning("lease lost or job cancelled: stopping the render")
                     cancellation.cancel()
@@ -154,7 +153,7 @@ struct AttemptRunner: Sendable {
     private func retryingStoreErrors<T: Sendable>(_ logger: Logger, _ write: @escaping @Sendable () throws -> T) async -> T? {
         var delay = 0.25
         while true {
-            do { return try await NIOThreadPool.singleton.runIfActive { try write() } } catch {
+            do { return try await BlockingWork.run { try write() } } catch {
                 logger.error("job store error while recording the outcome; retrying", metadata: ["reason": "\(error)", "in_seconds": "\(delay)"])
             }
             if Task.isCancelled { return nil }
@@ -165,7 +164,7 @@ struct AttemptRunner: Sendable {
 }
 
 /// Runs long blocking work (a render child's pipe, for minutes) on a thread of its own, so the
-/// cooperative pool that serves HTTP and heartbeats never blocks and NIO's pool stays free.
+/// cooperative pool that serves HTTP and heartbeats never blocks and the blocking-work pool stays free.
 func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         let thread = Thread { continuation.resume(returning: body()) }

@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -65,7 +64,7 @@ public struct WorkerService: Service {
                 continue
             }
             do {
-                let claim: JobClaim? = try await NIOThreadPool.singleton.runIfActive { [store, name, lease] in
+                let claim: JobClaim? = try await BlockingWork.run { [store, name, lease] in
                     _ = try store.rescueExpiredLeases()
                     return try store.claim(worker: name, lease: lease)
                 }

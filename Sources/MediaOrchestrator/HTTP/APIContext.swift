@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 
 /// What every route needs: the workspace and its store, the live activity, the link signer.
 struct APIContext: Sendable {
@@ -36,10 +35,10 @@ struct APIContext: Sendable {
 }
 
 extension APIContext {
-    /// Runs store work (SQLite may wait on a lock) on NIO's blocking thread pool, never on the
+    /// Runs store work (SQLite may wait on a lock) on the blocking thread pool, never on the
     /// cooperative pool that serves every other request.
     func inStore<T: Sendable>(_ body: @escaping @Sendable (JobStore) throws -> T) async throws -> T {
         let store = self.store
-        return try await NIOThreadPool.singleton.runIfActive { try body(store) }
+        return try await BlockingWork.run { try body(store) }
     }
 }

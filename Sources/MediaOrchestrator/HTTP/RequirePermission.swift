@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOPosix
 
 /// Guards a group of routes: 401 when the request has no bearer token or one the store does not
 /// know (revoked), 403 when the token's role lacks the group's permission. A download group also
@@ -30,7 +29,7 @@ struct RequirePermission: RouterMiddleware {
         let token = parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]).trimmingCharacters(in: .whitespaces) : nil
         // The lookup (and the once-a-minute last-use write) may wait on SQLite: off the cooperative pool.
         let store = self.store
-        guard let token, let caller = try await NIOThreadPool.singleton.runIfActive({ try store.authenticate(token) }) else {
+        guard let token, let caller = try await BlockingWork.run({ try store.authenticate(token) }) else {
             throw Self.unauthorized("the bearer token is not recognised (mistyped or revoked)")
         }
         if let permission, !caller.role.may(permission) {

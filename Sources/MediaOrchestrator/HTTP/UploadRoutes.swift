@@ -65,7 +65,7 @@ struct UploadRoutes {
         }
     }
 
-    /// Writes the body as it arrives; every write and the fsync run on NIO's blocking-I/O pool, not on the async one.
+    /// Writes the body as it arrives; every write and the fsync run on the blocking-I/O pool, not on the async one.
     private func receive(_ body: RequestBody, into path: String, name: String, limit: Int) async throws -> Int {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw OrchestratorError(file: name, "cannot write into the inbox: \(String(cString: strerror(errno)))", permanent: false) }
@@ -74,7 +74,7 @@ struct UploadRoutes {
         for try await buffer in body {
             total += buffer.readableBytes
             guard total <= limit else { throw HTTPError(.contentTooLarge, message: "\(name): larger than \(limit >> 20) MiB") }
-            try await NIOThreadPool.singleton.runIfActive {
+            try await BlockingWork.run {
                 try buffer.withUnsafeReadableBytes { raw in
                     var offset = 0
                     while offset < raw.count {
@@ -87,7 +87,7 @@ struct UploadRoutes {
                 }
             }
         }
-        let synced = try await NIOThreadPool.singleton.runIfActive { fsync(fd) }
+        let synced = try await BlockingWork.run { fsync(fd) }
         guard synced == 0 else { throw OrchestratorError(file: name, "fsync failed: \(String(cString: strerror(errno)))", permanent: false) }
         return total
     }

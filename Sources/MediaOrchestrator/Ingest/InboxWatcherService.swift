@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 import Logging
 import ServiceLifecycle
 #if canImport(Glibc)
@@ -40,9 +39,9 @@ public struct InboxWatcherService: Service {
                     let seen = firstSeen[name] ?? now
                     firstSeen[name] = seen
                     do {
-                        // Hashing a large clip and the store's writes block: NIO's blocking pool, not the cooperative one.
+                        // Hashing a large clip and the store's writes block: the blocking-work pool, not the cooperative one.
                         let ingestor = self.ingestor
-                        switch try await NIOThreadPool.singleton.runIfActive({ try ingestor.ingest(name, firstSeen: seen, now: now) }) {
+                        switch try await BlockingWork.run({ try ingestor.ingest(name, firstSeen: seen, now: now) }) {
                         case .queued, .duplicate: firstSeen[name] = nil
                         case .waitingForCaptions(let missing):
                             logger.debug("waiting for captions", metadata: ["file": "\(name)", "missing": "\(missing)"])
