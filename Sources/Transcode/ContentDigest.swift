@@ -7,7 +7,9 @@ public enum ContentDigest {
     public static func sha256(path: String) throws -> String {
         let name = URL(fileURLWithPath: path).lastPathComponent
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TranscodeError(.badInput, file: name, "cannot open to hash it")
+            let reason = String(cString: strerror(errno))
+            // Missing is final; a permission or I/O error may pass (a network mount coming back).
+            throw TranscodeError(errno == ENOENT ? .badInput : .output, file: name, "cannot open to hash it: \(reason)")
         }
         defer { try? handle.close() }
         return try hashing { update in

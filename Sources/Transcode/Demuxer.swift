@@ -136,7 +136,9 @@ public final class Demuxer {
     private static func checkIsAFile(_ path: String, name: String) throws {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw TranscodeError(.badInput, file: name, errno == ENOENT ? "file not found" : "cannot be read: \(String(cString: strerror(errno)))")
+            // Missing is the upload's fault; anything else (EIO, a stale network mount) may pass.
+            if errno == ENOENT { throw TranscodeError(.badInput, file: name, "file not found") }
+            throw TranscodeError(.output, file: name, "cannot be read now: \(String(cString: strerror(errno)))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw TranscodeError(.badInput, file: name, (st.st_mode & S_IFMT) == S_IFDIR ? "is a folder, not a media file" : "is not a regular file")
@@ -149,7 +151,7 @@ public final class Demuxer {
     /// Decides the container from the file's first bytes, as libav would, without opening it.
     private static func container(of path: String, name: String) throws -> UnsafePointer<AVInputFormat> {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TranscodeError(.badInput, file: name, "cannot be opened for reading")
+            throw TranscodeError(.output, file: name, "cannot be opened for reading now (\(String(cString: strerror(errno))))")
         }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 1 << 20)) ?? Data()

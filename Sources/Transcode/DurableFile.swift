@@ -64,10 +64,27 @@ public enum DurableFile {
         guard errno == EEXIST || errno == ENOTEMPTY else {
             throw TranscodeError(.output, file: name, "cannot move the finished folder into place: \(String(cString: strerror(errno)))")
         }
-        guard mo_rename_exchange(staged, destination) == 0 else {
+        if mo_rename_exchange(staged, destination) == 0 {
+            try syncFolder(of: destination)
+            return true
+        }
+        // NFS and some FUSE filesystems cannot exchange: move the old folder aside, then rename
+        // the new one in (a moment with no folder, never a mix of old and new files).
+        guard [EINVAL, ENOSYS, EOPNOTSUPP, EXDEV].contains(errno) else {
             throw TranscodeError(.output, file: name, "cannot swap in the finished folder: \(String(cString: strerror(errno)))")
         }
+        let aside = URL(fileURLWithPath: destination).deletingLastPathComponent()
+            .appendingPathComponent(".replaced-\(name)-\(UInt32.random(in: 0...UInt32.max))").path
+        guard rename(destination, aside) == 0 else {
+            throw TranscodeError(.output, file: name, "cannot move the earlier folder aside: \(String(cString: strerror(errno)))")
+        }
+        guard rename(staged, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            _ = rename(aside, destination) // put the earlier outputs back
+            throw TranscodeError(.output, file: name, "cannot move the finished folder into place: \(reason)")
+        }
         try syncFolder(of: destination)
+        guard rename(aside, staged) == 0 else { return false } // the caller removes `staged` when true
         return true
     }
 }

@@ -36,7 +36,18 @@ struct RenderPlan {
         guard let width = video.width, let height = video.height, width > 0, height > 0 else {
             throw TranscodeError(.badInput, file: file, "stream \(video.index): the video has no picture size")
         }
+        // No phone or camera films beyond 8K; a damaged header claiming more would make every
+        // decoded frame a memory bomb.
+        guard width <= 8192, height <= 8192 else {
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is beyond any camera's: the file is damaged")
+        }
         let audio = info.audioStreams.first { ($0.channels ?? 0) > 0 && ($0.sampleRate ?? 0) > 0 }
+        // A damaged sample description can claim 1 Hz: resampling each frame of it to 48 kHz
+        // would take gigabytes. Real recordings are 8 kHz (old phones) to 384 kHz.
+        if let audio, let rate = audio.sampleRate, !(4000...384_000).contains(rate) || (audio.channels ?? 0) > 64 {
+            throw TranscodeError(.badInput, file: file,
+                                 "stream \(audio.index): the sound claims \(rate) Hz and \(audio.channels ?? 0) channels, which no recording has: the file is damaged")
+        }
 
         // The source's own length of pictures.
         let pictureStart = video.startTime ?? 0

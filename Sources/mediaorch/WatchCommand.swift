@@ -71,7 +71,10 @@ struct WatchCommand: AsyncParsableCommand {
         let library = TemplateLibrary(folder: templates)
         var ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
         ingestor.captionsTimeout = captionsTimeout
-        try StartupReconciliation(ingestor: ingestor, publisher: Publisher(workspace: ws, store: store, logger: logger), logger: logger).run()
+        // Writing to a render child that already died must be an error, not the end of the service.
+        signal(SIGPIPE, SIG_IGN)
+        let publisher = Publisher(workspace: ws, store: store, logger: logger)
+        try StartupReconciliation(ingestor: ingestor, publisher: publisher, logger: logger).run()
         let render = WorkerService.RenderLimits(stallSeconds: renderStallSeconds, memoryMB: renderMemoryMb > 0 ? renderMemoryMb : nil)
         _ = OrchestratorMetrics.bootstrap
         let activity = JobActivity()
@@ -79,6 +82,7 @@ struct WatchCommand: AsyncParsableCommand {
         if disk.isLow { logger.error("disk space low at start: waiting for space before claiming jobs", metadata: ["disk": "\(disk.summary)"]) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: DiskSpaceService(guardian: disk, logger: logger)),
+            .init(service: StagingSweepService(publisher: publisher, logger: logger)),
             .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger)),
             .init(service: JobChangeFeedService(store: store, activity: activity, logger: logger)),
         ]

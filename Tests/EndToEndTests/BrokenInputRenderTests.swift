@@ -17,7 +17,13 @@ import TestSupport
             "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=3", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
         let whole = try Data(contentsOf: URL(fileURLWithPath: faststart))
         let audioOnly = try Fixtures.make("audio-only.m4a", ["-f", "lavfi", "-i", Fixtures.speech + ":d=2", "-c:a", "aac"])
+        // Found by make fuzz: an iPhone clip whose audio sample description is cut to its header
+        // claims 1 Hz sound; resampling that to 48 kHz took gigabytes before it was refused.
+        var iphone = try Data(contentsOf: URL(fileURLWithPath: TestPaths.shared("iphone6_h264_rot_gps.mov")))
+        let mp4a = try #require(iphone.range(of: Data("mp4a".utf8)))
+        iphone.replaceSubrange((mp4a.lowerBound - 4)..<mp4a.lowerBound, with: [0, 0, 0, 8])
         return [
+            write("audio-1hz.mov", iphone),
             write("zero.mp4", Data()),
             write("random.mp4", Data((0..<100_000).map { _ in UInt8.random(in: 0...255) })),
             write("cut-before-moov.mp4", gopro.prefix(gopro.count / 3)),

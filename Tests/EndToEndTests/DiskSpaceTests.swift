@@ -63,7 +63,7 @@ import TestSupport
         let id = try #require(try WatchServiceTests.jobs(ws).first?["id"] as? String)
         let show = try ExternalTool.run(TestPaths.mediaorch, ["jobs", "show", id, "--json", "--workspace", ws.path])
         let attempts = (try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])?["attempts"] as? [[String: Any]] ?? []
-        #expect(attempts.compactMap { $0["outcome"] as? String } == ["released", "succeeded"], "\(attempts)")
+        #expect(attempts.compactMap { $0["outcome"] as? String } == ["released: disk low", "succeeded"], "\(attempts)")
         #expect(WatchServiceTests.log(ws).contains("disk space low"))
     }
 }

@@ -64,7 +64,7 @@ import TestSupport
         #expect(run.status == 0, "\(run.stderr)")
         let job = try Self.job(named: "hang.mp4", in: ws)
         #expect(job["state"] as? String == "dead")
-        #expect((job["last_error"] as? String ?? "").contains("made no progress for 3 s"), "\(job)")
+        #expect((job["last_error"] as? String ?? "").contains("did nothing for 3 s"), "\(job)")
     }
 
     @Test func aRenderPastItsMemoryCapFailsThatTryWithTheCapNamed() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import Transcode
 
@@ -27,18 +28,19 @@ struct AttemptRunner: Sendable {
         FailPoint.claimAfterClaim.reached()
         logger.info("started", metadata: ["template": "\(claim.job.template)", "source": "\(claim.job.sourceName)"])
         let cancellation = CancellationFlag()
+        let diskLow = Atomic<Bool>(false)
         activity?.started(job: claim.job.id, attempt: claim.attempt, flag: cancellation)
         defer { activity?.ended(job: claim.job.id, attempt: claim.attempt) }
-        let heartbeat = Task {
+        // Renews the lease until the outcome is recorded (publishing too needs a live lease).
+        let heartbeat = Task { [store, lease, disk] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(lease / 3))
                 if Task.isCancelled { break }
-                if let disk, disk.isLow {
+                if let disk, disk.isLow, !cancellation.isCancelled {
                     logger.warning("disk space low: stopping the render and releasing the job", metadata: ["disk": "\(disk.summary)"])
+                    diskLow.store(true, ordering: .relaxed)
                     cancellation.cancel()
-                    break
                 }
-                let store = self.store, lease = self.lease
                 // A store hiccup is not a lost lease: the next heartbeat tries again.
                 let alive = (try? await BlockingWork.run { try store.renew(claim, lease: lease) }) ?? true
                 if !alive {
@@ -48,10 +50,11 @@ struct AttemptRunner: Sendable {
                 }
             }
         }
+        defer { heartbeat.cancel() }
         let started = Date()
         let outcome: RenderChild.Outcome
         do {
-            let assignment = try makeAssignment(claim)
+            let assignment = try await BlockingWork.run { [self] in try makeAssignment(claim) }
             let child = renderChild
             let activity = self.activity
             let jobId = claim.job.id
@@ -68,8 +71,11 @@ struct AttemptRunner: Sendable {
         } catch {
             outcome = .failed(reason: "\(error)", permanent: isPermanentFailure(error))
         }
-        heartbeat.cancel()
-        await record(outcome, of: claim, seconds: Date().timeIntervalSince(started), logger: logger)
+        // Recorded in a task of its own: a shutdown that cancelled the render must not also
+        // cancel writing down how it ended (the release would be lost and cost a try later).
+        let seconds = Date().timeIntervalSince(started)
+        let stoppedForDisk = diskLow.load(ordering: .relaxed)
+        await Task { await record(outcome, of: claim, seconds: seconds, stoppedForDisk: stoppedForDisk, logger: logger) }.value
     }
 
     private func makeAssignment(_ claim: JobClaim) throws -> RenderAssignment {
@@ -91,42 +97,46 @@ struct AttemptRunner: Sendable {
                                 sourceSha256: job.sourceSha256, memoryCapMegabytes: memoryCapMegabytes)
     }
 
-    private func record(_ outcome: RenderChild.Outcome, of claim: JobClaim, seconds: Double, logger: Logger) async {
+    private func record(_ outcome: RenderChild.Outcome, of claim: JobClaim, seconds: Double, stoppedForDisk: Bool, logger: Logger) async {
         let template = claim.job.template
         switch outcome {
         case .succeeded(let sha, let ready, let stages):
-            do { try publisher.checkOutboxCanTakeIt(jobId: claim.job.id) } catch {
+            do { try await BlockingWork.run { [publisher] in try publisher.checkOutboxCanTakeIt(jobId: claim.job.id) } } catch {
                 await recordFailure(claim, reason: "\(error)", permanent: false, kind: "transient", seconds: seconds, logger: logger)
                 return
             }
             FailPoint.publishBeforeCommit.reached()
             let published = await retryingStoreErrors(logger) { try store.publish(claim, manifestSha256: sha, editorsCut: editorsCut(after: claim)) }
             guard published == true else {
-                logger.warning("finished, but the attempt was cancelled or superseded meanwhile: its outputs are discarded")
-                publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt)
+                logger.warning("finished, but the attempt was cancelled, superseded or its lease lapsed meanwhile: its outputs are discarded")
+                await discardStaging(claim)
                 return
             }
             FailPoint.publishAfterCommit.reached()
-            do {
-                try publisher.moveIntoOutbox(jobId: claim.job.id, attempt: claim.attempt)
-            } catch {
-                // Committed: start-up reconciliation finishes the rename if this cannot.
-                logger.error("published in the store, but the rename into outbox/ failed", metadata: ["reason": "\(error)"])
-            }
+            await moveIntoOutbox(claim, logger: logger)
             OrchestratorMetrics.recordJob(template: template, outcome: "succeeded", seconds: seconds)
             OrchestratorMetrics.recordStages(stages)
             logger.info("succeeded", metadata: ["seconds": "\(String(format: "%.1f", seconds))", "ready_to_post": "\(ready)"])
         case .failed(let reason, let permanent):
             await recordFailure(claim, reason: reason, permanent: permanent, kind: permanent ? "bad_input" : "transient", seconds: seconds, logger: logger)
-        case .crashed(let reason):
-            let kind = reason.contains("memory cap") ? "memory" : reason.contains("no progress") ? "hung" : "crashed"
-            await recordFailure(claim, reason: reason, permanent: false, kind: kind, seconds: seconds, logger: logger)
+        case .died(let failure, let reason):
+            await recordFailure(claim, reason: reason, permanent: false, kind: failure.rawValue, seconds: seconds, logger: logger)
         case .stopped:
-            // A release at shutdown puts the job back untouched; after a producer's cancel or a
-            // lost lease the fence refuses it, which is right: someone else owns the job now.
-            let released = await retryingStoreErrors(logger) { try store.finish(claim, .released) }
+            if stoppedForDisk {
+                // A render whose own outputs fill the disk would be released and claimed again for
+                // ever: the third time, it counts as a failed try.
+                let earlier = (try? await BlockingWork.run { [store] in try store.diskReleases(of: claim.job.id) }) ?? 0
+                if earlier >= 2 {
+                    let reason = "the disk fell below its free-space floor during this render \(earlier + 1) times: its outputs may not fit (\(disk?.summary ?? ""))"
+                    await recordFailure(claim, reason: reason, permanent: false, kind: "disk", seconds: seconds, logger: logger)
+                    return
+                }
+            }
+            // A release puts the job back untouched; after a producer's cancel or a lost lease
+            // the fence refuses it, which is right: someone else owns the job now.
+            let released = await retryingStoreErrors(logger) { try store.finish(claim, stoppedForDisk ? .releasedForDiskSpace : .released) }
             logger.info(released == true ? "released for another worker" : "stopped: cancelled, or its lease was lost")
-            publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt)
+            await discardStaging(claim)
         }
     }
 
@@ -137,7 +147,25 @@ struct AttemptRunner: Sendable {
         let recorded = await retryingStoreErrors(logger) { try store.finish(claim, .failed(reason: reason, permanent: permanent)) }
         if recorded == false { logger.warning("outcome not recorded: the job was rescued, re-claimed or cancelled meanwhile") }
         FailPoint.finishAfterFailure.reached()
-        publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt)
+        await discardStaging(claim)
+    }
+
+    private func discardStaging(_ claim: JobClaim) async {
+        _ = try? await BlockingWork.run { [publisher] in publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt) }
+    }
+
+    /// After the commit: the rename into outbox/, tried a few times (a busy network share); if it
+    /// still fails, start-up reconciliation finishes it from the committed hash.
+    private func moveIntoOutbox(_ claim: JobClaim, logger: Logger) async {
+        for attempt in 1...5 {
+            do {
+                try await BlockingWork.run { [publisher] in try publisher.moveIntoOutbox(jobId: claim.job.id, attempt: claim.attempt) }
+                return
+            } catch {
+                logger.error("published in the store, but the rename into outbox/ failed", metadata: ["reason": "\(error)", "try": "\(attempt)"])
+                try? await Task.sleep(for: .seconds(Double(attempt)))
+            }
+        }
     }
 
     /// Once a reply is published, its bts cut is queued as its own background job (in the same commit).

@@ -30,9 +30,10 @@ public struct WorkerService: Service {
             self.memoryMB = memoryMB
         }
 
-        /// This process's executable, as the kernel knows it.
+        /// This process's own image: /proc/self/exe still runs it after an upgrade replaced the
+        /// file, so a child always speaks its parent's assignment format.
         public static var currentExecutable: String {
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
         }
     }
 

@@ -29,6 +29,7 @@ public struct InboxWatcherService: Service {
         if notify == nil { logger.notice("inotify unavailable: rescanning only", metadata: ["inbox": "\(workspace.inbox.path)"]) }
         var firstSeen: [String: Date] = [:]
         var lastScan = Date.distantPast
+        var lastIntentCheck = Date()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let events = notify?.drain() ?? []
             for event in events where event.renamedIn { scanner.noteRenamedIn(event.name) }
@@ -50,6 +51,11 @@ public struct InboxWatcherService: Service {
                         logger.error("ingest failed; will try again", metadata: ["file": "\(name)", "reason": "\(error)"])
                     }
                 }
+            }
+            if now.timeIntervalSince(lastIntentCheck) >= 30 {
+                lastIntentCheck = now
+                let ingestor = self.ingestor
+                _ = try? await BlockingWork.run { try ingestor.finishPendingIntents() }
             }
             try? await Task.sleep(for: .milliseconds(100))
         }

@@ -9,9 +9,11 @@ extension JobStore {
     public func publish(_ claim: JobClaim, manifestSha256: String, editorsCut: NewJob?, now: Date = Date()) throws -> Bool {
         try database.write { db in
             let t = now.timeIntervalSince1970
+            // The lease must still be live: once it lapsed, start-up reconciliation and the staging
+            // sweep treat the attempt as dead and may remove its folder (see isRunning).
             guard try JobRecord.fetchOne(db, sql: """
-                SELECT * FROM jobs WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running'
-                """, arguments: [claim.job.id, claim.attempt, claim.worker]) != nil else { return false }
+                SELECT * FROM jobs WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running' AND lease_expires_at >= ?
+                """, arguments: [claim.job.id, claim.attempt, claim.worker, t]) != nil else { return false }
             try db.execute(sql: """
                 UPDATE jobs SET state = 'succeeded', published_attempt = ?, manifest_sha256 = ?, next_attempt_at = ?,
                        lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
@@ -21,6 +23,11 @@ extension JobStore {
             if let editorsCut { _ = try self.insert(editorsCut, in: db, now: now) }
             return true
         }
+    }
+
+    /// The attempt each job published, if any (its staging folder may still await its rename).
+    func publishedAttempt(of jobId: String) throws -> Int? {
+        try database.read { try Int.fetchOne($0, sql: "SELECT published_attempt FROM jobs WHERE id = ?", arguments: [jobId]) }
     }
 
     /// Succeeded jobs and the attempt each published, for start-up reconciliation of outbox/.

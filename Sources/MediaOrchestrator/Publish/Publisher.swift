@@ -18,12 +18,14 @@ public struct Publisher: Sendable {
     }
 
     /// The attempt's own folder, emptied of anything an earlier life of the same attempt left.
-    /// Earlier attempts' folders go too: holding this claim means they are over (killed, lapsed).
+    /// Earlier attempts' folders go too: holding this claim means they are over (killed, lapsed),
+    /// except a published one still waiting for its rename (start-up reconciliation's).
     func prepareStaging(for claim: JobClaim) throws -> URL {
         let folder = try stagingFolder(jobId: claim.job.id, attempt: claim.attempt)
+        let published = try store.publishedAttempt(of: claim.job.id)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? [] {
-            if let (jobId, _) = Self.parse(name), jobId == claim.job.id {
-                try? FileManager.default.removeItem(at: workspace.staging.appendingPathComponent(name))
+            if let (jobId, attempt) = Self.parse(name), jobId == claim.job.id, attempt != published {
+                remove(workspace.staging.appendingPathComponent(name))
             }
         }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
@@ -63,32 +65,61 @@ public struct Publisher: Sendable {
 
     /// Removes an attempt's staging folder (a failure, a stop, or a fenced-off publish).
     func discardStaging(jobId: String, attempt: Int) {
-        if let folder = try? stagingFolder(jobId: jobId, attempt: attempt) { try? FileManager.default.removeItem(at: folder) }
+        if let folder = try? stagingFolder(jobId: jobId, attempt: attempt) { remove(folder) }
+    }
+
+    /// Renamed out of the way first, then deleted: whatever else happens meanwhile under its
+    /// name, a removal is never seen half-done (and never reaches into a folder renamed in).
+    private func remove(_ folder: URL) {
+        let doomed = workspace.staging.appendingPathComponent(".removing-\(UUID().uuidString)")
+        guard rename(folder.path, doomed.path) == 0 else { return }
+        try? FileManager.default.removeItem(at: doomed)
+    }
+
+    /// While the service runs: removes staging folders of attempts that are neither running under
+    /// a live lease nor published (a rescued attempt that then went dead, a cancelled one), and
+    /// what an interrupted removal left. Publishes waiting for a rename are left to start-up.
+    public func sweepStaging() throws -> Int {
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? [] {
+            let folder = workspace.staging.appendingPathComponent(name)
+            if name.hasPrefix(".removing-") { try? FileManager.default.removeItem(at: folder); removed += 1; continue }
+            guard let (jobId, attempt) = Self.parse(name) else { continue }
+            if try !store.isRunning(jobId: jobId, attempt: attempt), try store.publishedAttempt(of: jobId) != attempt {
+                remove(folder)
+                removed += 1
+            }
+        }
+        return removed
     }
 
     /// At start-up: finishes every publish that was committed but not renamed, and removes the
     /// staging folders of attempts that are no longer running (killed renders, fenced-off ones).
+    /// One folder it cannot handle is logged and left; it never stops the service starting.
     public func recover() throws -> (finished: Int, removed: Int) {
         let published = Dictionary(try store.publishedAttempts().map { ($0.jobId, ($0.attempt, $0.manifestSha256)) }) { a, _ in a }
         var finished = 0, removed = 0
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? []
-        for name in names {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? [] {
             let folder = workspace.staging.appendingPathComponent(name)
-            guard let (jobId, attempt) = Self.parse(name) else {
-                try? FileManager.default.removeItem(at: folder); removed += 1; continue
-            }
-            if let (publishedAttempt, sha) = published[jobId], publishedAttempt == attempt {
-                let outboxManifest = try workspace.outbox(for: jobId).appendingPathComponent("manifest.json").path
-                let stagedManifest = folder.appendingPathComponent("manifest.json").path
-                if (try? ContentDigest.sha256(path: outboxManifest)) != sha, (try? ContentDigest.sha256(path: stagedManifest)) == sha {
-                    try moveIntoOutbox(jobId: jobId, attempt: attempt)
-                    logger.warning("finished publishing a job whose rename into outbox/ was cut short", metadata: ["job": "\(jobId)", "attempt": "\(attempt)"])
-                    finished += 1
-                } else {
-                    try? FileManager.default.removeItem(at: folder); removed += 1
+            do {
+                guard let (jobId, attempt) = Self.parse(name) else {
+                    try? FileManager.default.removeItem(at: folder); removed += 1; continue
                 }
-            } else if try !store.isRunning(jobId: jobId, attempt: attempt) {
-                try? FileManager.default.removeItem(at: folder); removed += 1
+                if let (publishedAttempt, sha) = published[jobId], publishedAttempt == attempt {
+                    let outboxManifest = try workspace.outbox(for: jobId).appendingPathComponent("manifest.json").path
+                    let stagedManifest = folder.appendingPathComponent("manifest.json").path
+                    if (try? ContentDigest.sha256(path: outboxManifest)) != sha, (try? ContentDigest.sha256(path: stagedManifest)) == sha {
+                        try moveIntoOutbox(jobId: jobId, attempt: attempt)
+                        logger.warning("finished publishing a job whose rename into outbox/ was cut short", metadata: ["job": "\(jobId)", "attempt": "\(attempt)"])
+                        finished += 1
+                    } else {
+                        remove(folder); removed += 1
+                    }
+                } else if try !store.isRunning(jobId: jobId, attempt: attempt) {
+                    remove(folder); removed += 1
+                }
+            } catch {
+                logger.error("could not reconcile a staging folder; left as it is", metadata: ["folder": "\(name)", "reason": "\(error)"])
             }
         }
         return (finished, removed)

@@ -20,6 +20,8 @@ public final class JobStore: Sendable {
     /// migration as not yet applied; the slower one's CREATE TABLE then fails. Its transaction
     /// rolled back, so trying again finds the migration done.
     private static func migrate(_ db: DatabasePool) throws {
+        // Already migrated (every `mediaorch jobs` call): a read, no wait for the writer's lock.
+        if (try? db.read({ try migrator.hasCompletedMigrations($0) })) == true { return }
         for attempt in 1... {
             do { return try migrator.migrate(db) } catch where attempt < 20 {
                 Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
@@ -181,7 +183,21 @@ public final class JobStore: Sendable {
         case failed(reason: String, permanent: Bool)
         /// The worker was asked to stop (SIGTERM past its grace): the job goes back to the queue as it was.
         case released
+        /// The disk fell below its free-space floor: back to the queue, no try used, the reason kept.
+        case releasedForDiskSpace
+
+        var isDiskRelease: Bool { if case .releasedForDiskSpace = self { true } else { false } }
     }
+
+    /// How many of a job's attempts were released for lack of disk space: a render whose own
+    /// outputs fill the disk would otherwise be released and claimed again for ever.
+    public func diskReleases(of id: String) throws -> Int {
+        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts WHERE job_id = ? AND outcome = ?",
+                                       arguments: [id, Self.diskRelease]) ?? 0 }
+    }
+
+    /// How an attempt released for lack of disk space is recorded.
+    static let diskRelease = "released: disk low"
 
     /// Records how an attempt ended. Fenced: a worker whose lease lapsed and whose job was rescued
     /// and claimed again cannot overwrite the newer attempt's state. Returns false when fenced off.
@@ -202,8 +218,9 @@ public final class JobStore: Sendable {
                 state = exhausted ? .dead : .failed
                 next = exhausted ? t : t + retryPolicy.delay(afterAttempt: job.attempts)
                 (error, label) = (reason, "failed")
-            case .released:
-                (state, next, error, label) = (.queued, t, nil, "released")
+            case .released, .releasedForDiskSpace:
+                let disk = outcome.isDiskRelease
+                (state, next, error, label) = (.queued, t, disk ? "the disk was below its free-space floor" : nil, disk ? Self.diskRelease : "released")
                 maxAttempts += 1 // a release is not a failure: it does not use up a try
             }
             try db.execute(sql: """
