@@ -7,10 +7,10 @@ struct JobOptions: ParsableArguments {
     @Option(help: "The clip's ticket (clip.job.json); its caption files sit beside it.")
     var ticket: String?
 
-    @Option(help: "Job template name from Jobs/ (default: the ticket's, else twitter-reply).")
+    @Option(help: "Job template name: a built-in one (Jobs/) or one in --templates (default: the ticket's, else twitter-reply).")
     var template: String?
 
-    @Option(help: "Folder of job templates (default: ./Jobs or MEDIAORCH_TEMPLATES).")
+    @Option(help: "Folder of job templates that replace the built-in ones of the same name (default: MEDIAORCH_TEMPLATES).")
     var templates: String?
 
     @Option(help: "Seconds from the start of the clip to begin at (the reply's, or the bts cut's in point).")

@@ -176,12 +176,13 @@ public struct JobExecutor: Sendable {
                                 validation: report.validation), report.source)
     }
 
-    /// The camera's packets copied untouched, or nil when the copy does not verify (a damaged
-    /// upload's corrupt packets): then the cut is re-encoded from what decodes.
+    /// The camera's packets copied untouched, or nil when they cannot be (a damaged upload's
+    /// corrupt packets, timestamps no MP4 may hold): then the cut is re-encoded from what decodes,
+    /// and a failure of that names the clip.
     private func copyForEditors(to path: String) throws -> (duration: Double, validation: ValidationReport)? {
         do {
             return try StreamCopyRemuxer(input: input, output: path).remux(cancellation: cancellation)
-        } catch let error as TranscodeError where error.kind == .verification {
+        } catch let error as TranscodeError where error.kind != .cancelled {
             return nil
         }
     }
