@@ -15,7 +15,7 @@ for clip in "$root"/SampleMedia/*.mov "$root"/SampleMedia/*.mp4; do
 done
 echo "== mediaorch watch (until the inbox is empty and every job has finished)"
 # No HTTP here: the demo ends by itself (and must not need port 8080 free).
-"$bin" watch --workspace "$ws" --templates "$root/Jobs" --until-idle --no-http
+"$bin" watch --workspace "$ws" --until-idle --no-http
 echo
 echo "== mediaorch jobs list"
 "$bin" jobs list --workspace "$ws"
@@ -28,5 +28,5 @@ done
 echo "Look at a reply:    $bin validate $(ls "$ws"/outbox/*/reply.mp4 | head -1)"
 echo "See a job's tries:  $bin jobs show <job-id> --workspace $ws"
 echo "The dashboard:      token=\$($bin tokens add --role producer --workspace $ws)"
-echo "                    $bin watch --workspace $ws --templates $root/Jobs &"
+echo "                    $bin watch --workspace $ws &"
 echo "                    then open http://127.0.0.1:8080/#token=\$token"
