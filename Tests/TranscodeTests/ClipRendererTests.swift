@@ -5,7 +5,7 @@ import TestSupport
 @testable import Transcode
 
 /// The library API the job runner uses: progress callbacks, cancellation, validation.
-@Suite struct ReplyRendererTests {
+@Suite struct ClipRendererTests {
     static var fast: Rendition {
         var r = Rendition()
         r.x264Preset = "superfast"

@@ -9,7 +9,7 @@ import TestSupport
     @Test func replyAndThumbnailsShareOneDecode() throws {
         let source = TestPaths.sample("shatila_landscape.mp4")
         let folder = try TestPaths.scratch("one-decode")
-        var request = RenderRequest(input: source, output: folder.appendingPathComponent("reply.mp4").path, rendition: ReplyRendererTests.fast)
+        var request = RenderRequest(input: source, output: folder.appendingPathComponent("reply.mp4").path, rendition: ClipRendererTests.fast)
         request.thumbnails = [ThumbnailSpec(path: folder.appendingPathComponent("thumb.jpg").path),
                               ThumbnailSpec(path: folder.appendingPathComponent("thumb-320.jpg").path, width: 320)]
         let report = try ClipRenderer(request).render()

@@ -58,7 +58,8 @@ public enum RenderChildMain {
 
     private static func executor(for assignment: RenderAssignment, cancellation: CancellationFlag,
                                  channel: MessageChannel) throws -> JobExecutor {
-        let ticket = try assignment.ticketJson.map { try JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }
+        // Checked again here, as at ingest: a caption name is a plain file beside the original.
+        let ticket = try assignment.ticketJson.map { try Ticket.decode(Data($0.utf8), fileName: "the job's ticket") }
         let template = try TemplateLibrary(folder: assignment.templatesFolder).load(assignment.template)
         var job = JobExecutor(input: assignment.input, outputFolder: assignment.stagingFolder, ticket: ticket, template: template)
         job.captionsFolder = assignment.captionsFolder
