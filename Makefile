@@ -48,12 +48,17 @@ fuzz: release
 	@python3 scripts/fuzz.py --binary .build/release/mediaorch $(FUZZ_ARGS)
 
 # Fuzz/ is a package of its own (the product's build never compiles the harnesses); it finds this
-# checkout through a link, whatever the checkout's folder is called. libFuzzer grows the corpus
-# in .build-fuzz/, seeded from Fuzz/corpus/.
+# checkout through a link, whatever the checkout's folder is called. SwiftPM gives executables an
+# entry point of their own, so the harnesses are instrumented for coverage (no -sanitize=fuzzer,
+# which would bring a second main) and call libFuzzer's driver from the no-main runtime.
+# libFuzzer grows the corpus in .build-fuzz/, seeded from Fuzz/corpus/.
 FUZZ_SECONDS ?= 300
+FUZZER_RUNTIME = $(firstword $(wildcard $(dir $(shell command -v swiftc))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
 fuzz-parsers: bootstrap
 	mkdir -p .build-fuzz && ln -sfn "$(CURDIR)" .build-fuzz/MediaOrchestrator
-	cd Fuzz && $(SWIFT) build -c release --scratch-path ../.build-fuzz/scratch -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	cd Fuzz && $(SWIFT) build -c release --scratch-path ../.build-fuzz/scratch -Xswiftc -parse-as-library \
+	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
+	  -Xlinker $(FUZZER_RUNTIME) -Xlinker -lstdc++
 	@for t in captions tickets; do \
 	  mkdir -p .build-fuzz/corpus-$$t && cp -n Fuzz/corpus/$$t/* .build-fuzz/corpus-$$t/ ; \
 	  echo "== fuzz-$$t for $(FUZZ_SECONDS) s"; \

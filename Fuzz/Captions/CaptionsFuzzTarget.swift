@@ -1,10 +1,10 @@
 import Captioning
 import Foundation
+import LibFuzzerDriver
 
 /// One input: parsed as SubRip and as WebVTT (and by extension sniffing), then, when it parses,
 /// laid out and styled as a reply would burn it in. Any outcome but a CaptionError is a bug:
 /// libFuzzer reports a crash, a hang or a leak with the input that caused it.
-@_cdecl("LLVMFuzzerTestOneInput")
 public func captionsFuzzTarget(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let data = Data(bytes: bytes, count: count)
     for name in ["fuzz.srt", "fuzz.vtt"] {
@@ -25,4 +25,16 @@ public func captionsFuzzTarget(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> C
         }
     }
     return 0
+}
+
+/// The executable's entry point (SwiftPM names it after the target): libFuzzer's driver, with
+/// its usual command line (corpus folders, -max_total_time, ...).
+@_cdecl("fuzz_captions_main")
+public func fuzzerEntryPoint(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+        guard let data else { return 0 }
+        return captionsFuzzTarget(data, size)
+    }
 }
