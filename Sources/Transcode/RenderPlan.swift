@@ -38,6 +38,9 @@ struct RenderPlan {
         }
         // No phone or camera films beyond 8K; a damaged header claiming more would make every
         // decoded frame a memory bomb.
+        guard width >= 16, height >= 16 else {
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is too small for any camera's: the file is damaged")
+        }
         guard width <= 8192, height <= 8192 else {
             throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is beyond any camera's: the file is damaged")
         }

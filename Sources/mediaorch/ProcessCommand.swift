@@ -28,7 +28,13 @@ struct ProcessCommand: ParsableCommand {
             let job = try makeJob()
             let interrupt = SignalCancellation(cancelling: job.cancellation)
             defer { interrupt.stop() }
-            let manifest = try job.runStaged()
+            let manifest: Manifest
+            do { manifest = try job.runStaged() } catch {
+                // An error about an output (bts.mp4, a thumbnail) is still said of the clip it came from.
+                let clip = URL(fileURLWithPath: file).lastPathComponent
+                if "\(error)".hasPrefix(clip + ": ") { throw error }
+                throw OrchestratorError(file: clip, "\(error)", permanent: isPermanentFailure(error))
+            }
             ProgressDisplay.finish()
             for output in manifest.outputs {
                 print("\(output.role): \(URL(fileURLWithPath: out).appendingPathComponent(output.path).path) "
