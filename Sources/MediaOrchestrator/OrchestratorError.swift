@@ -18,6 +18,8 @@ public struct OrchestratorError: Error, CustomStringConvertible, Sendable, Equat
         case notFound
         /// The thing exists but is in a state that does not allow it (retrying a running job).
         case conflict
+        /// The caller may not do this (a camp's token uploading for another camp).
+        case forbidden
     }
 
     public init(file: String, _ reason: String, permanent: Bool = true, kind: Kind = .invalid) {

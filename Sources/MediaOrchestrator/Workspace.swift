@@ -1,7 +1,8 @@
 import Foundation
 
 /// A workspace: inbox/ (uploads land here), archive/ (originals, never modified or deleted),
-/// outbox/<job-id>/ (outputs and manifest), staging/ (attempts being rendered), and the job store. Names from tickets, uploads and
+/// outbox/<job-id>/ (outputs and manifest), staging/ (attempts being rendered), uploads/ (resumable
+/// uploads still arriving), and the job store. Names from tickets, uploads and
 /// requests are resolved only inside it.
 public struct Workspace: Sendable {
     public let root: URL
@@ -10,6 +11,8 @@ public struct Workspace: Sendable {
     public var outbox: URL { root.appendingPathComponent("outbox") }
     /// Each render attempt's own folder, until its outputs are published into outbox/.
     public var staging: URL { root.appendingPathComponent("staging") }
+    /// Resumable (tus) uploads still arriving: their bytes and records, until handed to the inbox.
+    public var uploads: URL { root.appendingPathComponent("uploads") }
     public var storePath: String { root.appendingPathComponent("jobs.sqlite").path }
 
     /// `--workspace`, else MEDIAORCH_WORKSPACE, else the `workspace` of a config file
@@ -35,7 +38,7 @@ public struct Workspace: Sendable {
 
     /// Creates the folders if missing.
     public func prepare() throws {
-        for folder in [inbox, archive, outbox, staging] {
+        for folder in [inbox, archive, outbox, staging, uploads] {
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw OrchestratorError(file: folder.path, "cannot create the workspace folder: \(error.localizedDescription)", permanent: false)
             }

@@ -15,12 +15,14 @@ struct TokensCommand: ParsableCommand {
         @Option(help: "producer (everything), editor (read jobs, download outputs, ask for bts cuts), uploader (upload only), viewer (read only).")
         var role: AccessRole
         @Option(help: "Who or what holds it (default: ROLE-ID).") var name: String?
+        @Option(help: "For an uploader: the one camp it sees requests of and uploads for (a field team's token).") var camp: String?
 
         func run() throws {
             try reportingFailures {
-                let (token, record) = try options.store().1.addToken(role: role, name: name)
+                let (token, record) = try options.store().1.addToken(role: role, name: name, camp: camp)
                 print(token)
-                FileHandle.standardError.write(Data("token '\(record.name)' (\(record.role.rawValue), id \(record.id)) made; it is shown only now\n".utf8))
+                let scope = record.camp.map { ", camp \($0)" } ?? ""
+                FileHandle.standardError.write(Data("token '\(record.name)' (\(record.role.rawValue)\(scope), id \(record.id)) made; it is shown only now\n".utf8))
             }
         }
     }
@@ -33,18 +35,18 @@ struct TokensCommand: ParsableCommand {
             try reportingFailures {
                 let tokens = try options.store().1.tokens()
                 if json {
-                    struct Listed: Encodable { let id: String; let name: String; let role: AccessRole; let createdAt: Date; let lastUsedAt: Date? }
+                    struct Listed: Encodable { let id: String; let name: String; let role: AccessRole; let camp: String?; let createdAt: Date; let lastUsedAt: Date? }
                     print(try JSONOutput.string(tokens.map {
-                        Listed(id: $0.id, name: $0.name, role: $0.role, createdAt: Date(timeIntervalSince1970: $0.createdAt),
+                        Listed(id: $0.id, name: $0.name, role: $0.role, camp: $0.camp, createdAt: Date(timeIntervalSince1970: $0.createdAt),
                                lastUsedAt: $0.lastUsedAt.map(Date.init(timeIntervalSince1970:)))
                     }))
                     return
                 }
-                print("ID        ROLE      CREATED               LAST USED             NAME")
+                print("ID        ROLE      CREATED               LAST USED             CAMP          NAME")
                 for t in tokens {
                     let created = Date(timeIntervalSince1970: t.createdAt).formatted(.iso8601)
                     let used = t.lastUsedAt.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) } ?? "never"
-                    print("\(t.id)  \(t.role.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(created)  \(used.padding(toLength: 20, withPad: " ", startingAt: 0))  \(t.name)")
+                    print("\(t.id)  \(t.role.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(created)  \(used.padding(toLength: 20, withPad: " ", startingAt: 0))  \((t.camp ?? "all").padding(toLength: 12, withPad: " ", startingAt: 0))  \(t.name)")
                 }
             }
         }

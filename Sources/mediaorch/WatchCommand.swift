@@ -46,6 +46,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Free space (MiB) the workspace's disk must keep: below it, no job is claimed, running renders are released, uploads are refused (507), until space returns.")
     var minFreeMb = 2048
 
+    @Option(help: "Hours an unfinished resumable upload is kept after its last byte arrived; then it is removed and its request opens again.")
+    var uploadExpiryHours: Double = 48
+
     @Option(help: "Address the HTTP API and dashboard listen on (loopback by default; 0.0.0.0 for every interface).")
     var bind = "127.0.0.1"
 
@@ -85,6 +88,8 @@ struct WatchCommand: AsyncParsableCommand {
             .init(service: StagingSweepService(publisher: publisher, logger: logger)),
             .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger)),
             .init(service: JobChangeFeedService(store: store, activity: activity, logger: logger)),
+            .init(service: RequestDeadlineService(store: store, logger: logger)),
+            .init(service: UploadSweepService(workspace: ws, store: store, logger: logger)),
         ]
         for n in 1...max(1, workers) {
             let name = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(n)"
@@ -93,7 +98,8 @@ struct WatchCommand: AsyncParsableCommand {
         }
         if !noHttp {
             try APIServer.checkAddressIsFree(host: bind, port: port)
-            let server = APIServer(workspace: ws, store: store, activity: activity, disk: disk)
+            let server = APIServer(workspace: ws, store: store, activity: activity, disk: disk,
+                                   uploadExpiry: max(60, uploadExpiryHours * 3600))
             services.append(.init(service: server.application(host: bind, port: port, logger: logger)))
             if (try? store.tokens().isEmpty) ?? true {
                 logger.warning("no access tokens yet: make one with `mediaorch tokens add --role producer` to use the dashboard")

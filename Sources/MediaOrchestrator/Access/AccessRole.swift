@@ -7,7 +7,8 @@ public enum AccessRole: String, Sendable, Codable, CaseIterable {
         switch self {
         case .producer: Set(Permission.allCases)
         case .editor: [.readJobs, .downloadOutputs, .requestCuts]
-        case .uploader: [.upload]
+        // A field team: its camp's open requests (the tweet's text, never footage) and uploads.
+        case .uploader: [.upload, .seeOpenRequests]
         // Outputs show the people filmed: a screen that only watches gets the queue, not the footage.
         case .viewer: [.readJobs]
         }
@@ -28,4 +29,10 @@ public enum Permission: String, Sendable, CaseIterable {
     case requestCuts
     /// Put a clip, its ticket and its captions into the inbox.
     case upload
+    /// Make and cancel reply requests.
+    case manageRequests
+    /// Record that a ready reply was posted, and where.
+    case markPosted
+    /// See the open requests of one's camp (a field token) or of every camp.
+    case seeOpenRequests
 }

@@ -10,15 +10,28 @@ public struct AccessToken: Sendable, Codable, Equatable, FetchableRecord {
     public var sha256: String
     public var createdAt: Double
     public var lastUsedAt: Double?
+    /// A field team's token sees and uploads for this camp only; nil: every camp.
+    public var camp: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, role, sha256, createdAt = "created_at", lastUsedAt = "last_used_at"
+        case id, name, role, sha256, createdAt = "created_at", lastUsedAt = "last_used_at", camp
+    }
+
+    /// Whether this token may see what belongs to `camp` (case-insensitive, as camps are typed by hand).
+    public func reaches(camp other: String?) -> Bool {
+        guard let camp else { return true }
+        guard let other else { return false }
+        return camp.caseInsensitiveCompare(other) == .orderedSame
     }
 }
 
 extension JobStore {
     /// Makes a token for `role`, stores its hash, and returns the token: the only time it is seen.
-    public func addToken(role: AccessRole, name: String?, now: Date = Date()) throws -> (token: String, record: AccessToken) {
+    public func addToken(role: AccessRole, name: String?, camp: String? = nil, now: Date = Date()) throws -> (token: String, record: AccessToken) {
+        if camp != nil && role != .uploader {
+            throw OrchestratorError(file: "--camp", "applies to uploader tokens: a field team's token is scoped to its camp")
+        }
+        let camp = try camp.map(NewReplyRequest.campName)
         var generator = SystemRandomNumberGenerator() // getrandom(2): fit for secrets
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let token = "mo_" + secret
@@ -28,13 +41,13 @@ extension JobStore {
         guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isNewline }) else {
             throw OrchestratorError(file: name, "a token name is one line of at most 64 characters")
         }
-        let record = AccessToken(id: id, name: name, role: role, sha256: hash, createdAt: now.timeIntervalSince1970, lastUsedAt: nil)
+        let record = AccessToken(id: id, name: name, role: role, sha256: hash, createdAt: now.timeIntervalSince1970, lastUsedAt: nil, camp: camp)
         try database.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM access_tokens WHERE name = ?", arguments: [name]) == true {
                 throw OrchestratorError(file: name, "a token of that name exists; revoke it first or choose another name", kind: .conflict)
             }
-            try db.execute(sql: "INSERT INTO access_tokens (id, name, role, sha256, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, name, role.rawValue, hash, record.createdAt])
+            try db.execute(sql: "INSERT INTO access_tokens (id, name, role, sha256, created_at, camp) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, name, role.rawValue, hash, record.createdAt, camp])
         }
         return (token, record)
     }

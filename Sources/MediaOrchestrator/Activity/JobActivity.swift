@@ -18,6 +18,8 @@ public enum JobEvent: Sendable {
     /// A job's stored state changed (queued, claimed, finished, retried, cancelled…).
     case job(JobRecord)
     case progress(JobProgress)
+    /// A reply request was made or changed state.
+    case request(ReplyRequest)
     /// Nothing happened: keeps idle connections (and the proxies on the way) open.
     case heartbeat
 }
@@ -82,6 +84,10 @@ public final class JobActivity: Sendable {
         }
         stop?.cancel()
         for subscriber in subscribers { subscriber.yield(.job(job)) }
+    }
+
+    public func changed(_ request: ReplyRequest) {
+        for subscriber in state.withLock({ Array($0.subscribers.values) }) { subscriber.yield(.request(request)) }
     }
 
     public func heartbeat() {

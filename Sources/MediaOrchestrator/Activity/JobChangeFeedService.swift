@@ -23,6 +23,8 @@ public struct JobChangeFeedService: Service {
         // Start from now: a dashboard loads the current list itself, then follows the changes.
         var watermark = Date().timeIntervalSince1970
         var published: [String: Double] = [:]
+        var requestWatermark = watermark
+        var publishedRequests: [String: Double] = [:]
         var lastHeartbeat = Date()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -30,8 +32,15 @@ public struct JobChangeFeedService: Service {
                 let since = watermark - 2
                 let store = self.store
                 // SQLite may wait on a lock: read on the blocking-work pool, not the cooperative one.
-                let (changed, counts, oldest) = try await BlockingWork.run {
-                    (try store.changes(after: since), try store.countsByState(), try store.oldestWaitingReply())
+                let requestsSince = requestWatermark - 2
+                let (changed, changedRequests, counts, oldest) = try await BlockingWork.run {
+                    (try store.changes(after: since), try store.requestChanges(after: requestsSince),
+                     try store.countsByState(), try store.oldestWaitingReply())
+                }
+                for request in changedRequests where publishedRequests[request.id] != request.updatedAt {
+                    publishedRequests[request.id] = request.updatedAt
+                    requestWatermark = max(requestWatermark, request.updatedAt)
+                    activity.changed(request)
                 }
                 for job in changed where published[job.id] != job.updatedAt {
                     published[job.id] = job.updatedAt

@@ -7,9 +7,13 @@ import Logging
 public struct APIServer: Sendable {
     let context: APIContext
 
+    /// How long an unfinished resumable upload is kept after its last byte arrived.
+    let uploadExpiry: TimeInterval
+
     public init(workspace: Workspace, store: JobStore, activity: JobActivity, links: DownloadLinks = DownloadLinks(),
-                disk: DiskSpaceGuard? = nil) {
+                disk: DiskSpaceGuard? = nil, uploadExpiry: TimeInterval = 48 * 3600) {
         context = APIContext(workspace: workspace, store: store, activity: activity, links: links, disk: disk)
+        self.uploadExpiry = uploadExpiry
         _ = OrchestratorMetrics.bootstrap
     }
 
@@ -32,13 +36,21 @@ public struct APIServer: Sendable {
         JobRoutes(context: context).addCuts(to: api.group().add(middleware: RequirePermission(permission: .requestCuts, store: store)))
         OutputRoutes(context: context).add(to: api.group().add(middleware:
             RequirePermission(permission: .downloadOutputs, store: store, signedLinks: context.links)))
+        JobRoutes(context: context).addPosting(to: api.group().add(middleware: RequirePermission(permission: .markPosted, store: store)))
         UploadRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))
+        RequestRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: nil, store: store)))
+        let tus = TusRoutes(context: context, expiry: uploadExpiry)
+        tus.addDiscovery(to: router)
+        tus.add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))
         return router
     }
 
     /// The server on `host:port`; loopback unless the operator says otherwise.
     public func application(host: String = "127.0.0.1", port: Int = 8080, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "mediaorch"), logger: logger)
+        // A connection that sends nothing for a minute mid-request (a phone that lost signal
+        // mid-PATCH) is closed, so its upload's lock is free for the client's next try.
+        Application(router: router(), server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "mediaorch"), logger: logger)
     }
 }
 

@@ -63,6 +63,7 @@ extension HTTPError {
             switch e.kind {
             case .notFound: return HTTPError(.notFound, message: e.description)
             case .conflict: return HTTPError(.conflict, message: e.description)
+            case .forbidden: return HTTPError(.forbidden, message: e.description)
             case .invalid: return HTTPError(e.isPermanent ? .badRequest : .serviceUnavailable, message: e.description)
             }
         }

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import ServiceLifecycle
 
-/// GET /api/events: server-sent events, one `job` event per stored state change and `progress`
-/// events while a job renders, plus a comment every 15 s so proxies keep the line open. The
+/// GET /api/events: server-sent events, one `job` event per stored state change of a job, one
+/// `request` event per reply request made or changed, and `progress` events while a job renders, plus a comment every 15 s so proxies keep the line open. The
 /// stream ends when the server shuts down.
 struct EventRoutes {
     let context: APIContext
@@ -22,6 +22,8 @@ struct EventRoutes {
                         message = "event: job\ndata: \(String(decoding: try encoder.encode(context.view(of: job, withThumbnail: mayDownload)), as: UTF8.self))\n\n"
                     case .progress(let progress):
                         message = "event: progress\ndata: \(String(decoding: try encoder.encode(progress), as: UTF8.self))\n\n"
+                    case .request(let request):
+                        message = "event: request\ndata: \(String(decoding: try encoder.encode(RequestView(request, full: true)), as: UTF8.self))\n\n"
                     case .heartbeat:
                         message = ": still here\n\n"
                     }

@@ -83,6 +83,24 @@ struct JobRoutes {
         }
     }
 
+    struct PostedBody: Decodable, Sendable { var url: String }
+
+    /// POST /api/jobs/{id}/posted {"url": "https://x.com/.../status/..."}: the command centre posted the reply.
+    func addPosting(to group: RouterGroup<APIRequestContext>) {
+        group.post("jobs/{id}/posted") { request, requestContext in
+            try await answering {
+                let id = try requestContext.parameters.require("id")
+                guard let body = try await Self.decodeOptional(PostedBody.self, request, requestContext) else {
+                    throw HTTPError(.badRequest, message: "request body: send {\"url\": \"https://x.com/HANDLE/status/ID\"}, the posted reply's address")
+                }
+                let control = context.control
+                let poster = requestContext.caller?.name ?? "?"
+                let job = try await context.inStore { _ in try control.markPosted(id, url: body.url, by: poster) }
+                return try APIJSON.response(context.view(of: job, withThumbnail: false))
+            }
+        }
+    }
+
     /// ?state=failed&template=twitter-reply&camp=Kakuma&since=2026-11-21T09:00:00Z (or seconds since 1970)&limit=100.
     static func filter(_ parameters: Parameters) throws -> JobFilter {
         // An empty field (a form left blank) filters nothing.

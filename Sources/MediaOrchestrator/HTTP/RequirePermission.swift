@@ -66,6 +66,9 @@ extension Permission {
         case .downloadOutputs: "download outputs"
         case .requestCuts: "ask for bts cuts"
         case .upload: "upload into the inbox"
+        case .manageRequests: "make or cancel reply requests"
+        case .markPosted: "mark replies as posted"
+        case .seeOpenRequests: "see reply requests"
         }
     }
 }

@@ -41,12 +41,12 @@ struct ServiceRoutes {
         }
     }
 
-    struct Session: Encodable { let name: String; let role: String; let permissions: [String] }
+    struct Session: Encodable { let name: String; let role: String; let camp: String?; let permissions: [String] }
 
     func addSession(to group: RouterGroup<APIRequestContext>) {
         group.get("session") { _, requestContext in
             let caller = requestContext.caller!
-            return try APIJSON.response(Session(name: caller.name, role: caller.role.rawValue,
+            return try APIJSON.response(Session(name: caller.name, role: caller.role.rawValue, camp: caller.camp,
                                                 permissions: Permission.allCases.filter(caller.role.may).map(\.rawValue)))
         }
     }

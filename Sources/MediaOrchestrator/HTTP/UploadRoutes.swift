@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Transcode
 import NIOPosix
 
 /// PUT /api/uploads/{name}: a clip, its ticket or a caption file into the inbox, for teams that
@@ -50,9 +51,24 @@ struct UploadRoutes {
                 defer { unlink(temporary) }
                 let bytes = try await receive(request.body, into: temporary, name: name, limit: limit)
                 guard bytes > 0 else { throw HTTPError(.badRequest, message: "\(name): the upload is empty") }
+                let camp = requestContext.caller?.camp
                 if kind != .clip {
                     let data = try Data(contentsOf: URL(fileURLWithPath: temporary))
-                    if kind == .ticket { _ = try Ticket.decode(data, fileName: name) } else { _ = try CaptionFile.parse(data, name: name) }
+                    if kind == .ticket {
+                        let ticket = try Ticket.decode(data, fileName: name)
+                        // A camp's token files tickets for its own camp only.
+                        if let camp, let scoped = try Self.scoped(ticket, to: camp, name: name) {
+                            try JSONOutput.encoder().encode(scoped).write(to: URL(fileURLWithPath: temporary))
+                        }
+                    } else { _ = try CaptionFile.parse(data, name: name) }
+                } else if let camp {
+                    // A camp's clip without a ticket is still its camp's.
+                    let ticket = context.workspace.inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
+                    if !FileManager.default.fileExists(atPath: ticket.path) {
+                        var unrequested = Ticket()
+                        unrequested.speaker = Ticket.Speaker(name: nil, camp: camp, consent: nil)
+                        try DurableFile.write(try JSONOutput.encoder().encode(unrequested), to: ticket.path)
+                    }
                 }
                 // link(2) rather than rename(2): it refuses to replace a file that arrived meanwhile.
                 guard link(temporary, destination.path) == 0 else {
@@ -63,6 +79,22 @@ struct UploadRoutes {
                 return try APIJSON.response(Receipt(file: name, kind: kind.rawValue, bytes: bytes), status: .created)
             }
         }
+    }
+
+    /// The ticket with its camp set to `camp`; nil when it already says so; refused when it
+    /// names another camp.
+    static func scoped(_ ticket: Ticket, to camp: String, name: String) throws -> Ticket? {
+        if let named = ticket.speaker?.camp {
+            guard named.caseInsensitiveCompare(camp) == .orderedSame else {
+                throw OrchestratorError(file: name, "this token uploads for \(camp), not for \(named)", kind: .forbidden)
+            }
+            return nil
+        }
+        var scoped = ticket
+        var speaker = ticket.speaker ?? Ticket.Speaker()
+        speaker.camp = camp
+        scoped.speaker = speaker
+        return scoped
     }
 
     /// Writes the body as it arrives; every write and the fsync run on the blocking-I/O pool, not on the async one.

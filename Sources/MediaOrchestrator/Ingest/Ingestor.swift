@@ -58,7 +58,7 @@ public struct Ingestor: Sendable {
         let templateName = ticket?.template ?? TemplateLibrary.defaultTemplate
         let ticketJSON = try ticket.map { String(decoding: try JSONOutput.encoder().encode($0), as: UTF8.self) }
         let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: archived.path, template: templateName,
-                                  priority: JobPriority(ticket?.priority), ticketJson: ticketJSON)
+                                  priority: JobPriority(ticket?.priority), ticketJson: ticketJSON, requestId: ticket?.request)
         // What is about to happen is stored first: a crash during the moves below is finished
         // (or undone) by start-up reconciliation instead of stranding the clip in archive/.
         let intent = IngestIntent(inboxName: name, sha256: sha, archivePath: archived.path, sidecars: sidecars, job: new)

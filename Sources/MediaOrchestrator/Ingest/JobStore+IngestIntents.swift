@@ -35,6 +35,7 @@ extension JobStore {
     func completeIntent(_ intent: IngestIntent, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
         try database.write { db in
             let result = try self.insert(intent.job, in: db, now: now)
+            if let request = intent.job.requestId { try Self.link(request: request, to: result.job, in: db, now: now) }
             try db.execute(sql: "DELETE FROM ingest_intents WHERE inbox_name = ?", arguments: [intent.inboxName])
             return result
         }

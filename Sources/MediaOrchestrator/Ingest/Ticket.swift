@@ -25,6 +25,8 @@ public struct Ticket: Sendable, Codable, Equatable {
     public var captions: [CaptionFile]?
     public var trim: Trim?
     public var priority: Priority?
+    /// The reply request this clip answers (set by uploads made against one).
+    public var request: String?
 
     public init(template: String? = nil, trim: Trim? = nil) {
         self.template = template
@@ -57,6 +59,9 @@ public struct Ticket: Sendable, Codable, Equatable {
             if caption.file.isEmpty || caption.file.contains("/") || caption.file.hasPrefix(".") {
                 throw OrchestratorError(file: fileName, "captions file '\(caption.file)' must be a plain file name beside the ticket")
             }
+        }
+        if let request, request.isEmpty || request.count > 64 || !request.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+            throw OrchestratorError(file: fileName, "request '\(request.prefix(40))' is not a request id")
         }
         if let template, !TemplateLibrary.isValidName(template) {
             throw OrchestratorError(file: fileName, "template '\(template)' is not a template name (letters, digits and '-')")

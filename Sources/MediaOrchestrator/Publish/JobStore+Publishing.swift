@@ -11,9 +11,9 @@ extension JobStore {
             let t = now.timeIntervalSince1970
             // The lease must still be live: once it lapsed, start-up reconciliation and the staging
             // sweep treat the attempt as dead and may remove its folder (see isRunning).
-            guard try JobRecord.fetchOne(db, sql: """
-                SELECT * FROM jobs WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running' AND lease_expires_at >= ?
-                """, arguments: [claim.job.id, claim.attempt, claim.worker, t]) != nil else { return false }
+            let fence = AttemptFence(claim, liveAt: now)
+            guard try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE \(fence.condition)",
+                                         arguments: fence.arguments) != nil else { return false }
             try db.execute(sql: """
                 UPDATE jobs SET state = 'succeeded', published_attempt = ?, manifest_sha256 = ?, next_attempt_at = ?,
                        lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
@@ -44,9 +44,9 @@ extension JobStore {
     /// folder is in use). An attempt whose lease lapsed is dead, even before it is rescued.
     func isRunning(jobId: String, attempt: Int, now: Date = Date()) throws -> Bool {
         try database.read { db in
-            try Bool.fetchOne(db, sql: """
-                SELECT COUNT(*) > 0 FROM jobs WHERE id = ? AND attempts = ? AND state = 'running' AND lease_expires_at >= ?
-                """, arguments: [jobId, attempt, now.timeIntervalSince1970]) ?? false
+            let fence = AttemptFence(jobId: jobId, attempt: attempt, liveAt: now)
+            return try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM jobs WHERE \(fence.condition)",
+                                     arguments: fence.arguments) ?? false
         }
     }
 }

@@ -82,6 +82,14 @@ public struct Manifest: Sendable, Codable {
     public var readyToPost: Bool
     /// Why a person must not post it yet (no recorded consent, a failed rule).
     public var notReadyReasons: [String]
+    /// Where and when the command centre posted the reply, and who said so (added once posted).
+    public var posted: Posted?
+
+    public struct Posted: Sendable, Codable, Equatable {
+        public var url: String
+        public var by: String
+        public var at: Date
+    }
 }
 
 public enum MediaOrchestratorVersion {

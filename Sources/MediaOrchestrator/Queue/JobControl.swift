@@ -54,6 +54,25 @@ public struct JobControl: Sendable {
         try store.cancel(id)
     }
 
+    /// The command centre posted a ready reply at `url`: the store (the job and its request)
+    /// first, then the outbox's manifest says so too. Saying it again repairs a manifest a
+    /// crash left without it.
+    public func markPosted(_ id: String, url: String, by poster: String) throws -> JobRecord {
+        let job = try store.markPosted(id, url: url, by: poster)
+        guard let postedUrl = job.postedUrl, let postedAt = job.postedAt else { return job }
+        let path = try workspace.outbox(for: id).appendingPathComponent("manifest.json").path
+        guard let data = FileManager.default.contents(atPath: path), var manifest = try? JSONOutput.decoder().decode(Manifest.self, from: data) else {
+            return job // no manifest to note it in (an outbox emptied by hand); the store has it
+        }
+        let posted = Manifest.Posted(url: postedUrl, by: job.postedBy ?? poster, at: Date(timeIntervalSince1970: postedAt))
+        guard manifest.posted != posted else { return job }
+        manifest.posted = posted
+        let rewritten = try JSONOutput.encoder().encode(manifest)
+        try DurableFile.write(rewritten, to: path)
+        try store.noteManifestRewritten(id, sha256: ContentDigest.sha256(bytes: rewritten))
+        return try store.requireJob(id)
+    }
+
     /// An editor's behind-the-scenes cut of the job's archived original between `start` and `end`
     /// (the end when nil), with the ticket's burned-in captions or without. The same cut asked
     /// twice is one job. Editors' cuts queue behind every reply.

@@ -26,6 +26,10 @@ public struct JobRecord: Sendable, Codable, Equatable, FetchableRecord {
     /// The attempt whose staging folder became outbox/<id>/, and its manifest's SHA-256.
     public var publishedAttempt: Int?
     public var manifestSha256: String?
+    /// Where the command centre posted the reply, who said so and when (nil until posted).
+    public var postedUrl: String?
+    public var postedBy: String?
+    public var postedAt: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, state, template, priority
@@ -35,6 +39,7 @@ public struct JobRecord: Sendable, Codable, Equatable, FetchableRecord {
         case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at", lastError = "last_error"
         case parentId = "parent_id", createdAt = "created_at", updatedAt = "updated_at"
         case publishedAttempt = "published_attempt", manifestSha256 = "manifest_sha256"
+        case postedUrl = "posted_url", postedBy = "posted_by", postedAt = "posted_at"
     }
 }
 

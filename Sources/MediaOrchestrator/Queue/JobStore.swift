@@ -85,6 +85,36 @@ public final class JobStore: Sendable {
                 );
                 """)
         }
+        // The field path: the command centre's reply requests, each followed by the reply job made
+        // from its clip (a trigger keeps a request's state in step with its job's, whichever code
+        // path changes the job), tokens scoped to one camp, and who posted a reply where.
+        m.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE reply_requests (
+                    id TEXT PRIMARY KEY, state TEXT NOT NULL, tweet_url TEXT NOT NULL, tweet_id TEXT NOT NULL,
+                    handle TEXT NOT NULL, tweet_text TEXT NOT NULL, camp TEXT NOT NULL COLLATE NOCASE,
+                    languages_json TEXT NOT NULL, priority TEXT NOT NULL, note TEXT, deadline REAL,
+                    job_id TEXT, created_by TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+                    posted_url TEXT, posted_by TEXT, posted_at REAL
+                );
+                CREATE INDEX reply_requests_camp ON reply_requests (camp, state);
+                CREATE INDEX reply_requests_job ON reply_requests (job_id);
+                CREATE INDEX reply_requests_updated ON reply_requests (updated_at);
+                ALTER TABLE access_tokens ADD COLUMN camp TEXT;
+                ALTER TABLE jobs ADD COLUMN posted_url TEXT;
+                ALTER TABLE jobs ADD COLUMN posted_by TEXT;
+                ALTER TABLE jobs ADD COLUMN posted_at REAL;
+                CREATE TRIGGER reply_requests_follow_their_job AFTER UPDATE OF state ON jobs
+                WHEN NEW.state IS NOT OLD.state
+                BEGIN
+                    UPDATE reply_requests SET
+                        state = CASE NEW.state WHEN 'succeeded' THEN 'ready' WHEN 'dead' THEN 'failed'
+                                               WHEN 'cancelled' THEN 'cancelled' ELSE 'rendering' END,
+                        updated_at = NEW.updated_at
+                    WHERE job_id = NEW.id AND state NOT IN ('posted', 'cancelled', 'expired');
+                END;
+                """)
+        }
         return m
     }
 
@@ -102,9 +132,12 @@ public final class JobStore: Sendable {
         public var parentId: String?
         /// An editor's cut: its in and out points, also part of its id.
         public var trim: Trim?
+        /// The reply request the clip was uploaded against: it follows this job from now on.
+        public var requestId: String?
 
         public init(sourceName: String, sourceSha256: String, archivePath: String, template: String,
-                    priority: JobPriority, ticketJson: String? = nil, parentId: String? = nil, trim: Trim? = nil) {
+                    priority: JobPriority, ticketJson: String? = nil, parentId: String? = nil, trim: Trim? = nil,
+                    requestId: String? = nil) {
             self.sourceName = sourceName
             self.sourceSha256 = sourceSha256
             self.archivePath = archivePath
@@ -113,6 +146,7 @@ public final class JobStore: Sendable {
             self.ticketJson = ticketJson
             self.parentId = parentId
             self.trim = trim
+            self.requestId = requestId
         }
 
         /// Readable and stable: the same clip, template and cut always make the same id.
@@ -169,10 +203,9 @@ public final class JobStore: Sendable {
     /// Heartbeat: extends the lease. False when the claim is no longer this worker's (rescued, cancelled).
     public func renew(_ claim: JobClaim, lease: TimeInterval, now: Date = Date()) throws -> Bool {
         try db.write { db in
-            try db.execute(sql: """
-                UPDATE jobs SET lease_expires_at = ?, updated_at = ?
-                WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running'
-                """, arguments: [now.timeIntervalSince1970 + lease, now.timeIntervalSince1970, claim.job.id, claim.attempt, claim.worker])
+            let fence = AttemptFence(claim)
+            try db.execute(sql: "UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE \(fence.condition)",
+                           arguments: [now.timeIntervalSince1970 + lease, now.timeIntervalSince1970] + fence.arguments)
             return db.changesCount == 1
         }
     }
@@ -205,9 +238,9 @@ public final class JobStore: Sendable {
     public func finish(_ claim: JobClaim, _ outcome: Outcome, now: Date = Date()) throws -> Bool {
         try db.write { db in
             let t = now.timeIntervalSince1970
-            guard let job = try JobRecord.fetchOne(db, sql: """
-                SELECT * FROM jobs WHERE id = ? AND attempts = ? AND lease_owner = ? AND state = 'running'
-                """, arguments: [claim.job.id, claim.attempt, claim.worker]) else { return false }
+            let fence = AttemptFence(claim)
+            guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE \(fence.condition)",
+                                                   arguments: fence.arguments) else { return false }
             let state: JobState, next: Double, error: String?, label: String
             var maxAttempts = job.maxAttempts
             switch outcome {
@@ -255,7 +288,7 @@ public final class JobStore: Sendable {
     }
 
     /// The job a producer named, or an error saying there is none.
-    private static func existing(_ id: String, in db: Database) throws -> JobRecord {
+    static func existingJob(_ id: String, in db: Database) throws -> JobRecord {
         guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
             throw OrchestratorError(file: id, "no such job", kind: .notFound)
         }
@@ -268,7 +301,7 @@ public final class JobStore: Sendable {
 
     /// The job a producer named, or "ID: no such job" (404 over HTTP).
     public func requireJob(_ id: String) throws -> JobRecord {
-        try db.read { try Self.existing(id, in: $0) }
+        try db.read { try Self.existingJob(id, in: $0) }
     }
 
     public func attempts(of id: String) throws -> [AttemptRecord] {
@@ -317,9 +350,12 @@ public final class JobStore: Sendable {
     /// Works on failed, dead and cancelled jobs; a running or queued job is left alone.
     public func retry(_ id: String, trim: (start: Double?, end: Double?)? = nil, now: Date = Date()) throws {
         try db.write { db in
-            let job = try Self.existing(id, in: db)
+            let job = try Self.existingJob(id, in: db)
             guard [.failed, .dead, .cancelled, .succeeded].contains(job.state) else {
                 throw OrchestratorError(file: id, "is \(job.state.rawValue); only a finished job can be retried", kind: .conflict)
+            }
+            if let posted = job.postedUrl {
+                throw OrchestratorError(file: id, "was posted at \(posted); a posted reply is not made again", kind: .conflict)
             }
             let t = now.timeIntervalSince1970
             try db.execute(sql: """
@@ -332,7 +368,7 @@ public final class JobStore: Sendable {
     /// Cancels a queued, failed or running job (a running one stops at its next heartbeat).
     public func cancel(_ id: String, now: Date = Date()) throws {
         try db.write { db in
-            let job = try Self.existing(id, in: db)
+            let job = try Self.existingJob(id, in: db)
             guard [.queued, .failed, .running].contains(job.state) else {
                 throw OrchestratorError(file: id, "is already \(job.state.rawValue)", kind: .conflict)
             }

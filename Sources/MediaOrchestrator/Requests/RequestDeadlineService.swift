@@ -1,0 +1,29 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Every half minute, ends the requests whose deadline passed before a clip arrived: a reply
+/// that comes too late is worthless, and the camp's list should not keep showing it.
+public struct RequestDeadlineService: Service {
+    let store: JobStore
+    let interval: TimeInterval
+    let logger: Logger
+
+    public init(store: JobStore, interval: TimeInterval = 30, logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let expired = try await BlockingWork.run { [store] in try store.expireOverdueRequests() }
+                if expired > 0 { logger.notice("requests past their deadline expired", metadata: ["count": "\(expired)"]) }
+            } catch {
+                logger.warning("request deadlines: store unavailable; trying again later", metadata: ["reason": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
+        }
+    }
+}

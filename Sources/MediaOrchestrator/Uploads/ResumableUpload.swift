@@ -1,0 +1,31 @@
+import Foundation
+
+/// One tus upload as it is kept on disk beside its bytes (uploads/<id>.info, uploads/<id>.bin):
+/// what it will become, who may resume it, until when.
+struct ResumableUpload: Sendable, Codable, Equatable {
+    var id: String
+    /// The whole file's size in bytes, as declared at creation.
+    var length: Int64
+    var metadata: UploadMetadata
+    var destination: UploadDestination
+    /// The name of the token that made it (for the log and the page).
+    var createdBy: String
+    var createdAt: Double
+    /// Pushed back by every PATCH: an upload that keeps moving never expires.
+    var expiresAt: Double
+    /// The inbox name the whole file is being handed over as: written before the hand-off
+    /// starts, so a crash half way is finished, never repeated under another name.
+    var handingOffAs: String?
+    /// Set once the clip and its ticket are in the inbox.
+    var completed = false
+
+    /// Upload ids are 32 lowercase hex digits (128 random bits); nothing else names a file.
+    static func isValidId(_ id: String) -> Bool {
+        id.count == 32 && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
+    static func newId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}

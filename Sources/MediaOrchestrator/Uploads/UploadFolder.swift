@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import Transcode
+
+/// The workspace's uploads/ folder, as tusd's file store keeps it: per upload an .info (JSON,
+/// written durably) and a .bin (the bytes so far; its size is the offset). Every change to an
+/// upload's bytes happens under an exclusive flock(2) on its .bin, so two PATCHes (two requests
+/// here, or two processes sharing the workspace) never interleave.
+struct UploadFolder: Sendable {
+    let folder: URL
+    let inbox: URL
+
+    init(workspace: Workspace) {
+        folder = workspace.uploads
+        inbox = workspace.inbox
+    }
+
+    func infoPath(_ id: String) -> String { folder.appendingPathComponent("\(id).info").path }
+    func dataPath(_ id: String) -> String { folder.appendingPathComponent("\(id).bin").path }
+    /// Present while a checksummed chunk is being written: holds the offset it started at, so a
+    /// crash before the checksum was checked drops the unchecked bytes at the next lock.
+    func chunkMarkerPath(_ id: String) -> String { folder.appendingPathComponent("\(id).chunk").path }
+
+    func create(_ upload: ResumableUpload) throws {
+        let fd = open(dataPath(upload.id), O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw Self.ioError(upload.id, "cannot create its file") }
+        close(fd)
+        try save(upload)
+    }
+
+    func save(_ upload: ResumableUpload) throws {
+        do { try DurableFile.write(try JSONOutput.encoder().encode(upload), to: infoPath(upload.id)) } catch {
+            throw OrchestratorError(file: upload.id, "cannot record the upload: \(error)", permanent: false)
+        }
+    }
+
+    /// nil when there is no such upload (or the id is not one of ours).
+    func load(_ id: String) throws -> ResumableUpload? {
+        guard ResumableUpload.isValidId(id), let data = FileManager.default.contents(atPath: infoPath(id)) else { return nil }
+        do { return try JSONOutput.decoder().decode(ResumableUpload.self, from: data) } catch {
+            throw OrchestratorError(file: id, "its record is unreadable: \(error)", permanent: false)
+        }
+    }
+
+    func all() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasSuffix(".info") }.map { String($0.dropLast(5)) }.filter(ResumableUpload.isValidId)
+    }
+
+    /// Takes the upload's lock, waiting up to `wait` seconds for a PATCH still running (a
+    /// client whose old connection the server has not yet seen drop); nil when still busy.
+    func lock(_ id: String, wait: TimeInterval) async throws -> UploadLock? {
+        let fd = open(dataPath(id), O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw OrchestratorError(file: id, "its bytes are gone (handed over or ended meanwhile)", kind: .notFound) }
+            throw Self.ioError(id, "cannot open its file")
+        }
+        let deadline = Date().addingTimeInterval(wait)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else { close(fd); return nil }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let lock = UploadLock(fd: fd)
+        try dropUncheckedChunk(id, lock)
+        return lock
+    }
+
+    /// The bytes received and kept so far.
+    func offset(_ lock: UploadLock) throws -> Int64 {
+        var info = stat()
+        guard fstat(lock.fd, &info) == 0 else { throw Self.ioError("upload", "cannot stat its file") }
+        return Int64(info.st_size)
+    }
+
+    func beginCheckedChunk(_ id: String, at offset: Int64) throws {
+        try DurableFile.write(Data(String(offset).utf8), to: chunkMarkerPath(id))
+    }
+
+    func endCheckedChunk(_ id: String) {
+        unlink(chunkMarkerPath(id))
+    }
+
+    /// Cuts the file back to where an unchecked chunk began (after a crash or a mismatch).
+    func truncate(_ lock: UploadLock, to offset: Int64) throws {
+        guard ftruncate(lock.fd, off_t(offset)) == 0, fsync(lock.fd) == 0 else { throw Self.ioError("upload", "cannot cut back its file") }
+    }
+
+    private func dropUncheckedChunk(_ id: String, _ lock: UploadLock) throws {
+        guard let text = try? String(contentsOfFile: chunkMarkerPath(id), encoding: .utf8) else { return }
+        if let start = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)), start >= 0, start <= (try offset(lock)) {
+            try truncate(lock, to: start)
+        }
+        endCheckedChunk(id)
+    }
+
+    /// Removes an upload's files (terminated, expired, or handed over long ago).
+    func remove(_ id: String) {
+        for path in [dataPath(id), chunkMarkerPath(id), infoPath(id)] { unlink(path) }
+        try? DurableFile.syncFolder(of: infoPath(id))
+    }
+
+    /// Hands a whole upload to ingest: its ticket into the inbox, then the clip by rename (the
+    /// watcher takes a renamed-in clip at once, with no wait for a stable size). The inbox name
+    /// is recorded first, so after a crash the same hand-off is finished, not made twice.
+    /// Returns the clip's name in the inbox.
+    func handOff(_ upload: inout ResumableUpload) throws -> String {
+        let name: String
+        if let chosen = upload.handingOffAs { name = chosen } else {
+            name = freeInboxName(for: upload)
+            upload.handingOffAs = name
+            try save(upload)
+        }
+        let clip = inbox.appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: dataPath(upload.id)) {
+            let ticket = inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
+            try DurableFile.write(try JSONOutput.encoder().encode(upload.destination.ticket), to: ticket.path)
+            guard rename(dataPath(upload.id), clip.path) == 0 else { throw Self.ioError(upload.id, "cannot move the whole upload into the inbox") }
+            try DurableFile.syncFolder(of: clip.path)
+            try DurableFile.syncFolder(of: dataPath(upload.id))
+        }
+        upload.completed = true
+        try save(upload)
+        return name
+    }
+
+    /// The clip's own name if neither it nor its ticket is taken in the inbox, else one made
+    /// unique with the upload's id.
+    private func freeInboxName(for upload: ResumableUpload) -> String {
+        let original = upload.destination.fileName
+        func free(_ name: String) -> Bool {
+            !FileManager.default.fileExists(atPath: inbox.appendingPathComponent(name).path)
+                && !FileManager.default.fileExists(atPath: inbox.appendingPathComponent(InboxScanner.ticketName(for: name)).path)
+        }
+        if free(original) { return original }
+        let ext = (original as NSString).pathExtension
+        let base = (original as NSString).deletingPathExtension
+        return "\(base)-\(upload.id.prefix(8)).\(ext)"
+    }
+
+    static func ioError(_ id: String, _ what: String) -> OrchestratorError {
+        OrchestratorError(file: id, "\(what): \(String(cString: strerror(errno)))", permanent: false)
+    }
+}
+
+/// An upload's exclusive lock: the open .bin it was taken on. Released by `release()` (or when
+/// the process dies: the kernel drops flock locks with the descriptor).
+final class UploadLock: @unchecked Sendable {
+    let fd: Int32
+    private var released = false
+
+    init(fd: Int32) { self.fd = fd }
+
+    func release() {
+        guard !released else { return }
+        released = true
+        close(fd)
+    }
+
+    deinit { release() }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Every minute, removes resumable uploads past their expiry: unfinished ones nobody resumed
+/// (their request opens again for its camp) and the records of whole ones, kept until then so a
+/// client that lost the last answer learns from HEAD that the clip arrived.
+public struct UploadSweepService: Service {
+    let workspace: Workspace
+    let store: JobStore
+    let interval: TimeInterval
+    let logger: Logger
+
+    public init(workspace: Workspace, store: JobStore, interval: TimeInterval = 60, logger: Logger) {
+        self.workspace = workspace
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let removed = await Self.sweep(UploadFolder(workspace: workspace), store: store, logger: logger)
+            if removed > 0 { logger.info("removed expired uploads", metadata: ["count": "\(removed)"]) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
+        }
+    }
+
+    static func sweep(_ uploads: UploadFolder, store: JobStore, now: Date = Date(), logger: Logger) async -> Int {
+        var removed = 0
+        for id in uploads.all() {
+            do {
+                guard let upload = try uploads.load(id), upload.expiresAt < now.timeIntervalSince1970 else { continue }
+                if !upload.completed {
+                    // One being written right now is not expired, whatever its record says.
+                    guard let lock = try await uploads.lock(id, wait: 0) else { continue }
+                    defer { lock.release() }
+                    try await BlockingWork.run { uploads.remove(id) }
+                    if let request = upload.destination.request { try await BlockingWork.run { try store.noteUploadAbandoned(forRequest: request) } }
+                    logger.notice("unfinished upload expired", metadata: ["upload": "\(id)", "file": "\(upload.destination.fileName)", "by": "\(upload.createdBy)"])
+                } else {
+                    try await BlockingWork.run { uploads.remove(id) }
+                }
+                removed += 1
+            } catch {
+                logger.warning("upload sweep: could not look at an upload; trying again later", metadata: ["upload": "\(id)", "reason": "\(error)"])
+            }
+        }
+        return removed
+    }
+}
