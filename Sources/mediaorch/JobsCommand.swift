@@ -5,8 +5,8 @@ import MediaOrchestrator
 struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
-        abstract: "For producers: list, show, retry and cancel jobs.",
-        subcommands: [List.self, Show.self, Retry.self, Cancel.self]
+        abstract: "For producers: list, show, retry and cancel jobs; record a reply as posted.",
+        subcommands: [List.self, Show.self, Retry.self, Cancel.self, Posted.self]
     )
 
     struct WorkspaceOption: ParsableArguments {
@@ -96,6 +96,23 @@ struct JobsCommand: ParsableCommand {
                 let (ws, store) = try options.store()
                 try JobControl(workspace: ws, store: store).cancel(id)
                 print("\(id): cancelled")
+            }
+        }
+    }
+
+    struct Posted: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record that a ready reply was posted on X, and where; its request (if any) becomes posted.")
+        @OptionGroup var options: WorkspaceOption
+        @Argument(help: "Job id.") var id: String
+        @Argument(help: "The posted reply's address (https://x.com/HANDLE/status/ID).") var url: String
+        @Option(help: "Who posted it (default: the user running this).") var by: String?
+
+        func run() throws {
+            try reportingFailures {
+                let (ws, store) = try options.store()
+                let poster = by ?? ProcessInfo.processInfo.environment["USER"] ?? "command line"
+                let job = try JobControl(workspace: ws, store: store).markPosted(id, url: url, by: poster)
+                print("\(id): posted at \(job.postedUrl ?? url) by \(job.postedBy ?? poster)")
             }
         }
     }

@@ -9,6 +9,8 @@ public struct APIServer: Sendable {
 
     /// How long an unfinished resumable upload is kept after its last byte arrived.
     let uploadExpiry: TimeInterval
+    /// How long a second PATCH of one upload waits for the first before 423 (tests shorten it).
+    var uploadLockWait: TimeInterval = 10
 
     public init(workspace: Workspace, store: JobStore, activity: JobActivity, links: DownloadLinks = DownloadLinks(),
                 disk: DiskSpaceGuard? = nil, uploadExpiry: TimeInterval = 48 * 3600) {
@@ -39,7 +41,7 @@ public struct APIServer: Sendable {
         JobRoutes(context: context).addPosting(to: api.group().add(middleware: RequirePermission(permission: .markPosted, store: store)))
         UploadRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))
         RequestRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: nil, store: store)))
-        let tus = TusRoutes(context: context, expiry: uploadExpiry)
+        let tus = TusRoutes(context: context, expiry: uploadExpiry, lockWait: uploadLockWait)
         tus.addDiscovery(to: router)
         tus.add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))
         return router

@@ -6,7 +6,7 @@ extension JobStore {
     /// posted too, in the same transaction. Saying it again with the same address changes
     /// nothing; a different address is refused (a reply is posted once).
     public func markPosted(_ id: String, url: String, by poster: String, now: Date = Date()) throws -> JobRecord {
-        let posted = try TweetURL(parsing: url)
+        let posted = try TweetURL(parsing: url, field: "url")
         return try database.write { db in
             let job = try Self.existingJob(id, in: db)
             guard job.parentId == nil, !job.template.hasPrefix("bts-cut") else {

@@ -10,9 +10,10 @@ public struct TweetURL: Sendable, Equatable {
 
     static let hosts: Set<String> = ["x.com", "twitter.com", "www.x.com", "www.twitter.com", "mobile.x.com", "mobile.twitter.com"]
 
-    public init(parsing text: String) throws {
+    /// `field`: what a refusal names (the request's tweet_url, a posted reply's url).
+    public init(parsing text: String, field: String = "tweet_url") throws {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        func refuse(_ why: String) -> OrchestratorError { OrchestratorError(file: "tweet_url", why) }
+        func refuse(_ why: String) -> OrchestratorError { OrchestratorError(file: field, why) }
         guard !trimmed.isEmpty else { throw refuse("is empty: paste the tweet's address from X") }
         guard trimmed.count <= 512, let components = URLComponents(string: trimmed) else {
             throw refuse("'\(trimmed.prefix(80))' is not a web address")

@@ -11,6 +11,10 @@ struct APIFixture {
     let activity = JobActivity()
     let links = DownloadLinks()
     var tokens: [AccessRole: String] = [:]
+    /// Uploader tokens scoped to one camp, by camp.
+    var fieldTokens: [String: String] = [:]
+    /// A Kakuma reply request still to film.
+    let openRequest: String
     /// Finished, failed for good; its ticket names abu.en.srt and camp Kakuma.
     let deadJob: String
     let runningJob: String
@@ -30,6 +34,9 @@ struct APIFixture {
         var tokens: [AccessRole: String] = [:]
         for role in AccessRole.allCases { tokens[role] = try store.addToken(role: role, name: role.rawValue).token }
         self.tokens = tokens
+        // Field teams: an uploader token scoped to each camp.
+        for camp in ["Kakuma", "Shatila"] { fieldTokens[camp] = try store.addToken(role: .uploader, name: "field \(camp)", camp: camp).token }
+        openRequest = try store.createRequest(.init(tweetUrl: "https://x.com/sara/status/5", tweetText: "Why?", camp: "Kakuma"), by: "producer").id
 
         func ticket(camp: String) -> String {
             #"{"speaker":{"name":"Abu","camp":"\#(camp)","consent":true},"reply_to":{"handle":"@sara"},"captions":[{"file":"abu.en.srt","language":"en","burn":true}]}"#
@@ -81,6 +88,17 @@ struct APIFixture {
     func headers(_ role: AccessRole?) -> HTTPFields {
         guard let role else { return [:] }
         return [.authorization: "Bearer \(tokens[role]!)"]
+    }
+
+    /// A camp's field token.
+    func headers(camp: String) -> HTTPFields {
+        [.authorization: "Bearer \(fieldTokens[camp]!)"]
+    }
+
+    /// The API on a real socket (HEAD, PATCH and streamed bodies as a client sends them).
+    func live<Value>(_ server: APIServer? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let app = Application(router: (server ?? self.server).router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(.live, body)
     }
 }
 
