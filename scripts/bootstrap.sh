@@ -24,6 +24,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# tuspy, a real tus client from PyPI, for the resumable-upload tests: into a folder of this
+# checkout's own (.build-python), never into the system's Python.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if ! PYTHONPATH="$root/.build-python" python3 -c "import tusclient" 2>/dev/null; then
+  echo "bootstrap: installing tuspy into .build-python"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$root/.build-python" tuspy
+fi
 command -v swift >/dev/null || { echo "bootstrap: the Swift toolchain is not on PATH" >&2; exit 1; }
 pkg-config --exists libavformat libavcodec libavfilter libavutil libswscale libswresample libjpeg sqlite3 \
   || { echo "bootstrap: pkg-config cannot find the libav* 5.1 / libjpeg development files" >&2; exit 1; }
