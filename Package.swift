@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Signed webhooks to other tools (chat rooms, spreadsheets), over HTTPS.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C interop over FFmpeg 5.1 (libav*) and libjpeg-turbo; Debian's -dev packages.
@@ -38,6 +40,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], resources: [
             // The dashboard (plain HTML, CSS, JS) and the API's OpenAPI document, compiled in.
             .embedInCode("HTTP/Dashboard/index.html"),
@@ -66,6 +69,7 @@ let package = Package(
         .testTarget(name: "MediaOrchestratorTests", dependencies: [
             "MediaOrchestrator", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]

@@ -44,11 +44,15 @@ public enum ContentDigest {
 extension ContentDigest {
     /// HMAC-SHA-256 of `message` under `key` (libavutil's), as lowercase hex: signs download links.
     public static func hmacSHA256(key: [UInt8], message: String) -> String {
+        hmacSHA256Bytes(key: key, message: Array(message.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// HMAC-SHA-256 as the 32 raw bytes (webhook signatures carry them in base64).
+    public static func hmacSHA256Bytes(key: [UInt8], message: [UInt8]) -> [UInt8] {
         guard let hmac = av_hmac_alloc(AV_HMAC_SHA256) else { fatalError("av_hmac_alloc: out of memory") }
         defer { av_hmac_free(hmac) }
         var out = [UInt8](repeating: 0, count: 32)
-        let bytes = Array(message.utf8)
-        _ = av_hmac_calc(hmac, bytes, UInt32(bytes.count), key, UInt32(key.count), &out, UInt32(out.count))
-        return out.map { String(format: "%02x", $0) }.joined()
+        _ = av_hmac_calc(hmac, message, UInt32(message.count), key, UInt32(key.count), &out, UInt32(out.count))
+        return out
     }
 }

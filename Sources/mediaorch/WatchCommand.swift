@@ -90,6 +90,7 @@ struct WatchCommand: AsyncParsableCommand {
             .init(service: JobChangeFeedService(store: store, activity: activity, logger: logger)),
             .init(service: RequestDeadlineService(store: store, logger: logger)),
             .init(service: UploadSweepService(workspace: ws, store: store, logger: logger)),
+            .init(service: WebhookDeliveryService(store: store, logger: logger)),
         ]
         for n in 1...max(1, workers) {
             let name = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(n)"

@@ -35,4 +35,6 @@ public enum Permission: String, Sendable, CaseIterable {
     case markPosted
     /// See the open requests of one's camp (a field token) or of every camp.
     case seeOpenRequests
+    /// See the webhook endpoints (never their secrets) and every delivery's status.
+    case seeWebhooks
 }

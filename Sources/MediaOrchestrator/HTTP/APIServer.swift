@@ -41,6 +41,7 @@ public struct APIServer: Sendable {
         JobRoutes(context: context).addPosting(to: api.group().add(middleware: RequirePermission(permission: .markPosted, store: store)))
         UploadRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))
         RequestRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: nil, store: store)))
+        WebhookRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: .seeWebhooks, store: store)))
         let tus = TusRoutes(context: context, expiry: uploadExpiry, lockWait: uploadLockWait)
         tus.addDiscovery(to: router)
         tus.add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))

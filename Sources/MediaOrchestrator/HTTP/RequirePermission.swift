@@ -69,6 +69,7 @@ extension Permission {
         case .manageRequests: "make or cancel reply requests"
         case .markPosted: "mark replies as posted"
         case .seeOpenRequests: "see reply requests"
+        case .seeWebhooks: "see webhooks"
         }
     }
 }

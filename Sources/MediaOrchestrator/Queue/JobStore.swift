@@ -115,6 +115,11 @@ public final class JobStore: Sendable {
                 END;
                 """)
         }
+        // Webhooks: every event is queued for every endpoint that wants it in the same transaction
+        // as the change itself (a transactional outbox), so a delivery can be late but never lost.
+        m.registerMigration("v5") { db in
+            try db.execute(sql: WebhookSchema.v5)
+        }
         return m
     }
 
