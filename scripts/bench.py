@@ -209,6 +209,83 @@ def http_api(binary, store_bench, big_file, requests=200):
         service.wait()
 
 
+def tus_uploads(binary, big_file, rounds=3):
+    """Resumable uploads: one tus PATCH of a large file (curl) against `cat` of the same file into
+    a loopback socket whose reader throws it away; and the time from the last byte's answer to
+    the job being in the queue (hash, archive move, job row), as `mediaorch jobs list` first shows it."""
+    import socket, threading, urllib.request, base64
+    ws = OUT / "tus-workspace"
+    subprocess.run(["rm", "-rf", str(ws)], check=True)
+    ws.mkdir(parents=True)
+    field = subprocess.run([binary, "tokens", "add", "--role", "uploader", "--camp", "Kakuma", "--workspace", str(ws)],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    port = 29000 + os.getpid() % 1000
+    service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--templates", str(ROOT / "Jobs"), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    size = os.path.getsize(big_file)
+
+    def sink_once():
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        done = threading.Event()
+        def drain():
+            connection, _ = listener.accept()
+            while connection.recv(1 << 20):
+                pass
+            connection.close()
+            listener.close()
+            done.set()
+        threading.Thread(target=drain, daemon=True).start()
+        return listener.getsockname()[1], done
+
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        subprocess.run(["cat", str(big_file)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
+        uploads, cats, queued = [], [], []
+        for i in range(rounds):
+            clip = OUT / f"tus-{i}.mp4"
+            clip.write_bytes(Path(big_file).read_bytes() + bytes([i]))  # a new clip each round: a new job
+            length = os.path.getsize(clip)
+            meta = "filename " + base64.b64encode(f"bench-{i}.mp4".encode()).decode()
+            created = subprocess.run(["curl", "-sf", "-D", "-", "-o", "/dev/null", "-X", "POST", f"{base}/api/tus/",
+                                      "-H", f"Authorization: Bearer {field}", "-H", "Tus-Resumable: 1.0.0",
+                                      "-H", f"Upload-Length: {length}", "-H", f"Upload-Metadata: {meta}"],
+                                     check=True, capture_output=True, text=True).stdout
+            location = next(line.split(" ", 1)[1].strip() for line in created.splitlines() if line.lower().startswith("location:"))
+            start = time.perf_counter()
+            subprocess.run(["curl", "-sf", "-o", "/dev/null", "-X", "PATCH", f"{base}{location}", "--data-binary", f"@{clip}",
+                            "-H", f"Authorization: Bearer {field}", "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0",
+                            "-H", "Content-Type: application/offset+octet-stream", "-H", "Expect:"], check=True)
+            uploads.append(time.perf_counter() - start)
+            last_byte = time.time()
+            job = None
+            while job is None and time.time() - last_byte < 30:
+                jobs = json.loads(subprocess.run([binary, "jobs", "list", "--json", "--workspace", str(ws)],
+                                                 capture_output=True, text=True).stdout or "[]")
+                job = next((j for j in jobs if j["source_name"] == f"bench-{i}.mp4"), None)
+                time.sleep(0.01)
+            # When the job is first seen in the queue (its created_at is when the watcher first saw
+            # the file, before hashing it, so it would flatter the figure).
+            queued.append(time.time() - last_byte if job else float("nan"))
+            sink_port, done = sink_once()
+            start = time.perf_counter()
+            subprocess.run(["bash", "-c", f'cat "$0" > /dev/tcp/127.0.0.1/{sink_port}', str(clip)], check=True)
+            done.wait(60)
+            cats.append(time.perf_counter() - start)
+            clip.unlink()
+        return size, statistics.median(uploads), statistics.median(cats), queued
+    finally:
+        service.terminate()
+        service.wait()
+
+
 def table(summary):
     print(f"{'':22}{'wall s':>9}{'cpu s':>9}{'peak RSS MB':>13}")
     for name, (wall, cpu, rss) in summary.items():
@@ -296,6 +373,12 @@ def main():
     table(sk)
     print(f"ratio child / in process: wall {sk['render child'][0] / sk['in process'][0]:.3f} (target <= 1.02), "
           f"cpu {sk['render child'][1] / sk['in process'][1]:.3f}")
+    print()
+
+    size, upload, cat, queued = tus_uploads(binary, clip60)
+    print(f"10. resumable upload (tus, one PATCH by curl, fsynced) of a {size / 1e6:.0f} MB clip: {upload:.3f} s = {size / 1e6 / upload:.0f} MB/s;")
+    print(f"    cat of the same file into a loopback socket {cat:.3f} s = {size / 1e6 / cat:.0f} MB/s; ratio {upload / cat:.2f}")
+    print("    last byte answered to job queued: " + ", ".join(f"{x:.3f} s" for x in queued) + f"; median {statistics.median(queued):.3f} s")
     print()
 
 
