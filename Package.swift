@@ -47,6 +47,10 @@ let package = Package(
             .embedInCode("HTTP/Dashboard/dashboard.css"),
             .embedInCode("HTTP/Dashboard/dashboard.js"),
             .embedInCode("HTTP/openapi.json"),
+            // The field page a camp's phone opens (/field).
+            .embedInCode("HTTP/Field/field.html"),
+            .embedInCode("HTTP/Field/field.css"),
+            .embedInCode("HTTP/Field/field.js"),
             // The job templates (Jobs/ links here), built in so the binary works from any folder.
             .embedInCode("Templates/twitter-reply.json"),
             .embedInCode("Templates/twitter-reply-fast.json"),

@@ -155,6 +155,17 @@ def ingest_latency(binary, rounds=5):
     return latencies
 
 
+def wait_for_health(base):
+    """Until a freshly started service answers /health (at most 10 s)."""
+    import urllib.request
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/health", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def http_api(binary, store_bench, big_file, requests=200):
     """The HTTP API over 1,000 jobs: GET /api/jobs latency, and a large output downloaded through
     /outputs against `cat` reading the same file (both from the page cache)."""
@@ -174,12 +185,7 @@ def http_api(binary, store_bench, big_file, requests=200):
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_health(base)
         latencies = []
         for _ in range(requests):
             start = time.perf_counter()
@@ -241,12 +247,7 @@ def tus_uploads(binary, big_file, rounds=3):
         return listener.getsockname()[1], done
 
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_health(base)
         subprocess.run(["cat", str(big_file)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
         uploads, cats, queued = [], [], []
         for i in range(rounds):

@@ -12,7 +12,8 @@ packages=(
   fonts-dejavu-core
   python3
   python3-jsonschema  # the tests check manifests against Docs/manifest.schema.json
-  chromium          # the dashboard's browser test (headless)
+  chromium          # the dashboard's and the field page's browser tests (headless)
+  curl              # the demo's and the tests' HTTP client
 )
 missing=()
 for p in "${packages[@]}"; do

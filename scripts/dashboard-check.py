@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives headless Chromium through the dashboard, as a producer would, and prints what it saw.
 
-Usage: dashboard-check.py URL SCREENSHOT.png [--retry-job ID] [--play-job ID]
+Usage: dashboard-check.py URL SCREENSHOT.png [--retry-job ID] [--play-job ID] [--post-job ID --post-url URL]
        dashboard-check.py URL SCREENSHOT.png --upload CLIP [--upload-captions FILE] [--upload-fields JSON]
 
 Talks the DevTools protocol over Chromium's pipe transport (fds 3 and 4), so it needs nothing
@@ -179,6 +179,21 @@ def main():
                 return v if v["ready"] >= 1 and v["duration"] and v["duration"] > 0 else None
             out["player"] = until(playable, 20) or None
             browser.screenshot(screenshot.replace(".png", "-detail.png"))
+
+        # 5. A ready reply posted on X: the producer records its address; it moves to Posted.
+        post_job, post_url = option("--post-job"), option("--post-url")
+        if post_job:
+            browser.evaluate(f"document.getElementById('close-detail').click(); window.prompt = () => {json.dumps(post_url)}")
+            out["post_clicked"] = browser.evaluate(f"""(() => {{
+                const b = document.querySelector('article.job[data-job-id="{post_job}"] button.post');
+                if (!b) return false; b.click(); return true; }})()""")
+
+            def posted():
+                s = snap()
+                row = next((r for r in s["rows"] if r["id"] == post_job), None)
+                return s if row and row["section"] == "posted" else None
+            out["after_post"] = until(posted, 15) or snap()
+            browser.screenshot(screenshot.replace(".png", "-posted.png"))
     finally:
         browser.close()
         print(json.dumps(out))

@@ -163,7 +163,12 @@ def main():
     parser.add_argument("--cut-every", type=int, default=10 << 20)
     args = parser.parse_args()
     os.makedirs(args.workspace, exist_ok=True)
-    port = args.port or 21000 + os.getpid() % 20000
+    if not args.port:  # the kernel's pick of a free port, so runs side by side never clash
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        args.port = probe.getsockname()[1]
+        probe.close()
+    port = args.port
 
     def token(*flags):
         return subprocess.run([args.mediaorch, "tokens", "add", "--workspace", args.workspace, *flags],

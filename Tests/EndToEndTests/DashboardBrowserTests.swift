@@ -37,7 +37,7 @@ import TestSupport
             "-t", "60", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
         let token = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "producer", "--name", "browser test", "--workspace", ws.path])
             .text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = 20000 + Int(getpid() % 20000)
+        let port = try TestPaths.freePort()
 
         let service = try WatchServiceTests.startWatch(ws, ["--workers", "1", "--port", String(port)], http: true)
         defer { if service.isRunning { service.terminate(); service.waitUntilExit() } }
@@ -61,7 +61,8 @@ import TestSupport
 
         let check = try ExternalTool.run("python3", [TestPaths.packageRoot.appendingPathComponent("scripts/dashboard-check.py").path,
                                                      "http://127.0.0.1:\(port)/#token=\(token)", output.appendingPathComponent("dashboard.png").path,
-                                                     "--retry-job", dead, "--play-job", done])
+                                                     "--retry-job", dead, "--play-job", done,
+                                                     "--post-job", done, "--post-url", "https://x.com/commandcentre/status/1870000000000000042"])
         #expect(check.status == 0, "\(check.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: check.stdout) as? [String: Any])
         let first = try #require((report["snapshots"] as? [[String: Any]])?.first)
@@ -86,7 +87,20 @@ import TestSupport
         #expect((player["duration"] as? Double ?? 0) > 9 && player["width"] as? Int == 720 && player["height"] as? Int == 1280, "\(player)")
         #expect((player["post"] as? String)?.contains("#TakeAction") == true)
 
-        for name in ["dashboard.png", "dashboard-detail.png"] {
+        // Ready replies are the to-do list; the editors' cut made beside the reply is shown apart.
+        let cuts = rows.filter { ($0["id"] as? String ?? "").hasSuffix("-of-reply") }
+        #expect(!cuts.isEmpty, "the reply's editors' cut is on the board")
+        for cut in cuts {
+            let state = cut["state"] as? String ?? ""
+            #expect(cut["section"] as? String == (state == "succeeded" ? "cuts" : state), "a finished bts cut is in its own column: \(cut)")
+        }
+        #expect(report["post_clicked"] as? Bool == true)
+        let afterPost = try #require((report["after_post"] as? [String: Any])?["rows"] as? [[String: Any]])
+        #expect(afterPost.first { $0["id"] as? String == done }?["section"] as? String == "posted", "posting moves the reply to Posted")
+        let posted = try #require(try WatchServiceTests.jobs(ws).first { $0["id"] as? String == done })
+        #expect(posted["posted_url"] as? String == "https://x.com/commandcentre/status/1870000000000000042" && posted["posted_by"] as? String == "browser test")
+
+        for name in ["dashboard.png", "dashboard-detail.png", "dashboard-posted.png"] {
             let png = try Data(contentsOf: output.appendingPathComponent(name))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000, "\(name) is a real screenshot")
         }
@@ -108,7 +122,7 @@ import TestSupport
         let output = try TestPaths.scratch("browser/upload-screens")
         let token = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "uploader", "--name", "field team", "--workspace", ws.path])
             .text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let port = 20000 + Int((getpid() + 7) % 20000)
+        let port = try TestPaths.freePort()
         let service = try WatchServiceTests.startWatch(ws, ["--port", String(port)], http: true)
         defer { if service.isRunning { service.terminate(); service.waitUntilExit() } }
 
@@ -139,7 +153,7 @@ import TestSupport
 
     @Test func aTakenPortIsRefusedWithAMessageAProducerCanActOn() throws {
         let ws = try TestPaths.scratch("browser/port-taken")
-        let port = 20000 + Int((getpid() + 13) % 20000)
+        let port = try TestPaths.freePort()
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         listener.arguments = ["-c", "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', \(port))); s.listen(); print('ready', flush=True); time.sleep(60)"]

@@ -30,7 +30,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
         let token = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "producer", "--name", "disk test", "--workspace", ws.path])
         let bearer = token.text.split(separator: "\n").first { $0.hasPrefix("mo_") }.map(String.init) ?? ""
-        let port = 30000 + Int(getpid() % 9000)
+        let port = try TestPaths.freePort()
         let service = try WatchServiceTests.startWatch(ws, ["--min-free-mb", "250", "--lease", "3", "--port", String(port), "--workers", "1"], http: true)
         defer { service.terminate(); service.waitUntilExit() }
         try Self.waitFor("the API answers") { Self.health(port: port)["status"] as? String == "ok" }

@@ -22,7 +22,7 @@ import TestSupport
 
     @Test func aRenderThatCrashesCostsItsTriesAloneAndTheServiceLivesOn() throws {
         let ws = try WatchServiceTests.workspace("render-crash")
-        let port = 21000 + Int(getpid() % 9000)
+        let port = try TestPaths.freePort()
         let service = Process()
         service.executableURL = URL(fileURLWithPath: TestPaths.mediaorch)
         service.arguments = ["watch", "--workspace", ws.path, "--stable-seconds", "1", "--workers", "2", "--max-attempts", "2",

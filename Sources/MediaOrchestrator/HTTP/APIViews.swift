@@ -8,7 +8,7 @@ struct JobView: Encodable {
     let progress: JobProgress?
     let thumbnailURL: String?
 
-    private enum ExtraKeys: String, CodingKey { case camp, speaker, handle, progress, thumbnailUrl = "thumbnail_url" }
+    private enum ExtraKeys: String, CodingKey { case camp, speaker, handle, consent, requestId = "request_id", progress, thumbnailUrl = "thumbnail_url" }
 
     func encode(to encoder: any Encoder) throws {
         try job.encode(to: encoder)
@@ -17,6 +17,9 @@ struct JobView: Encodable {
         try extra.encodeIfPresent(ticket?.speaker?.camp, forKey: .camp)
         try extra.encodeIfPresent(ticket?.speaker?.name, forKey: .speaker)
         try extra.encodeIfPresent(ticket?.replyTo?.handle, forKey: .handle)
+        // Whether the person filmed agreed to be posted: false or absent keeps a reply off X.
+        try extra.encode(ticket?.speaker?.consent ?? false, forKey: .consent)
+        try extra.encodeIfPresent(ticket?.request, forKey: .requestId)
         try extra.encodeIfPresent(progress, forKey: .progress)
         try extra.encodeIfPresent(thumbnailURL, forKey: .thumbnailUrl)
     }

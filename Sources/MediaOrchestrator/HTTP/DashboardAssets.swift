@@ -5,4 +5,7 @@ enum DashboardAssets {
     static var style: [UInt8] { PackageResources.dashboard_css }
     static var script: [UInt8] { PackageResources.dashboard_js }
     static var openAPI: [UInt8] { PackageResources.openapi_json }
+    static var fieldPage: [UInt8] { PackageResources.field_html }
+    static var fieldStyle: [UInt8] { PackageResources.field_css }
+    static var fieldScript: [UInt8] { PackageResources.field_js }
 }

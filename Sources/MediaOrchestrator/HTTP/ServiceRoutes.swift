@@ -11,6 +11,10 @@ struct ServiceRoutes {
         router.get("/") { _, _ in Self.asset(DashboardAssets.page, type: "text/html; charset=utf-8") }
         router.get("/dashboard.css") { _, _ in Self.asset(DashboardAssets.style, type: "text/css; charset=utf-8") }
         router.get("/dashboard.js") { _, _ in Self.asset(DashboardAssets.script, type: "text/javascript; charset=utf-8") }
+        // The field page: a camp's phone films and sends replies (an uploader token).
+        router.get("/field") { _, _ in Self.asset(DashboardAssets.fieldPage, type: "text/html; charset=utf-8") }
+        router.get("/field.css") { _, _ in Self.asset(DashboardAssets.fieldStyle, type: "text/css; charset=utf-8") }
+        router.get("/field.js") { _, _ in Self.asset(DashboardAssets.fieldScript, type: "text/javascript; charset=utf-8") }
         router.get("/openapi.json") { _, _ in Self.asset(DashboardAssets.openAPI, type: "application/json; charset=utf-8") }
         // For load balancers: 200 while the store answers, 503 when it does not. A low disk is
         // reported (uploads are refused, jobs wait) but the service is up.

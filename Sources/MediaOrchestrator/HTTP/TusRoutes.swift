@@ -86,7 +86,9 @@ struct TusRoutes {
     // MARK: core
 
     private func head(_ request: Request, _ requestContext: APIRequestContext) async throws -> Response {
-        let upload = try await reachable(requestContext)
+        // Whole but not handed over (a failed hand-off, a crash in it): a client told that all is
+        // in must be able to count on the clip reaching the inbox, so it is handed over first.
+        let upload = try await uploads.settle(try await reachable(requestContext), wait: lockWait)
         let offset: Int64
         if upload.completed { offset = upload.length } else {
             guard let lock = try await uploads.lock(upload.id, wait: lockWait) else { throw Self.locked() }

@@ -123,6 +123,23 @@ struct UploadFolder: Sendable {
         return name
     }
 
+    /// An upload whose bytes are all in but that never reached the inbox (its hand-off failed,
+    /// or the process died in it) is handed over now. Returns the upload as it stands after;
+    /// unchanged when it is not whole, or busy past `wait`.
+    func settle(_ upload: ResumableUpload, wait: TimeInterval) async throws -> ResumableUpload {
+        guard !upload.completed else { return upload }
+        let folder = self
+        if !FileManager.default.fileExists(atPath: dataPath(upload.id)) {
+            // Renamed into the inbox before the record said so: only the record is left to finish.
+            guard upload.handingOffAs != nil else { return upload }
+            return try await BlockingWork.run { var handing = upload; _ = try folder.handOff(&handing); return handing }
+        }
+        guard let lock = try await lock(upload.id, wait: wait) else { return upload }
+        defer { lock.release() }
+        guard try offset(lock) == upload.length else { return upload }
+        return try await BlockingWork.run { var handing = upload; _ = try folder.handOff(&handing); return handing }
+    }
+
     /// The clip's own name if neither it nor its ticket is taken in the inbox, else one made
     /// unique with the upload's id.
     private func freeInboxName(for upload: ResumableUpload) -> String {

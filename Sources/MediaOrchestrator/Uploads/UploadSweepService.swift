@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Every minute, removes resumable uploads past their expiry: unfinished ones nobody resumed
+/// Every minute (and at start-up): finishes the hand-off of any upload that is whole but never
+/// reached the inbox, and removes uploads past their expiry: unfinished ones nobody resumed
 /// (their request opens again for its camp) and the records of whole ones, kept until then so a
 /// client that lost the last answer learns from HEAD that the clip arrived.
 public struct UploadSweepService: Service {
@@ -30,11 +31,20 @@ public struct UploadSweepService: Service {
         var removed = 0
         for id in uploads.all() {
             do {
-                guard let upload = try uploads.load(id), upload.expiresAt < now.timeIntervalSince1970 else { continue }
+                guard let recorded = try uploads.load(id) else { continue }
+                // Whole but never handed over (the process died in the hand-off): finish it.
+                let upload = try await uploads.settle(recorded, wait: 0)
+                if upload.completed && !recorded.completed {
+                    logger.notice("finished handing a whole upload to the inbox", metadata: ["upload": "\(id)", "file": "\(upload.handingOffAs ?? "")"])
+                    continue
+                }
+                guard upload.expiresAt < now.timeIntervalSince1970 else { continue }
                 if !upload.completed {
                     // One being written right now is not expired, whatever its record says.
-                    guard let lock = try await uploads.lock(id, wait: 0) else { continue }
-                    defer { lock.release() }
+                    let hasBytes = FileManager.default.fileExists(atPath: uploads.dataPath(id))
+                    let lock = hasBytes ? try await uploads.lock(id, wait: 0) : nil
+                    if hasBytes && lock == nil { continue }
+                    defer { lock?.release() }
                     try await BlockingWork.run { uploads.remove(id) }
                     if let request = upload.destination.request { try await BlockingWork.run { try store.noteUploadAbandoned(forRequest: request) } }
                     logger.notice("unfinished upload expired", metadata: ["upload": "\(id)", "file": "\(upload.destination.fileName)", "by": "\(upload.createdBy)"])

@@ -23,6 +23,17 @@ enum WebhookSchema {
         """
     }
 
+    /// `event` each time a job enters `state`.
+    private static func jobStateTrigger(_ event: String, state: String) -> String {
+        """
+        CREATE TRIGGER webhook_\(event.replacingOccurrences(of: ".", with: "_")) AFTER UPDATE OF state ON jobs
+        WHEN NEW.state = '\(state)' AND OLD.state IS NOT '\(state)'
+        BEGIN
+            \(enqueue(event, data: jobData))
+        END;
+        """
+    }
+
     static let v5 = """
         CREATE TABLE webhooks (
             id TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, events TEXT NOT NULL,
@@ -45,21 +56,9 @@ enum WebhookSchema {
                             'created_by', NEW.created_by)
                 """))
         END;
-        CREATE TRIGGER webhook_job_ready AFTER UPDATE OF state ON jobs
-        WHEN NEW.state = 'succeeded' AND OLD.state IS NOT 'succeeded'
-        BEGIN
-            \(enqueue("job.ready", data: jobData))
-        END;
-        CREATE TRIGGER webhook_job_failed AFTER UPDATE OF state ON jobs
-        WHEN NEW.state = 'failed' AND OLD.state IS NOT 'failed'
-        BEGIN
-            \(enqueue("job.failed", data: jobData))
-        END;
-        CREATE TRIGGER webhook_job_dead AFTER UPDATE OF state ON jobs
-        WHEN NEW.state = 'dead' AND OLD.state IS NOT 'dead'
-        BEGIN
-            \(enqueue("job.dead", data: jobData))
-        END;
+        \(jobStateTrigger("job.ready", state: "succeeded"))
+        \(jobStateTrigger("job.failed", state: "failed"))
+        \(jobStateTrigger("job.dead", state: "dead"))
         CREATE TRIGGER webhook_reply_posted AFTER UPDATE OF posted_url ON jobs
         WHEN OLD.posted_url IS NULL AND NEW.posted_url IS NOT NULL
         BEGIN

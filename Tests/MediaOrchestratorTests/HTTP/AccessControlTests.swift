@@ -88,7 +88,7 @@ import TestSupport
         let fixture = try APIFixture("access-docs")
         let routes = Set(fixture.server.router().routes.map { "\($0.method) \($0.path)" })
         let documented = Set(try Self.documentedOperations().map { "\($0.method) \($0.path)" })
-        let assets: Set<String> = ["GET /dashboard.css", "GET /dashboard.js"]
+        let assets: Set<String> = ["GET /dashboard.css", "GET /dashboard.js", "GET /field.css", "GET /field.js"]
         #expect(routes.subtracting(assets) == documented)
     }
 

@@ -311,6 +311,35 @@ import Transcode
         #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent("abu.mp4")) == Self.bytes)
     }
 
+    @Test func anUploadWholeButNeverHandedOverReachesTheInboxAfterACrash() async throws {
+        let f = try APIFixture("tus-settle")
+        let folder = UploadFolder(workspace: f.workspace)
+        try await f.live { client in
+            // The process died after the last byte was written, before the hand-off.
+            let (location, request) = try await Self.create(f, client, name: "late.mp4")
+            let id = String(location.split(separator: "/").last!)
+            try Self.bytes.write(to: URL(fileURLWithPath: folder.dataPath(id)))
+            let head = try await client.execute(uri: location, method: .head, headers: Self.tus(f.headers(camp: "Kakuma")))
+            #expect(head.status == .ok && head.headers[.uploadOffset] == String(Self.bytes.count))
+            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent("late.mp4")) == Self.bytes, "HEAD finished the hand-off")
+            #expect(try Ticket.load(path: f.workspace.inbox.appendingPathComponent("late.job.json").path).request == request.id)
+            #expect(try folder.load(id)?.completed == true)
+
+            // It died after the rename into the inbox, before its record said so: the sweep finishes the record.
+            let (second, _) = try await Self.create(f, client, name: "later.mp4")
+            let secondId = String(second.split(separator: "/").last!)
+            var upload = try #require(try folder.load(secondId))
+            upload.handingOffAs = "later.mp4"
+            try folder.save(upload)
+            try Self.bytes.write(to: f.workspace.inbox.appendingPathComponent("later.mp4"))
+            unlink(folder.dataPath(secondId))
+            _ = await UploadSweepService.sweep(folder, store: f.store, logger: .init(label: "test"))
+            #expect(try folder.load(secondId)?.completed == true)
+            let again = try await client.execute(uri: second, method: .head, headers: Self.tus(f.headers(camp: "Kakuma")))
+            #expect(again.headers[.uploadOffset] == String(Self.bytes.count))
+        }
+    }
+
     @Test func uploadMetadataParsesPairsAndRefusesBrokenOnes() throws {
         let parsed = try UploadMetadata(header: "filename YWJ1Lm1wNA==, consent dHJ1ZQ==,empty")
         #expect(parsed["filename"] == "abu.mp4" && parsed["consent"] == "true" && parsed["empty"] == "")

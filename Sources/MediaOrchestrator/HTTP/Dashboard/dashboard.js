@@ -4,8 +4,11 @@
 "use strict";
 
 const TOKEN_KEY = "mediaorch.token";
-const STATES = ["running", "queued", "failed", "dead", "succeeded", "cancelled"];
+// Columns: a job's state, except that finished replies are split into the to-do list of replies
+// not yet posted, the posted ones, and editors' cuts (which are never posted).
+const STATES = ["running", "queued", "failed", "dead", "succeeded", "posted", "cuts", "cancelled"];
 const jobs = new Map();          // id -> job as /api/jobs returns it
+const requests = new Map();      // id -> reply request (for the time since it was made)
 let session = null;              // { name, role, permissions }
 let openJobId = null;            // the job in the detail panel
 let eventsAbort = null;
@@ -63,6 +66,7 @@ async function start() {
   $("who").textContent = `${session.name} · ${session.role}`;
   $("sign-out").hidden = false;
   $("upload-panel").hidden = !may("upload");
+  $("field-link").hidden = !may("upload");
   if (!may("readJobs")) {
     // An uploader's token: the upload form is all there is.
     $("board").hidden = true;
@@ -77,9 +81,11 @@ async function start() {
 
 async function reload() {
   // The newest 500 are plenty for a live screen; older jobs are one filter away in the API.
-  const list = await api("/api/jobs?limit=500");
+  const [list, asked] = await Promise.all([api("/api/jobs?limit=500"), api("/api/requests?limit=500")]);
   jobs.clear();
   for (const job of list) jobs.set(job.id, job);
+  requests.clear();
+  for (const request of asked) requests.set(request.id, request);
   renderAll();
 }
 
@@ -127,6 +133,9 @@ function handleEvent(block) {
     jobs.set(payload.id, payload);
     renderAll();
     if (openJobId === payload.id) openDetail(payload.id);
+  } else if (type === "request") {
+    requests.set(payload.id, payload);
+    renderAll();
   } else if (type === "progress") {
     const job = jobs.get(payload.job_id);
     if (!job) return;
@@ -154,13 +163,27 @@ function renderAll() {
   for (const state of STATES) {
     const section = $(`state-${state}`);
     const list = section.querySelector(".jobs");
-    const rows = [...jobs.values()].filter((j) => j.state === state && visible(j))
-      .sort((a, b) => state === "queued" ? a.priority - b.priority || a.created_at - b.created_at : b.updated_at - a.updated_at);
+    const rows = [...jobs.values()].filter((j) => column(j) === state && visible(j))
+      .sort((a, b) => state === "queued" ? a.priority - b.priority || a.created_at - b.created_at
+                    : state === "succeeded" ? askedAt(a) - askedAt(b) // the longest-waiting reply first
+                    : b.updated_at - a.updated_at);
     counts[state] = rows.length;
     list.replaceChildren(...rows.map(row));
     section.classList.toggle("empty", rows.length === 0);
   }
   $("counts").textContent = STATES.map((s) => `${s} ${counts[s]}`).join(" · ");
+}
+
+function isCut(job) { return !!job.parent_id || job.template.startsWith("bts-cut"); }
+function column(job) {
+  if (job.state !== "succeeded") return job.state;
+  if (isCut(job)) return "cuts";
+  return job.posted_url ? "posted" : "succeeded";
+}
+// When the reply was asked for: its request's time, else when its clip was queued.
+function askedAt(job) {
+  const request = job.request_id && requests.get(job.request_id);
+  return request ? request.created_at : job.created_at;
 }
 
 function el(tag, attributes = {}, ...children) {
@@ -179,9 +202,15 @@ function row(job) {
   const article = el("article", { class: "job", "data-job-id": job.id, "data-state": job.state });
   const thumb = job.thumbnail_url ? el("img", { class: "thumb", src: job.thumbnail_url, alt: `Frame of ${job.source_name}` })
                                   : el("div", { class: "thumb none" }, job.state === "succeeded" ? "no picture" : "");
+  const where = column(job);
+  const when = where === "succeeded" ? `asked ${ago(askedAt(job))}`
+             : where === "posted" ? `posted ${ago(job.posted_at)} by ${job.posted_by}` : ago(job.updated_at);
+  const titleLine = el("div", { class: "title" }, title);
+  if (!isCut(job) && !job.consent) titleLine.append(el("span", { class: "badge no-consent", title: "the speaker's consent is not recorded: do not post" }, "no consent"));
   const info = el("div", { class: "info" },
-    el("div", { class: "title" }, title),
-    el("div", { class: "meta" }, `${job.template} · try ${job.attempts}/${job.max_attempts} · ${ago(job.updated_at)}`));
+    titleLine,
+    el("div", { class: "meta" }, `${job.template} · try ${job.attempts}/${job.max_attempts} · ${when}`));
+  if (where === "posted") info.append(el("a", { class: "meta posted-link", href: job.posted_url, target: "_blank", rel: "noopener", textContent: job.posted_url }));
   if (job.state === "running") {
     const fraction = job.progress ? job.progress.fraction : 0;
     info.append(el("div", { class: "progress", role: "progressbar" },
@@ -199,6 +228,9 @@ function row(job) {
   }
   if (may("controlJobs") && ["queued", "running", "failed"].includes(job.state)) {
     actions.append(button("Cancel", "cancel", () => act(job.id, "cancel")));
+  }
+  if (may("markPosted") && where === "succeeded") {
+    actions.append(button("Posted…", "post", () => markPosted(job.id)));
   }
   actions.append(button("Details", "details", () => openDetail(job.id)));
   article.append(thumb, info, actions);
@@ -250,6 +282,20 @@ async function act(id, action) {
     jobs.set(job.id, job);
     renderAll();
     toast(action === "retry" ? `${id}: queued again` : `${id}: cancelled`);
+  } catch (e) {
+    if (e.message !== "unauthorised") toast(e.message);
+  }
+}
+
+// The command centre posted the reply on X: record where (the job and its request move to Posted).
+async function markPosted(id) {
+  const url = window.prompt("Address of the posted reply on X (https://x.com/…/status/…)");
+  if (!url) return;
+  try {
+    const job = await api(`/api/jobs/${encodeURIComponent(id)}/posted`, { method: "POST", body: { url } });
+    jobs.set(job.id, job);
+    renderAll();
+    toast(`${id}: posted`);
   } catch (e) {
     if (e.message !== "unauthorised") toast(e.message);
   }
