@@ -38,8 +38,10 @@ request=$("$bin" requests add --workspace "$ws" --tweet-url "https://x.com/sarab
   --text "Where do the children in Kakuma go to school?" --camp Kakuma --languages en,ar \
   --note "Film outside, in the shade" --deadline "$(date -u -d '+6 hours' +%Y-%m-%dT%H:%M:%SZ)")
 echo "   request $request (open): the Kakuma phone sees it at $base/field"
-curl -sf -H "Authorization: Bearer $field" "$base/api/requests" | python3 -c \
-  'import json,sys; [print(f"   field token sees: {r[\"id\"]} reply to {r[\"handle\"]}: {r[\"tweet_text\"]}") for r in json.load(sys.stdin)]'
+curl -sf -H "Authorization: Bearer $field" "$base/api/requests" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    print("   the field token sees:", r["id"], "reply to", r["handle"] + ":", r["tweet_text"])'
 
 echo "== Kakuma's phone: caption files, then the clip by tus, half, a drop, then the rest"
 for srt in abu.en.srt abu.ar.srt; do
