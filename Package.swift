@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // SHA-256, SHA-1 and HMAC at the speed of the CPU's SHA extensions (BoringSSL underneath).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Signed webhooks to other tools (chat rooms, spreadsheets), over HTTPS.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
@@ -30,7 +32,7 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
                               "libswscale-dev", "libswresample-dev", "libjpeg-dev"])]
         ),
-        .target(name: "Transcode", dependencies: ["CAV"]),
+        .target(name: "Transcode", dependencies: ["CAV", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Captioning"),
         .target(name: "MediaOrchestrator", dependencies: [
             "Transcode", "Captioning",
