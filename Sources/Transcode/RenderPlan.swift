@@ -179,7 +179,7 @@ struct RenderPlan {
         if video.isHDR {
             chain.append("scale=\(scaleSize.width):\(scaleSize.height)")
         } else {
-            chain.append("scale=\(scaleSize.width):\(scaleSize.height):out_color_matrix=bt709:out_range=tv")
+            chain.append("scale=\(scaleSize.width):\(scaleSize.height):\(SourceColour(video).scaleOptions)")
         }
         chain += rotationFilters(video.rotation ?? 0)
         if video.isHDR {
