@@ -57,8 +57,9 @@ struct UploadRoutes {
                     if kind == .ticket {
                         let ticket = try Ticket.decode(data, fileName: name)
                         // A camp's token files tickets for its own camp only.
-                        if let camp, let scoped = try Self.scoped(ticket, to: camp, name: name) {
-                            try JSONOutput.encoder().encode(scoped).write(to: URL(fileURLWithPath: temporary))
+                        if let camp {
+                            let scoped = try ticket.scoped(toCamp: camp, file: name)
+                            if scoped != ticket { try JSONOutput.encoder().encode(scoped).write(to: URL(fileURLWithPath: temporary)) }
                         }
                     } else { _ = try CaptionFile.parse(data, name: name) }
                 } else if let camp {
@@ -66,7 +67,7 @@ struct UploadRoutes {
                     let ticket = context.workspace.inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
                     if !FileManager.default.fileExists(atPath: ticket.path) {
                         var unrequested = Ticket()
-                        unrequested.speaker = Ticket.Speaker(name: nil, camp: camp, consent: nil)
+                        unrequested.setCamp(camp)
                         try DurableFile.write(try JSONOutput.encoder().encode(unrequested), to: ticket.path)
                     }
                 }
@@ -79,22 +80,6 @@ struct UploadRoutes {
                 return try APIJSON.response(Receipt(file: name, kind: kind.rawValue, bytes: bytes), status: .created)
             }
         }
-    }
-
-    /// The ticket with its camp set to `camp`; nil when it already says so; refused when it
-    /// names another camp.
-    static func scoped(_ ticket: Ticket, to camp: String, name: String) throws -> Ticket? {
-        if let named = ticket.speaker?.camp {
-            guard named.caseInsensitiveCompare(camp) == .orderedSame else {
-                throw OrchestratorError(file: name, "this token uploads for \(camp), not for \(named)", kind: .forbidden)
-            }
-            return nil
-        }
-        var scoped = ticket
-        var speaker = ticket.speaker ?? Ticket.Speaker()
-        speaker.camp = camp
-        scoped.speaker = speaker
-        return scoped
     }
 
     /// Writes the body as it arrives; every write and the fsync run on the blocking-I/O pool, not on the async one.

@@ -38,13 +38,8 @@ struct UploadDestination: Sendable, Codable, Equatable {
             _ = try Ticket.decode(try JSONOutput.encoder().encode(ticket), fileName: "Upload-Metadata captions")
         }
         // A field token's clip is its camp's, whatever the ticket says; another camp is refused.
+        if let own = caller.camp { ticket = try ticket.scoped(toCamp: own, file: "camp") }
         var camp = ticket.speaker?.camp
-        if let own = caller.camp {
-            if let named = camp, named.caseInsensitiveCompare(own) != .orderedSame {
-                throw OrchestratorError(file: "camp", "this token uploads for \(own), not for \(named)", kind: .forbidden)
-            }
-            camp = own
-        }
         if let id = ticket.request {
             // A field token knows only its camp's requests still to film; anything else is "no such".
             guard let request = try store.request(id), caller.reaches(camp: request.camp),
@@ -58,11 +53,7 @@ struct UploadDestination: Sendable, Codable, Equatable {
             ticket.replyTo = Ticket.ReplyTarget(tweetId: request.tweetId, handle: request.handle)
             ticket.priority = Ticket.Priority(rawValue: request.priority)
         }
-        if camp != nil {
-            var speaker = ticket.speaker ?? Ticket.Speaker()
-            speaker.camp = camp
-            ticket.speaker = speaker
-        }
+        if let camp { ticket.setCamp(camp) }
         return UploadDestination(fileName: fileName, ticket: ticket, camp: camp)
     }
 
