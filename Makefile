@@ -24,11 +24,13 @@ demo: build
 # Three runs: the end-to-end tests block their threads while they wait on the programs they drive
 # (mediaorch, chromium, ffmpeg), and the Transcode tests while they render; in runs of their own
 # they cannot starve the two cooperative threads the in-process HTTP servers of the others answer on.
+# The store's tests run on SQLite and on PostgreSQL: scripts/with-postgres.sh starts a throw-away
+# cluster for the three runs and removes it after.
 test: bootstrap
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip 'EndToEndTests|TranscodeTests'
-	$(SWIFT) test --skip-build --filter TranscodeTests
-	$(SWIFT) test --skip-build --filter EndToEndTests
+	scripts/with-postgres.sh sh -c "$(SWIFT) test --skip-build --skip 'EndToEndTests|TranscodeTests' \
+	  && $(SWIFT) test --skip-build --filter TranscodeTests \
+	  && $(SWIFT) test --skip-build --filter EndToEndTests"
 
 # A build folder of its own: every Swift module instrumented. libav is not, but ASan's malloc and
 # free see its memory, so a double free of a libav object is caught too.

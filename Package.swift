@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Signed webhooks to other tools (chat rooms, spreadsheets), over HTTPS.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The shared job store when several machines render (PostgreSQL).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C interop over FFmpeg 5.1 (libav*) and libjpeg-turbo; Debian's -dev packages.
@@ -43,6 +45,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], resources: [
             // The dashboard (plain HTML, CSS, JS) and the API's OpenAPI document, compiled in.
             .embedInCode("HTTP/Dashboard/index.html"),

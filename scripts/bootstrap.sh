@@ -14,6 +14,7 @@ packages=(
   python3-jsonschema  # the tests check manifests against Docs/manifest.schema.json
   chromium          # the dashboard's and the field page's browser tests (headless)
   curl              # the demo's and the tests' HTTP client
+  postgresql-15     # the shared store's tests run on a throw-away cluster (scripts/with-postgres.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 import Transcode
 
 /// A token as the store keeps it: never the token itself, only its SHA-256.
-public struct AccessToken: Sendable, Codable, Equatable, FetchableRecord {
+public struct AccessToken: Sendable, Codable, Equatable {
     public var id: String
     public var name: String
     public var role: AccessRole
@@ -27,7 +26,7 @@ public struct AccessToken: Sendable, Codable, Equatable, FetchableRecord {
 
 extension JobStore {
     /// Makes a token for `role`, stores its hash, and returns the token: the only time it is seen.
-    public func addToken(role: AccessRole, name: String?, camp: String? = nil, now: Date = Date()) throws -> (token: String, record: AccessToken) {
+    public func addToken(role: AccessRole, name: String?, camp: String? = nil, now: Date? = nil) throws -> (token: String, record: AccessToken) {
         if camp != nil && role != .uploader {
             throw OrchestratorError(file: "--camp", "applies to uploader tokens: a field team's token is scoped to its camp")
         }
@@ -41,26 +40,27 @@ extension JobStore {
         guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isNewline }) else {
             throw OrchestratorError(file: name, "a token name is one line of at most 64 characters")
         }
-        let record = AccessToken(id: id, name: name, role: role, sha256: hash, createdAt: now.timeIntervalSince1970, lastUsedAt: nil, camp: camp)
-        try database.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM access_tokens WHERE name = ?", arguments: [name]) == true {
+        return try database.write { tx in
+            let record = AccessToken(id: id, name: name, role: role, sha256: hash, createdAt: try tx.clock(now), lastUsedAt: nil, camp: camp)
+            // The unique name decides when two nodes add the same name at once.
+            let added = try tx.execute("""
+                INSERT INTO access_tokens (id, name, role, sha256, created_at, camp) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING
+                """, [id, name, role.rawValue, hash, record.createdAt, camp])
+            if added == 0 {
                 throw OrchestratorError(file: name, "a token of that name exists; revoke it first or choose another name", kind: .conflict)
             }
-            try db.execute(sql: "INSERT INTO access_tokens (id, name, role, sha256, created_at, camp) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, name, role.rawValue, hash, record.createdAt, camp])
+            return (token, record)
         }
-        return (token, record)
     }
 
     public func tokens() throws -> [AccessToken] {
-        try database.read { try AccessToken.fetchAll($0, sql: "SELECT * FROM access_tokens ORDER BY created_at") }
+        try database.read { try $0.records(AccessToken.self, "SELECT * FROM access_tokens ORDER BY created_at") }
     }
 
     /// Revokes by name or id; the token stops working at its next request.
     public func revokeToken(_ nameOrId: String) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM access_tokens WHERE name = ? OR id = ?", arguments: [nameOrId, nameOrId])
-            if db.changesCount == 0 { throw OrchestratorError(file: nameOrId, "no such token (see `mediaorch tokens list`)", kind: .notFound) }
+        try database.write { tx in
+            if try tx.execute("DELETE FROM access_tokens WHERE name = ? OR id = ?", [nameOrId, nameOrId]) == 0 { throw OrchestratorError(file: nameOrId, "no such token (see `mediaorch tokens list`)", kind: .notFound) }
         }
     }
 
@@ -68,12 +68,13 @@ extension JobStore {
     /// minute, so a busy dashboard does not turn every read into a write.
     public func authenticate(_ token: String, now: Date = Date()) throws -> AccessToken? {
         let hash = ContentDigest.sha256(bytes: Array(token.utf8))
-        guard let found = try database.read({ try AccessToken.fetchOne($0, sql: "SELECT * FROM access_tokens WHERE sha256 = ?", arguments: [hash]) }) else {
+        guard let found = try database.read({ try $0.record(AccessToken.self, "SELECT * FROM access_tokens WHERE sha256 = ?", [hash]) }) else {
             return nil
         }
+        // This node's clock is good enough for "last used", and saves asking the database.
         let t = now.timeIntervalSince1970
         if t - (found.lastUsedAt ?? 0) >= 60 {
-            try? database.write { try $0.execute(sql: "UPDATE access_tokens SET last_used_at = ? WHERE id = ?", arguments: [t, found.id]) }
+            try? database.write { try $0.execute("UPDATE access_tokens SET last_used_at = ? WHERE id = ?", [t, found.id]) }
         }
         return found
     }

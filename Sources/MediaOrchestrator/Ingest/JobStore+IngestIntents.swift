@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What an ingest is about to do, stored before it moves anything: if the process dies half way,
 /// start-up reconciliation finishes the moves and queues the job, or drops the intent when the
@@ -23,37 +22,40 @@ public struct IngestIntent: Sendable, Codable {
 }
 
 extension JobStore {
-    func recordIntent(_ intent: IngestIntent, now: Date = Date()) throws {
+    func recordIntent(_ intent: IngestIntent, now: Date? = nil) throws {
         let json = String(decoding: try JSONOutput.encoder().encode(intent), as: UTF8.self)
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO ingest_intents (inbox_name, intent_json, created_at) VALUES (?, ?, ?)",
-                           arguments: [intent.inboxName, json, now.timeIntervalSince1970])
+        try database.write { tx in
+            try tx.execute("""
+                INSERT INTO ingest_intents (inbox_name, intent_json, created_at) VALUES (?, ?, ?)
+                ON CONFLICT (inbox_name) DO UPDATE SET intent_json = excluded.intent_json, created_at = excluded.created_at
+                """, [intent.inboxName, json, try tx.clock(now)])
         }
     }
 
     /// Queues the intent's job and forgets the intent, in one transaction.
-    func completeIntent(_ intent: IngestIntent, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
-        try database.write { db in
-            let result = try self.insert(intent.job, in: db, now: now)
-            if let request = intent.job.requestId { try Self.link(request: request, to: result.job, in: db, now: now) }
-            try db.execute(sql: "DELETE FROM ingest_intents WHERE inbox_name = ?", arguments: [intent.inboxName])
+    func completeIntent(_ intent: IngestIntent, now: Date? = nil) throws -> (job: JobRecord, created: Bool) {
+        try database.write { tx in
+            let t = try tx.clock(now)
+            let result = try self.insert(intent.job, in: tx, now: t)
+            if let request = intent.job.requestId { try Self.link(request: request, to: result.job, in: tx, now: t) }
+            try tx.execute("DELETE FROM ingest_intents WHERE inbox_name = ?", [intent.inboxName])
             return result
         }
     }
 
     func dropIntent(_ inboxName: String) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM ingest_intents WHERE inbox_name = ?", arguments: [inboxName])
+        try database.write { tx in
+            try tx.execute("DELETE FROM ingest_intents WHERE inbox_name = ?", [inboxName])
         }
     }
 
     func pendingIntents() throws -> [IngestIntent] {
-        let rows = try database.read { try String.fetchAll($0, sql: "SELECT intent_json FROM ingest_intents ORDER BY created_at") }
-        return rows.compactMap { try? JSONOutput.decoder().decode(IngestIntent.self, from: Data($0.utf8)) }
+        let rows = try database.read { try $0.rows("SELECT intent_json FROM ingest_intents ORDER BY created_at", []) }
+        return rows.compactMap { $0.string("intent_json") }.compactMap { try? JSONOutput.decoder().decode(IngestIntent.self, from: Data($0.utf8)) }
     }
 
     /// Every job's source hash: an archived file whose hash is among them belongs to a job.
     func knownSourceHashes() throws -> Set<String> {
-        Set(try database.read { try String.fetchAll($0, sql: "SELECT DISTINCT source_sha256 FROM jobs") })
+        Set(try database.read { try $0.rows("SELECT DISTINCT source_sha256 FROM jobs", []) }.compactMap { $0.string("source_sha256") })
     }
 }

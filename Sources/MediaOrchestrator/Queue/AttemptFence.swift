@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The condition every write made for an attempt is fenced by: the job is running this very
 /// attempt, held by this worker and, for writes that make outputs the job's, under a live lease.
@@ -13,12 +12,13 @@ struct AttemptFence {
     /// until the job is rescued; set where a lapsed attempt must count as dead.
     let liveAt: Double?
 
-    init(_ claim: JobClaim, liveAt: Date? = nil) {
-        (jobId, attempt, worker, self.liveAt) = (claim.job.id, claim.attempt, claim.worker, liveAt?.timeIntervalSince1970)
+    /// `liveAt`: seconds since 1970 on the database's clock.
+    init(_ claim: JobClaim, liveAt: Double? = nil) {
+        (jobId, attempt, worker, self.liveAt) = (claim.job.id, claim.attempt, claim.worker, liveAt)
     }
 
-    init(jobId: String, attempt: Int, liveAt: Date) {
-        (self.jobId, self.attempt, worker, self.liveAt) = (jobId, attempt, nil, liveAt.timeIntervalSince1970)
+    init(jobId: String, attempt: Int, liveAt: Double) {
+        (self.jobId, self.attempt, worker, self.liveAt) = (jobId, attempt, nil, liveAt)
     }
 
     /// A WHERE condition on the jobs table; bind `arguments` after the statement's own.
@@ -28,10 +28,10 @@ struct AttemptFence {
             + (liveAt == nil ? "" : " AND lease_expires_at >= ?")
     }
 
-    var arguments: StatementArguments {
-        var arguments: StatementArguments = [jobId, attempt]
-        if let worker { arguments += [worker] }
-        if let liveAt { arguments += [liveAt] }
+    var arguments: [any StoreArgument] {
+        var arguments: [any StoreArgument] = [jobId, attempt]
+        if let worker { arguments.append(worker) }
+        if let liveAt { arguments.append(liveAt) }
         return arguments
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
+
 
 /// A job as the store keeps it.
-public struct JobRecord: Sendable, Codable, Equatable, FetchableRecord {
+public struct JobRecord: Sendable, Codable, Equatable {
     public var id: String
     public var state: JobState
     public var template: String
@@ -51,7 +51,7 @@ extension JobRecord {
 }
 
 /// One try at a job: who ran it, when, and how it ended.
-public struct AttemptRecord: Sendable, Codable, Equatable, FetchableRecord {
+public struct AttemptRecord: Sendable, Codable, Equatable {
     public var jobId: String
     public var number: Int
     public var worker: String

@@ -1,130 +1,34 @@
 import Foundation
-import GRDB
 
-/// The durable job queue: SQLite in WAL mode through GRDB. Workers claim jobs with a lease they
-/// renew while they work; a job whose lease lapsed (its worker was killed) is rescued and retried;
-/// every state change of a claimed job is fenced by job id, attempt number and worker.
+/// The durable job queue, on SQLite (one machine) or PostgreSQL (several). Workers claim jobs
+/// with a lease they renew while they work; a job whose lease lapsed (its worker was killed) is
+/// rescued and retried; every state change of a claimed job is fenced by job id, attempt number
+/// and worker. Times default to the database's clock (`now: nil`), so nodes whose clocks
+/// disagree still agree on whose lease has lapsed; tests pass a `now` of their own.
 public final class JobStore: Sendable {
-    private let db: DatabasePool
+    /// Where everything is kept: the one interface both databases implement.
+    let database: any StoreDatabase
     public let retryPolicy: RetryPolicy
 
-    public init(path: String, retryPolicy: RetryPolicy = RetryPolicy()) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        db = try DatabasePool(path: path, configuration: config) // DatabasePool runs SQLite in WAL mode
+    public init(database: any StoreDatabase, retryPolicy: RetryPolicy = RetryPolicy()) {
+        self.database = database
         self.retryPolicy = retryPolicy
-        try Self.migrate(db)
     }
 
-    /// Two processes opening a new store at once (`watch` and `jobs list`) can both see a
-    /// migration as not yet applied; the slower one's CREATE TABLE then fails. Its transaction
-    /// rolled back, so trying again finds the migration done.
-    private static func migrate(_ db: DatabasePool) throws {
-        // Already migrated (every `mediaorch jobs` call): a read, no wait for the writer's lock.
-        if (try? db.read({ try migrator.hasCompletedMigrations($0) })) == true { return }
-        for attempt in 1... {
-            do { return try migrator.migrate(db) } catch where attempt < 20 {
-                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
-            }
+    /// The embedded store for one machine.
+    public convenience init(path: String, retryPolicy: RetryPolicy = RetryPolicy()) throws {
+        self.init(database: try SQLiteStore(path: path), retryPolicy: retryPolicy)
+    }
+
+    /// A store at `location`: a PostgreSQL address or an SQLite file.
+    public convenience init(location: StoreLocation, retryPolicy: RetryPolicy = RetryPolicy()) throws {
+        switch location {
+        case .sqlite(let path): try self.init(path: path, retryPolicy: retryPolicy)
+        case .postgres(let address): self.init(database: try PostgresStore(address), retryPolicy: retryPolicy)
         }
     }
 
-    private static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE jobs (
-                    id TEXT PRIMARY KEY, state TEXT NOT NULL, template TEXT NOT NULL, priority INTEGER NOT NULL,
-                    source_name TEXT NOT NULL, source_sha256 TEXT NOT NULL, archive_path TEXT NOT NULL,
-                    ticket_json TEXT, trim_start REAL, trim_end REAL,
-                    attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
-                    next_attempt_at REAL NOT NULL, lease_owner TEXT, lease_expires_at REAL, last_error TEXT,
-                    parent_id TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-                    UNIQUE (source_sha256, template, parent_id)
-                );
-                CREATE INDEX jobs_claim ON jobs (state, priority, next_attempt_at, created_at);
-                CREATE TABLE attempts (
-                    job_id TEXT NOT NULL REFERENCES jobs(id), number INTEGER NOT NULL, worker TEXT NOT NULL,
-                    started_at REAL NOT NULL, ended_at REAL, outcome TEXT, error TEXT,
-                    PRIMARY KEY (job_id, number)
-                );
-                """)
-        }
-        // Editors may ask for several cuts of one original: a job is unique by its id alone (the
-        // id says which cut), and access tokens for the HTTP API live beside the jobs.
-        m.registerMigration("v2", foreignKeyChecks: .deferred) { db in
-            try db.execute(sql: """
-                CREATE TABLE jobs_v2 (
-                    id TEXT PRIMARY KEY, state TEXT NOT NULL, template TEXT NOT NULL, priority INTEGER NOT NULL,
-                    source_name TEXT NOT NULL, source_sha256 TEXT NOT NULL, archive_path TEXT NOT NULL,
-                    ticket_json TEXT, trim_start REAL, trim_end REAL,
-                    attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
-                    next_attempt_at REAL NOT NULL, lease_owner TEXT, lease_expires_at REAL, last_error TEXT,
-                    parent_id TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
-                );
-                INSERT INTO jobs_v2 SELECT * FROM jobs;
-                DROP TABLE jobs;
-                ALTER TABLE jobs_v2 RENAME TO jobs;
-                CREATE INDEX jobs_claim ON jobs (state, priority, next_attempt_at, created_at);
-                CREATE INDEX jobs_updated ON jobs (updated_at);
-                CREATE TABLE access_tokens (
-                    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
-                    sha256 TEXT NOT NULL UNIQUE, created_at REAL NOT NULL, last_used_at REAL
-                );
-                """)
-        }
-        // Each attempt renders into a staging folder of its own and is published by one fenced
-        // commit naming the attempt and the manifest's hash; an ingest records what it is about
-        // to do before it moves a clip, so a crash in between is finished at start-up.
-        m.registerMigration("v3") { db in
-            try db.execute(sql: """
-                ALTER TABLE jobs ADD COLUMN published_attempt INTEGER;
-                ALTER TABLE jobs ADD COLUMN manifest_sha256 TEXT;
-                CREATE TABLE ingest_intents (
-                    inbox_name TEXT PRIMARY KEY, intent_json TEXT NOT NULL, created_at REAL NOT NULL
-                );
-                """)
-        }
-        // The field path: the command centre's reply requests, each followed by the reply job made
-        // from its clip (a trigger keeps a request's state in step with its job's, whichever code
-        // path changes the job), tokens scoped to one camp, and who posted a reply where.
-        m.registerMigration("v4") { db in
-            try db.execute(sql: """
-                CREATE TABLE reply_requests (
-                    id TEXT PRIMARY KEY, state TEXT NOT NULL, tweet_url TEXT NOT NULL, tweet_id TEXT NOT NULL,
-                    handle TEXT NOT NULL, tweet_text TEXT NOT NULL, camp TEXT NOT NULL COLLATE NOCASE,
-                    languages_json TEXT NOT NULL, priority TEXT NOT NULL, note TEXT, deadline REAL,
-                    job_id TEXT, created_by TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-                    posted_url TEXT, posted_by TEXT, posted_at REAL
-                );
-                CREATE INDEX reply_requests_camp ON reply_requests (camp, state);
-                CREATE INDEX reply_requests_job ON reply_requests (job_id);
-                CREATE INDEX reply_requests_updated ON reply_requests (updated_at);
-                ALTER TABLE access_tokens ADD COLUMN camp TEXT;
-                ALTER TABLE jobs ADD COLUMN posted_url TEXT;
-                ALTER TABLE jobs ADD COLUMN posted_by TEXT;
-                ALTER TABLE jobs ADD COLUMN posted_at REAL;
-                CREATE TRIGGER reply_requests_follow_their_job AFTER UPDATE OF state ON jobs
-                WHEN NEW.state IS NOT OLD.state
-                BEGIN
-                    UPDATE reply_requests SET
-                        state = CASE NEW.state WHEN 'succeeded' THEN 'ready' WHEN 'dead' THEN 'failed'
-                                               WHEN 'cancelled' THEN 'cancelled' ELSE 'rendering' END,
-                        updated_at = NEW.updated_at
-                    WHERE job_id = NEW.id AND state NOT IN ('posted', 'cancelled', 'expired');
-                END;
-                """)
-        }
-        // Webhooks: every event is queued for every endpoint that wants it in the same transaction
-        // as the change itself (a transactional outbox), so a delivery can be late but never lost.
-        m.registerMigration("v5") { db in
-            try db.execute(sql: WebhookSchema.v5)
-        }
-        return m
-    }
-
-    /// For the store's extensions (access tokens): the same database, one writer at a time.
-    var database: DatabasePool { db }
+    public var dialect: SQLDialect { database.dialect }
 
     /// What a new job needs: the archived original and how to make it.
     public struct NewJob: Sendable, Codable {
@@ -167,51 +71,50 @@ public final class JobStore: Sendable {
 
     /// Queues a job; the same clip with the same template again returns the existing job.
     @discardableResult
-    public func enqueue(_ new: NewJob, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
-        try db.write { db in try self.insert(new, in: db, now: now) }
+    public func enqueue(_ new: NewJob, now: Date? = nil) throws -> (job: JobRecord, created: Bool) {
+        try database.write { tx in try self.insert(new, in: tx, now: try tx.clock(now)) }
     }
 
-    /// Inserts a job unless one with its id exists, inside the caller's transaction.
-    func insert(_ new: NewJob, in db: Database, now: Date) throws -> (job: JobRecord, created: Bool) {
-            if let existing = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [new.id]) {
-                return (existing, false)
-            }
-            let t = now.timeIntervalSince1970
-            try db.execute(sql: """
-                INSERT INTO jobs (id, state, template, priority, source_name, source_sha256, archive_path, ticket_json,
-                                  trim_start, trim_end, max_attempts, next_attempt_at, parent_id, created_at, updated_at)
-                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [new.id, new.template, new.priority.rawValue, new.sourceName, new.sourceSha256, new.archivePath,
-                                 new.ticketJson, new.trim?.start, new.trim?.end, retryPolicy.maxAttempts, t, new.parentId, t, t])
-            return (try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [new.id])!, true)
+    /// Inserts a job unless one with its id exists, inside the caller's transaction. Two nodes
+    /// ingesting the same clip at once both land here: the key decides, the loser gets the job.
+    func insert(_ new: NewJob, in tx: any StoreTransaction, now t: Double) throws -> (job: JobRecord, created: Bool) {
+        let inserted = try tx.execute("""
+            INSERT INTO jobs (id, state, template, priority, source_name, source_sha256, archive_path, ticket_json,
+                              trim_start, trim_end, max_attempts, next_attempt_at, parent_id, created_at, updated_at)
+            VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """, [new.id, new.template, new.priority.rawValue, new.sourceName, new.sourceSha256, new.archivePath,
+                  new.ticketJson, new.trim?.start, new.trim?.end, retryPolicy.maxAttempts, t, new.parentId, t, t])
+        return (try Self.existingJob(new.id, in: tx), inserted == 1)
     }
 
-    /// Takes the most urgent job that is due, with a lease until `now + lease`.
-    public func claim(worker: String, lease: TimeInterval, now: Date = Date()) throws -> JobClaim? {
-        try db.write { db in
-            let t = now.timeIntervalSince1970
-            guard let job = try JobRecord.fetchOne(db, sql: """
-                SELECT * FROM jobs WHERE state IN ('queued', 'failed') AND next_attempt_at <= ?
-                ORDER BY priority, next_attempt_at, created_at LIMIT 1
-                """, arguments: [t]) else { return nil }
-            let attempt = job.attempts + 1
-            try db.execute(sql: """
-                UPDATE jobs SET state = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?
-                """, arguments: [attempt, worker, t + lease, t, job.id])
-            try db.execute(sql: "INSERT INTO attempts (job_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
-                           arguments: [job.id, attempt, worker, t])
-            let claimed = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [job.id])!
-            return JobClaim(job: claimed, attempt: attempt, worker: worker)
+    /// Takes the most urgent job that is due, with a lease until the database's `now + lease`.
+    /// On PostgreSQL one short statement picks and takes it, passing over rows another node is
+    /// taking at that moment (SKIP LOCKED); on SQLite the single writer makes the same pick.
+    /// The claim holds no transaction while the job runs: the lease is the lock.
+    public func claim(worker: String, lease: TimeInterval, now: Date? = nil) throws -> JobClaim? {
+        try database.write { tx in
+            let t = try tx.clock(now)
+            guard let job = try tx.record(JobRecord.self, """
+                WITH next AS (
+                    SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_attempt_at <= ?
+                    ORDER BY priority, next_attempt_at, created_at LIMIT 1\(tx.dialect.forUpdateSkipLocked)
+                )
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, updated_at = ?
+                WHERE id IN (SELECT id FROM next) RETURNING *
+                """, [t, worker, t + lease, t]) else { return nil }
+            try tx.execute("INSERT INTO attempts (job_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
+                           [job.id, job.attempts, worker, t])
+            return JobClaim(job: job, attempt: job.attempts, worker: worker)
         }
     }
 
     /// Heartbeat: extends the lease. False when the claim is no longer this worker's (rescued, cancelled).
-    public func renew(_ claim: JobClaim, lease: TimeInterval, now: Date = Date()) throws -> Bool {
-        try db.write { db in
+    public func renew(_ claim: JobClaim, lease: TimeInterval, now: Date? = nil) throws -> Bool {
+        try database.write { tx in
+            let t = try tx.clock(now)
             let fence = AttemptFence(claim)
-            try db.execute(sql: "UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE \(fence.condition)",
-                           arguments: [now.timeIntervalSince1970 + lease, now.timeIntervalSince1970] + fence.arguments)
-            return db.changesCount == 1
+            return try tx.execute("UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE \(fence.condition)",
+                                  [t + lease, t] + fence.arguments) == 1
         }
     }
 
@@ -230,8 +133,9 @@ public final class JobStore: Sendable {
     /// How many of a job's attempts were released for lack of disk space: a render whose own
     /// outputs fill the disk would otherwise be released and claimed again for ever.
     public func diskReleases(of id: String) throws -> Int {
-        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM attempts WHERE job_id = ? AND outcome = ?",
-                                       arguments: [id, Self.diskRelease]) ?? 0 }
+        try database.read { tx in
+            try tx.row("SELECT COUNT(*) AS n FROM attempts WHERE job_id = ? AND outcome = ?", [id, Self.diskRelease])?.int("n") ?? 0
+        }
     }
 
     /// How an attempt released for lack of disk space is recorded.
@@ -240,12 +144,12 @@ public final class JobStore: Sendable {
     /// Records how an attempt ended. Fenced: a worker whose lease lapsed and whose job was rescued
     /// and claimed again cannot overwrite the newer attempt's state. Returns false when fenced off.
     @discardableResult
-    public func finish(_ claim: JobClaim, _ outcome: Outcome, now: Date = Date()) throws -> Bool {
-        try db.write { db in
-            let t = now.timeIntervalSince1970
+    public func finish(_ claim: JobClaim, _ outcome: Outcome, now: Date? = nil) throws -> Bool {
+        try database.write { tx in
+            let t = try tx.clock(now)
             let fence = AttemptFence(claim)
-            guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE \(fence.condition)",
-                                                   arguments: fence.arguments) else { return false }
+            guard let job = try tx.record(JobRecord.self, "SELECT * FROM jobs WHERE \(fence.condition)\(tx.dialect.forUpdate)",
+                                          fence.arguments) else { return false }
             let state: JobState, next: Double, error: String?, label: String
             var maxAttempts = job.maxAttempts
             switch outcome {
@@ -261,56 +165,71 @@ public final class JobStore: Sendable {
                 (state, next, error, label) = (.queued, t, disk ? "the disk was below its free-space floor" : nil, disk ? Self.diskRelease : "released")
                 maxAttempts += 1 // a release is not a failure: it does not use up a try
             }
-            try db.execute(sql: """
+            try tx.execute("""
                 UPDATE jobs SET state = ?, max_attempts = ?, next_attempt_at = ?, last_error = COALESCE(?, last_error),
                        lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
-                """, arguments: [state.rawValue, maxAttempts, next, error, t, job.id])
-            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND number = ?",
-                           arguments: [t, label, error, job.id, claim.attempt])
+                """, [state.rawValue, maxAttempts, next, error, t, job.id])
+            try tx.execute("UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND number = ?",
+                           [t, label, error, job.id, claim.attempt])
             return true
         }
     }
 
-    /// Jobs whose worker stopped renewing (killed, machine lost) go back to the queue as a
-    /// transient failure; returns how many.
+    /// Jobs whose worker stopped renewing (killed, machine lost, paused) go back to the queue as
+    /// a transient failure; returns how many. Safe when two nodes run it at once: each lapsed
+    /// job is locked by the one that takes it and passed over by the other.
     @discardableResult
-    public func rescueExpiredLeases(now: Date = Date()) throws -> Int {
-        try db.write { db in
-            let t = now.timeIntervalSince1970
-            let lapsed = try JobRecord.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at < ?", arguments: [t])
+    public func rescueExpiredLeases(now: Date? = nil) throws -> Int {
+        try database.write { tx in
+            let t = try tx.clock(now)
+            let lapsed = try tx.records(JobRecord.self, "SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at < ?\(tx.dialect.forUpdateSkipLocked)", [t])
             for job in lapsed {
                 let reason = "worker \(job.leaseOwner ?? "?") stopped renewing its lease (killed or lost)"
                 let dead = job.attempts >= job.maxAttempts
-                try db.execute(sql: """
+                try tx.execute("""
                     UPDATE jobs SET state = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
                            updated_at = ? WHERE id = ?
-                    """, arguments: [dead ? "dead" : "failed", t, reason, t, job.id])
-                try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = 'lease lapsed', error = ? WHERE job_id = ? AND number = ?",
-                               arguments: [t, reason, job.id, job.attempts])
+                    """, [dead ? "dead" : "failed", t, reason, t, job.id])
+                try tx.execute("UPDATE attempts SET ended_at = ?, outcome = 'lease lapsed', error = ? WHERE job_id = ? AND number = ?",
+                               [t, reason, job.id, job.attempts])
             }
             return lapsed.count
         }
     }
 
-    /// The job a producer named, or an error saying there is none.
-    static func existingJob(_ id: String, in db: Database) throws -> JobRecord {
-        guard let job = try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
+    /// Editors' cuts wait behind replies, but not for ever: one that has waited `after` seconds
+    /// is promoted to realtime, and then goes by its due time among the replies (an old due
+    /// time puts it first). Returns how many were promoted.
+    @discardableResult
+    public func promoteStarvedWork(after: TimeInterval = 1800, now: Date? = nil) throws -> Int {
+        try database.write { tx in
+            let t = try tx.clock(now)
+            return try tx.execute("""
+                UPDATE jobs SET priority = 0, updated_at = ? WHERE state IN ('queued', 'failed') AND priority > 0 AND next_attempt_at < ?
+                """, [t, t - after])
+        }
+    }
+
+    /// The job a producer named, or an error saying there is none. `lock`: the transaction goes
+    /// on to change it (PostgreSQL holds the row until the transaction ends).
+    static func existingJob(_ id: String, in tx: any StoreTransaction, lock: Bool = false) throws -> JobRecord {
+        guard let job = try tx.record(JobRecord.self, "SELECT * FROM jobs WHERE id = ?" + (lock ? tx.dialect.forUpdate : ""), [id]) else {
             throw OrchestratorError(file: id, "no such job", kind: .notFound)
         }
         return job
     }
 
     public func job(_ id: String) throws -> JobRecord? {
-        try db.read { try JobRecord.fetchOne($0, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) }
+        try database.read { try $0.record(JobRecord.self, "SELECT * FROM jobs WHERE id = ?", [id]) }
     }
 
     /// The job a producer named, or "ID: no such job" (404 over HTTP).
     public func requireJob(_ id: String) throws -> JobRecord {
-        try db.read { try Self.existingJob(id, in: $0) }
+        try database.read { try Self.existingJob(id, in: $0) }
     }
 
     public func attempts(of id: String) throws -> [AttemptRecord] {
-        try db.read { try AttemptRecord.fetchAll($0, sql: "SELECT * FROM attempts WHERE job_id = ? ORDER BY number", arguments: [id]) }
+        try database.read { try $0.records(AttemptRecord.self, "SELECT * FROM attempts WHERE job_id = ? ORDER BY number", [id]) }
     }
 
     public func list(state: JobState? = nil) throws -> [JobRecord] {
@@ -319,69 +238,74 @@ public final class JobStore: Sendable {
 
     /// Jobs a producer filters for, newest first.
     public func list(_ filter: JobFilter) throws -> [JobRecord] {
-        var clauses: [String] = [], arguments: StatementArguments = []
-        if let state = filter.state { clauses.append("state = ?"); arguments += [state.rawValue] }
-        if let template = filter.template { clauses.append("template = ?"); arguments += [template] }
-        if let camp = filter.camp { clauses.append("json_extract(ticket_json, '$.speaker.camp') = ? COLLATE NOCASE"); arguments += [camp] }
-        if let since = filter.since { clauses.append("updated_at >= ?"); arguments += [since.timeIntervalSince1970] }
+        var clauses: [String] = [], arguments: [any StoreArgument] = []
+        if let state = filter.state { clauses.append("state = ?"); arguments.append(state.rawValue) }
+        if let template = filter.template { clauses.append("template = ?"); arguments.append(template) }
+        if let camp = filter.camp {
+            clauses.append("lower(\(dialect.jsonText("ticket_json", ["speaker", "camp"]))) = lower(?)"); arguments.append(camp)
+        }
+        if let since = filter.since { clauses.append("updated_at >= ?"); arguments.append(since.timeIntervalSince1970) }
         var sql = "SELECT * FROM jobs" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY created_at DESC"
-        if let limit = filter.limit { sql += " LIMIT ?"; arguments += [limit] }
-        return try db.read { try JobRecord.fetchAll($0, sql: sql, arguments: arguments) }
+        if let limit = filter.limit { sql += " LIMIT ?"; arguments.append(limit) }
+        return try database.read { try $0.records(JobRecord.self, sql, arguments) }
     }
 
     /// Jobs changed after `time` (a seconds-since-1970 watermark), oldest change first: the
     /// change feed behind the live dashboard sees every state change, whichever process made it.
     public func changes(after time: Double) throws -> [JobRecord] {
-        try db.read { try JobRecord.fetchAll($0, sql: "SELECT * FROM jobs WHERE updated_at > ? ORDER BY updated_at", arguments: [time]) }
+        try database.read { try $0.records(JobRecord.self, "SELECT * FROM jobs WHERE updated_at > ? ORDER BY updated_at", [time]) }
     }
 
     /// When the oldest reply still waiting (queued, or failed and due for a retry) was queued, as
     /// seconds since 1970; nil when none waits. Editors' cuts do not count: they may wait.
     public func oldestWaitingReply() throws -> Double? {
-        try db.read { try Double.fetchOne($0, sql: """
-            SELECT MIN(created_at) FROM jobs WHERE state IN ('queued', 'failed') AND parent_id IS NULL AND template NOT LIKE 'bts-cut%'
-            """) }
+        try database.read { tx in
+            try tx.row("""
+                SELECT MIN(created_at) AS oldest FROM jobs
+                WHERE state IN ('queued', 'failed') AND parent_id IS NULL AND template NOT LIKE 'bts-cut%'
+                """)?.double("oldest")
+        }
     }
 
     /// How many jobs are in each state (every state present, zero when none).
     public func countsByState() throws -> [JobState: Int] {
-        let rows = try db.read { try Row.fetchAll($0, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") }
+        let rows = try database.read { try $0.rows("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state", []) }
         var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-        for row in rows { if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] } }
+        for row in rows { if let state = row.string("state").flatMap(JobState.init(rawValue:)) { counts[state] = row.int("n") ?? 0 } }
         return counts
     }
 
     /// A producer's retry: back to the queue now with fresh attempts, optionally with a new trim.
     /// Works on failed, dead and cancelled jobs; a running or queued job is left alone.
-    public func retry(_ id: String, trim: (start: Double?, end: Double?)? = nil, now: Date = Date()) throws {
-        try db.write { db in
-            let job = try Self.existingJob(id, in: db)
+    public func retry(_ id: String, trim: (start: Double?, end: Double?)? = nil, now: Date? = nil) throws {
+        try database.write { tx in
+            let job = try Self.existingJob(id, in: tx, lock: true)
             guard [.failed, .dead, .cancelled, .succeeded].contains(job.state) else {
                 throw OrchestratorError(file: id, "is \(job.state.rawValue); only a finished job can be retried", kind: .conflict)
             }
             if let posted = job.postedUrl {
                 throw OrchestratorError(file: id, "was posted at \(posted); a posted reply is not made again", kind: .conflict)
             }
-            let t = now.timeIntervalSince1970
-            try db.execute(sql: """
+            let t = try tx.clock(now)
+            try tx.execute("""
                 UPDATE jobs SET state = 'queued', max_attempts = attempts + ?, next_attempt_at = ?,
                        trim_start = COALESCE(?, trim_start), trim_end = COALESCE(?, trim_end), updated_at = ? WHERE id = ?
-                """, arguments: [retryPolicy.maxAttempts, t, trim?.start, trim?.end, t, id])
+                """, [retryPolicy.maxAttempts, t, trim?.start, trim?.end, t, id])
         }
     }
 
     /// Cancels a queued, failed or running job (a running one stops at its next heartbeat).
-    public func cancel(_ id: String, now: Date = Date()) throws {
-        try db.write { db in
-            let job = try Self.existingJob(id, in: db)
+    public func cancel(_ id: String, now: Date? = nil) throws {
+        try database.write { tx in
+            let job = try Self.existingJob(id, in: tx, lock: true)
             guard [.queued, .failed, .running].contains(job.state) else {
                 throw OrchestratorError(file: id, "is already \(job.state.rawValue)", kind: .conflict)
             }
-            let t = now.timeIntervalSince1970
-            try db.execute(sql: "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-                           arguments: [t, id])
-            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = 'cancelled' WHERE job_id = ? AND ended_at IS NULL",
-                           arguments: [t, id])
+            let t = try tx.clock(now)
+            try tx.execute("UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                           [t, id])
+            try tx.execute("UPDATE attempts SET ended_at = ?, outcome = 'cancelled' WHERE job_id = ? AND ended_at IS NULL",
+                           [t, id])
         }
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
-import GRDB
+
 
 /// A tweet the command centre wants answered, and by which camp: the field team sees its text,
 /// films the reply and uploads against the request; the reply job made from that clip is
 /// followed here until it is posted.
-public struct ReplyRequest: Sendable, Codable, Equatable, FetchableRecord {
+public struct ReplyRequest: Sendable, Codable, Equatable {
     public var id: String
     public var state: ReplyRequestState
     public var tweetUrl: String

@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 
 extension JobStore {
     /// Adds an endpoint for `events` (nil: every event); returns it with its secret, shown once.
-    public func addWebhook(url: String, events: [String]? = nil, now: Date = Date()) throws -> WebhookEndpoint {
+    public func addWebhook(url: String, events: [String]? = nil, now: Date? = nil) throws -> WebhookEndpoint {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "https" || scheme == "http",
               parsed.host?.isEmpty == false, url.count <= 2000 else {
             throw OrchestratorError(file: url, "is not an http(s) address for webhooks")
@@ -15,57 +14,57 @@ extension JobStore {
         var generator = SystemRandomNumberGenerator()
         let key = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let id = "wh-" + (0..<4).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        let endpoint = WebhookEndpoint(id: id, url: url, secret: "whsec_" + Data(key).base64EncodedString(),
-                                       events: events.contains("*") ? "*" : events.joined(separator: ","), createdAt: now.timeIntervalSince1970)
-        try database.write { db in
-            try db.execute(sql: "INSERT INTO webhooks (id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [endpoint.id, endpoint.url, endpoint.secret, endpoint.events, endpoint.createdAt])
+        return try database.write { tx in
+            let endpoint = WebhookEndpoint(id: id, url: url, secret: "whsec_" + Data(key).base64EncodedString(),
+                                           events: events.contains("*") ? "*" : events.joined(separator: ","), createdAt: try tx.clock(now))
+            try tx.execute("INSERT INTO webhooks (id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
+                           [endpoint.id, endpoint.url, endpoint.secret, endpoint.events, endpoint.createdAt])
+            return endpoint
         }
-        return endpoint
     }
 
     public func webhooks() throws -> [WebhookEndpoint] {
-        try database.read { try WebhookEndpoint.fetchAll($0, sql: "SELECT * FROM webhooks ORDER BY created_at") }
+        try database.read { try $0.records(WebhookEndpoint.self, "SELECT * FROM webhooks ORDER BY created_at") }
     }
 
     /// Removes an endpoint and its deliveries not yet made.
     public func removeWebhook(_ idOrURL: String) throws {
-        try database.write { db in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM webhooks WHERE id = ? OR url = ?", arguments: [idOrURL, idOrURL])
+        try database.write { tx in
+            let ids = try tx.rows("SELECT id FROM webhooks WHERE id = ? OR url = ?", [idOrURL, idOrURL]).compactMap { $0.string("id") }
             guard !ids.isEmpty else { throw OrchestratorError(file: idOrURL, "no such webhook (see `mediaorch webhooks list`)", kind: .notFound) }
             for id in ids {
-                try db.execute(sql: "DELETE FROM webhook_deliveries WHERE endpoint_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM webhooks WHERE id = ?", arguments: [id])
+                try tx.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = ?", [id])
+                try tx.execute("DELETE FROM webhooks WHERE id = ?", [id])
             }
         }
     }
 
     /// Deliveries, newest first.
     public func webhookDeliveries(state: String? = nil, event: String? = nil, limit: Int = 100) throws -> [WebhookDelivery] {
-        var clauses: [String] = [], arguments: StatementArguments = []
-        if let state { clauses.append("state = ?"); arguments += [state] }
-        if let event { clauses.append("event = ?"); arguments += [event] }
-        arguments += [limit]
-        return try database.read {
-            try WebhookDelivery.fetchAll($0, sql: "SELECT * FROM webhook_deliveries" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-                                          + " ORDER BY created_at DESC, rowid DESC LIMIT ?", arguments: arguments)
+        var clauses: [String] = [], arguments: [any StoreArgument] = []
+        if let state { clauses.append("state = ?"); arguments.append(state) }
+        if let event { clauses.append("event = ?"); arguments.append(event) }
+        arguments.append(limit)
+        return try database.read { tx in
+            try tx.records(WebhookDelivery.self, "SELECT * FROM webhook_deliveries" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+                           + " ORDER BY created_at DESC, \(tx.dialect.insertionOrder) DESC LIMIT ?", arguments)
         }
     }
 
     /// Takes up to `limit` due deliveries for `lease` seconds, oldest first: another sender
     /// (another process on this store) skips them until the lease ends.
-    func claimDueDeliveries(now: Date = Date(), lease: TimeInterval = 60, limit: Int = 20) throws -> [(WebhookDelivery, WebhookEndpoint)] {
-        try database.write { db in
-            let t = now.timeIntervalSince1970
-            let due = try WebhookDelivery.fetchAll(db, sql: """
+    func claimDueDeliveries(now: Date? = nil, lease: TimeInterval = 60, limit: Int = 20) throws -> [(WebhookDelivery, WebhookEndpoint)] {
+        try database.write { tx in
+            let t = try tx.clock(now)
+            let due = try tx.records(WebhookDelivery.self, """
                 SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-                ORDER BY next_attempt_at, created_at LIMIT ?
-                """, arguments: [t, t, limit])
+                ORDER BY next_attempt_at, created_at LIMIT ?\(tx.dialect.forUpdateSkipLocked)
+                """, [t, t, limit])
             var claimed: [(WebhookDelivery, WebhookEndpoint)] = []
             for var delivery in due {
-                guard let endpoint = try WebhookEndpoint.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [delivery.endpointId]) else { continue }
+                guard let endpoint = try tx.record(WebhookEndpoint.self, "SELECT * FROM webhooks WHERE id = ?", [delivery.endpointId]) else { continue }
                 delivery.leaseUntil = t + lease
-                try db.execute(sql: "UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?", arguments: [delivery.leaseUntil, delivery.id])
+                try tx.execute("UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?", [delivery.leaseUntil, delivery.id])
                 claimed.append((delivery, endpoint))
             }
             return claimed
@@ -73,21 +72,21 @@ extension JobStore {
     }
 
     /// Records how a try went: delivered on a 2xx, else retried later or given up.
-    func recordDeliveryTry(_ id: String, status: Int?, error: String?, schedule: WebhookRetrySchedule, now: Date = Date()) throws {
-        try database.write { db in
-            guard let delivery = try WebhookDelivery.fetchOne(db, sql: "SELECT * FROM webhook_deliveries WHERE id = ?", arguments: [id]) else { return }
-            let t = now.timeIntervalSince1970
+    func recordDeliveryTry(_ id: String, status: Int?, error: String?, schedule: WebhookRetrySchedule, now: Date? = nil) throws {
+        try database.write { tx in
+            guard let delivery = try tx.record(WebhookDelivery.self, "SELECT * FROM webhook_deliveries WHERE id = ?\(tx.dialect.forUpdate)", [id]) else { return }
+            let t = try tx.clock(now)
             let attempts = delivery.attempts + 1
             if let status, (200..<300).contains(status) {
-                try db.execute(sql: """
+                try tx.execute("""
                     UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, lease_until = NULL, delivered_at = ? WHERE id = ?
-                    """, arguments: [attempts, status, t, id])
+                    """, [attempts, status, t, id])
                 return
             }
             let delay = schedule.delay(afterFailure: attempts)
-            try db.execute(sql: """
+            try tx.execute("""
                 UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, lease_until = NULL, next_attempt_at = ? WHERE id = ?
-                """, arguments: [delay == nil ? "failed" : "pending", attempts, status, error, t + (delay ?? 0), id])
+                """, [delay == nil ? "failed" : "pending", attempts, status, error, t + (delay ?? 0), id])
         }
     }
 }

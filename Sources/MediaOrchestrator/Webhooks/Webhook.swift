@@ -1,9 +1,9 @@
 import Foundation
-import GRDB
+
 
 /// Where another tool (a chat room, a spreadsheet) wants to hear about events, and the secret
 /// its deliveries are signed with.
-public struct WebhookEndpoint: Sendable, Codable, Equatable, FetchableRecord {
+public struct WebhookEndpoint: Sendable, Codable, Equatable {
     public var id: String
     public var url: String
     /// "whsec_" + base64 of the key, as Standard Webhooks writes it; never shown after `add`.
@@ -19,7 +19,7 @@ public struct WebhookEndpoint: Sendable, Codable, Equatable, FetchableRecord {
 
 /// One event on its way to one endpoint: pending (due at `nextAttemptAt`), delivered, or
 /// failed (given up after every retry).
-public struct WebhookDelivery: Sendable, Codable, Equatable, FetchableRecord {
+public struct WebhookDelivery: Sendable, Codable, Equatable {
     public var id: String
     public var endpointId: String
     public var event: String

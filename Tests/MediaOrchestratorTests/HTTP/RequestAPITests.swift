@@ -109,8 +109,8 @@ import TestSupport
     @Test func postingARepliesJobMovesItsRequestToPostedAndTheManifestSaysWho() async throws {
         let f = try APIFixture("requests-posted")
         let request = try f.store.createRequest(.init(tweetUrl: "https://x.com/sara/status/10", tweetText: "t", camp: "Kakuma"), by: "p")
-        try await f.store.database.write { db in
-            try JobStore.link(request: request.id, to: try JobStore.existingJob(f.succeededJob, in: db), in: db, now: Date())
+        try f.store.database.write { tx in
+            try JobStore.link(request: request.id, to: try JobStore.existingJob(f.succeededJob, in: tx), in: tx, now: Date().timeIntervalSince1970)
         }
         #expect(try f.store.request(request.id)?.state == .ready)
         let manifestPath = try f.workspace.outbox(for: f.succeededJob).appendingPathComponent("manifest.json")

@@ -3,10 +3,10 @@ import Testing
 import TestSupport
 @testable import MediaOrchestrator
 
-@Suite struct JobStoreTests {
-    func store(_ name: String, policy: RetryPolicy = RetryPolicy()) throws -> JobStore {
-        let folder = try TestPaths.scratch("store/\(name)")
-        return try JobStore(path: folder.appendingPathComponent("jobs.sqlite").path, retryPolicy: policy)
+/// What every store must do, run on SQLite and on PostgreSQL alike: one suite, two databases.
+@Suite struct StoreContractTests {
+    func store(_ name: String, _ kind: StoreKind, policy: RetryPolicy = RetryPolicy()) throws -> JobStore {
+        try kind.open(name, policy: policy)
     }
 
     func newJob(_ sha: String, template: String = "twitter-reply", priority: JobPriority = .realtime) -> JobStore.NewJob {
@@ -16,16 +16,16 @@ import TestSupport
 
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    @Test func storesOpenedAtOnceOnANewFileAllMigrate() throws {
+    @Test(arguments: StoreKind.allCases) func storesOpenedAtOnceOnANewDatabaseAllMigrate(kind: StoreKind) throws {
         // As `watch` and a producer's `jobs list` do on a new workspace, many times over.
         for round in 0..<10 {
-            let path = try TestPaths.scratch("store/concurrent-\(round)").appendingPathComponent("jobs.sqlite").path
+            let location = try kind.freshLocation("concurrent-\(round)")
             let failures = NSLock(), group = DispatchGroup()
             nonisolated(unsafe) var errors: [String] = [] // guarded by `failures`
             for _ in 0..<8 {
                 group.enter()
                 Thread.detachNewThread {
-                    do { _ = try JobStore(path: path) } catch { failures.withLock { errors.append("\(error)") } }
+                    do { _ = try JobStore(location: location) } catch { failures.withLock { errors.append("\(error)") } }
                     group.leave()
                 }
             }
@@ -34,8 +34,8 @@ import TestSupport
         }
     }
 
-    @Test func theSameClipTwiceMakesOneJob() throws {
-        let s = try store("dedupe")
+    @Test(arguments: StoreKind.allCases) func theSameClipTwiceMakesOneJob(kind: StoreKind) throws {
+        let s = try store("dedupe", kind)
         let first = try s.enqueue(newJob("ab"), now: t0)
         let again = try s.enqueue(newJob("ab"), now: t0.addingTimeInterval(5))
         #expect(first.created && !again.created)
@@ -43,8 +43,8 @@ import TestSupport
         #expect(try s.list().count == 1)
     }
 
-    @Test func realtimeRepliesAreClaimedBeforeBTSCuts() throws {
-        let s = try store("priority")
+    @Test(arguments: StoreKind.allCases) func realtimeRepliesAreClaimedBeforeBTSCuts(kind: StoreKind) throws {
+        let s = try store("priority", kind)
         try s.enqueue(newJob("b1", template: "bts-cut", priority: .background), now: t0)
         try s.enqueue(newJob("r1", priority: .realtime), now: t0.addingTimeInterval(1))
         let claim = try #require(try s.claim(worker: "w1", lease: 30, now: t0.addingTimeInterval(2)))
@@ -52,8 +52,8 @@ import TestSupport
         #expect(claim.job.state == .running && claim.attempt == 1)
     }
 
-    @Test func aLapsedLeaseIsRescuedAndTheOldWorkerIsFencedOff() throws {
-        let s = try store("lease")
+    @Test(arguments: StoreKind.allCases) func aLapsedLeaseIsRescuedAndTheOldWorkerIsFencedOff(kind: StoreKind) throws {
+        let s = try store("lease", kind)
         try s.enqueue(newJob("cd"), now: t0)
         let first = try #require(try s.claim(worker: "killed", lease: 30, now: t0))
         #expect(try s.renew(first, lease: 30, now: t0.addingTimeInterval(20)))
@@ -71,11 +71,11 @@ import TestSupport
         #expect(attempts.map(\.worker) == ["killed", "w2"])
     }
 
-    @Test func transientFailuresRetryWithGrowingDelaysThenDie() throws {
+    @Test(arguments: StoreKind.allCases) func transientFailuresRetryWithGrowingDelaysThenDie(kind: StoreKind) throws {
         var policy = RetryPolicy()
         policy.maxAttempts = 4
         policy.jitter = 0
-        let s = try store("backoff", policy: policy)
+        let s = try store("backoff", kind, policy: policy)
         let id = try s.enqueue(newJob("ef"), now: t0).job.id
         var now = t0
         var delays: [Double] = []
@@ -94,8 +94,8 @@ import TestSupport
         #expect(try s.job(id)?.lastError == "disk full")
     }
 
-    @Test func badInputIsDeadAfterOneAttempt() throws {
-        let s = try store("permanent")
+    @Test(arguments: StoreKind.allCases) func badInputIsDeadAfterOneAttempt(kind: StoreKind) throws {
+        let s = try store("permanent", kind)
         let id = try s.enqueue(newJob("09"), now: t0).job.id
         let claim = try #require(try s.claim(worker: "w", lease: 30, now: t0))
         try s.finish(claim, .failed(reason: "clip.mp4: not a media file libav can read", permanent: true), now: t0)
@@ -104,8 +104,8 @@ import TestSupport
         #expect(job.lastError?.contains("not a media file") == true)
     }
 
-    @Test func producersCanRetryADeadJobAndCancelAQueuedOne() throws {
-        let s = try store("retry-cancel")
+    @Test(arguments: StoreKind.allCases) func producersCanRetryADeadJobAndCancelAQueuedOne(kind: StoreKind) throws {
+        let s = try store("retry-cancel", kind)
         let id = try s.enqueue(newJob("11"), now: t0).job.id
         let claim = try #require(try s.claim(worker: "w", lease: 30, now: t0))
         try s.finish(claim, .failed(reason: "captions line 3: bad timestamp", permanent: true), now: t0)
@@ -120,8 +120,8 @@ import TestSupport
         #expect(throws: OrchestratorError.self) { try s.cancel(other) }
     }
 
-    @Test func aReleasedJobGoesBackWithoutUsingAnAttempt() throws {
-        let s = try store("release")
+    @Test(arguments: StoreKind.allCases) func aReleasedJobGoesBackWithoutUsingAnAttempt(kind: StoreKind) throws {
+        let s = try store("release", kind)
         let id = try s.enqueue(newJob("33"), now: t0).job.id
         let claim = try #require(try s.claim(worker: "stopping", lease: 30, now: t0))
         try s.finish(claim, .released, now: t0.addingTimeInterval(1))

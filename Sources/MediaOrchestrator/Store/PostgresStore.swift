@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// The shared store for several machines: PostgreSQL through postgres-nio. The store's callers
+/// are synchronous and run on `BlockingWork`'s threads (or a command's main thread), so each
+/// statement waits for its future there; no event loop and no cooperative thread is blocked.
+/// Connections are pooled; a broken one is dropped and the next call connects afresh, so a
+/// restarted server costs the calls made while it was down, not the process.
+public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutable state is behind `lock`
+    public let address: PostgresAddress
+    public var dialect: SQLDialect { .postgres }
+    public var displayName: String { address.description }
+
+    private let lock = NIOLock()
+    private var idle: [PostgresConnection] = []
+    private var nextConnectionID = 0
+    private let logger = Logger(label: "mediaorch.postgres")
+    /// Connections kept open between calls (more are opened under load and closed after).
+    private let keptOpen = 8
+
+    public init(_ address: PostgresAddress) throws {
+        self.address = address
+        try PostgresSchema.migrate(self)
+    }
+
+    deinit { close() }
+
+    public func close() {
+        let connections = lock.withLock { defer { idle = [] }; return idle }
+        for connection in connections { try? connection.close().wait() }
+    }
+
+    public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        // A deadlock or serialization failure is the database asking for the transaction again.
+        for attempt in 1... {
+            do {
+                return try withConnection { connection in
+                    let tx = Transaction(connection: connection, logger: logger)
+                    try tx.script("BEGIN")
+                    do {
+                        let result = try body(tx)
+                        try tx.script("COMMIT")
+                        return result
+                    } catch {
+                        if !connection.isClosed { try? tx.script("ROLLBACK") }
+                        throw error
+                    }
+                }
+            } catch let error as StoreError where error.isRetryable && attempt < 5 {
+                Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
+            }
+        }
+        fatalError("unreachable")
+    }
+
+    public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try withConnection { try body(Transaction(connection: $0, logger: logger)) }
+    }
+
+    /// Runs `body` on a pooled connection (or a new one) and puts it back unless it broke.
+    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        let connection = try checkOut()
+        do {
+            let result = try body(connection)
+            checkIn(connection)
+            return result
+        } catch {
+            checkIn(connection)
+            throw error
+        }
+    }
+
+    private func checkOut() throws -> PostgresConnection {
+        while let connection = lock.withLock({ idle.popLast() }) {
+            if !connection.isClosed { return connection }
+        }
+        let id = lock.withLock { nextConnectionID += 1; return nextConnectionID }
+        var configuration: PostgresConnection.Configuration = if let socket = address.socketPath {
+            .init(unixSocketPath: socket, username: address.user, password: address.password, database: address.database)
+        } else {
+            .init(host: address.host, port: address.port, username: address.user, password: address.password,
+                  database: address.database, tls: .disable)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        let connection: PostgresConnection
+        do {
+            connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
+                                                        id: id, logger: logger).wait()
+        } catch {
+            throw StoreError(address: address, error)
+        }
+        do {
+            // A statement that waits longer than this is a sick server: fail it, do not hang a worker.
+            try Transaction(connection: connection, logger: logger).script("SET statement_timeout = '30s'; SET lock_timeout = '10s'")
+            return connection
+        } catch {
+            try? connection.close().wait()
+            throw StoreError(address: address, error)
+        }
+    }
+
+    private func checkIn(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
+        let kept = lock.withLock { () -> Bool in
+            guard idle.count < keptOpen else { return false }
+            idle.append(connection)
+            return true
+        }
+        if !kept { try? connection.close().wait() }
+    }
+
+    private struct Transaction: StoreTransaction {
+        let connection: PostgresConnection
+        let logger: Logger
+        var dialect: SQLDialect { .postgres }
+
+        func execute(_ sql: String, _ arguments: [any StoreArgument]) throws -> Int {
+            try run(sql, arguments).metadata.rows ?? 0
+        }
+
+        func rows(_ sql: String, _ arguments: [any StoreArgument]) throws -> [StoreRow] {
+            try run(sql, arguments).rows.map(Self.storeRow)
+        }
+
+        /// Statements without arguments, one after another (schema changes, BEGIN and COMMIT):
+        /// postgres-nio speaks the extended protocol, which takes one statement at a time.
+        func script(_ sql: String) throws {
+            for statement in SQLScript.statements(sql) {
+                do { _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait() } catch {
+                    throw StoreError(address: nil, error)
+                }
+            }
+        }
+
+        private func run(_ sql: String, _ arguments: [any StoreArgument]) throws -> PostgresQueryResult {
+            var binds = PostgresBindings(capacity: arguments.count)
+            for argument in arguments {
+                switch argument.storeValue {
+                case .null: binds.appendNull()
+                case .integer(let i): binds.append(i)
+                case .real(let d): binds.append(d)
+                case .text(let s): binds.append(s)
+                }
+            }
+            do {
+                return try connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).wait()
+            } catch {
+                throw StoreError(address: nil, error)
+            }
+        }
+
+        /// `?` → `$1`, `$2`…, outside quoted text: the statements are written once for both databases.
+        static func numbered(_ sql: String) -> String {
+            var out = "", n = 0, quoted = false
+            out.reserveCapacity(sql.count + 16)
+            for c in sql {
+                if c == "'" { quoted.toggle() }
+                if c == "?" && !quoted { n += 1; out += "$\(n)" } else { out.append(c) }
+            }
+            return out
+        }
+
+        static func storeRow(_ row: PostgresRow) -> StoreRow {
+            var columns: [String: StoreValue] = [:]
+            for cell in row {
+                columns[cell.columnName] = value(of: cell)
+            }
+            return StoreRow(columns: columns)
+        }
+
+        private static func value(of cell: PostgresCell) -> StoreValue {
+            guard cell.bytes != nil else { return .null }
+            switch cell.dataType {
+            case .int2, .int4, .int8: return (try? cell.decode(Int.self)).map(StoreValue.integer) ?? .null
+            case .float4, .float8: return (try? cell.decode(Double.self)).map(StoreValue.real) ?? .null
+            case .bool: return (try? cell.decode(Bool.self)).map { .integer($0 ? 1 : 0) } ?? .null
+            case .numeric:
+                return (try? cell.decode(String.self)).flatMap(Double.init).map(StoreValue.real) ?? .null
+            default: return (try? cell.decode(String.self)).map(StoreValue.text) ?? .null
+            }
+        }
+    }
+}
+
+/// What went wrong talking to PostgreSQL, in the server's words (postgres-nio keeps them out of
+/// its error's description, so they are taken out here), with the SQLSTATE code.
+public struct StoreError: Error, CustomStringConvertible {
+    public let description: String
+    public let sqlState: String?
+    /// The server or the link went away: the next call reconnects.
+    public let isConnectionLost: Bool
+
+    init(address: PostgresAddress?, _ error: any Error) {
+        if let error = error as? PSQLError {
+            sqlState = error.serverInfo?[.sqlState]
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+            isConnectionLost = [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
+                .contains(error.code) || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true
+            description = (address.map { "\($0): " } ?? "PostgreSQL: ") + message + detail
+        } else {
+            (sqlState, isConnectionLost) = (nil, true)
+            description = (address.map { "\($0): " } ?? "PostgreSQL: ") + "\(error)"
+        }
+    }
+
+    /// Deadlock or serialization failure: the same transaction may simply be run again.
+    var isRetryable: Bool { sqlState == "40001" || sqlState == "40P01" }
+}
