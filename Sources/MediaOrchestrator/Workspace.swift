@@ -45,9 +45,11 @@ public struct Workspace: Sendable {
         }
     }
 
-    public func openStore(retryPolicy: RetryPolicy = RetryPolicy()) throws -> JobStore {
+    /// The job store: `store` (a `--store` value), else MEDIAORCH_STORE, else the config file's
+    /// `store`, else jobs.sqlite in this workspace.
+    public func openStore(_ store: String? = nil, retryPolicy: RetryPolicy = RetryPolicy()) throws -> JobStore {
         try prepare()
-        return try JobStore(path: storePath, retryPolicy: retryPolicy)
+        return try JobStore(location: try StoreLocation.locate(store, workspace: self), retryPolicy: retryPolicy)
     }
 
     /// The job's outbox folder; job ids are made by the store from hex and template names only.

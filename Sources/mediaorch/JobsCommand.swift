@@ -9,15 +9,6 @@ struct JobsCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Retry.self, Cancel.self, Posted.self]
     )
 
-    struct WorkspaceOption: ParsableArguments {
-        @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace).")
-        var workspace: String?
-
-        func store() throws -> (Workspace, JobStore) {
-            let ws = Workspace.locate(workspace)
-            return (ws, try ws.openStore())
-        }
-    }
 
     struct List: ParsableCommand {
         @OptionGroup var options: WorkspaceOption
@@ -27,7 +18,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let jobs = try options.store().1.list(state: state)
+                let jobs = try options.open().1.list(state: state)
                 if json { print(try JSONOutput.string(jobs)); return }
                 print("\("JOB".padding(toLength: 34, withPad: " ", startingAt: 0)) \("STATE".padding(toLength: 10, withPad: " ", startingAt: 0)) TRIES  SOURCE / LAST ERROR")
                 for job in jobs {
@@ -45,7 +36,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (ws, store) = try options.store()
+                let (ws, store) = try options.open()
                 let job = try store.requireJob(id)
                 let attempts = try store.attempts(of: id)
                 if json {
@@ -75,7 +66,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (ws, store) = try options.store()
+                let (ws, store) = try options.open()
                 let replacement = try captions.map { path in
                     JobControl.CaptionReplacement(name: URL(fileURLWithPath: path).lastPathComponent,
                                                   data: try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -93,7 +84,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (ws, store) = try options.store()
+                let (ws, store) = try options.open()
                 try JobControl(workspace: ws, store: store).cancel(id)
                 print("\(id): cancelled")
             }
@@ -109,7 +100,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (ws, store) = try options.store()
+                let (ws, store) = try options.open()
                 let poster = by ?? ProcessInfo.processInfo.environment["USER"] ?? "command line"
                 let job = try JobControl(workspace: ws, store: store).markPosted(id, url: url, by: poster)
                 print("\(id): posted at \(job.postedUrl ?? url) by \(job.postedBy ?? poster)")

@@ -11,7 +11,7 @@ struct RequestsCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a reply request and print its id.")
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Option(help: "The tweet's address, as copied from X (x.com or twitter.com).") var tweetUrl: String
         @Option(help: "The tweet's text, so the camp knows what it answers.") var text: String
         @Option(help: "The camp that films the reply.") var camp: String
@@ -29,7 +29,7 @@ struct RequestsCommand: ParsableCommand {
                 let new = NewReplyRequest(tweetUrl: tweetUrl, tweetText: text, camp: camp,
                                           languages: languages?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                           priority: priority, note: note, deadline: deadline)
-                let made = try options.store().1.createRequest(new, by: ProcessInfo.processInfo.environment["USER"] ?? "command line")
+                let made = try options.open().1.createRequest(new, by: ProcessInfo.processInfo.environment["USER"] ?? "command line")
                 print(made.id)
                 FileHandle.standardError.write(Data("request \(made.id): reply to \(made.handle) (\(made.tweetUrl)), filmed in \(made.camp)\n".utf8))
             }
@@ -37,7 +37,7 @@ struct RequestsCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Option(help: "Only this camp's.") var camp: String?
         @Option(help: "Only requests in this state (\(ReplyRequestState.allCases.map(\.rawValue).joined(separator: ", "))).") var state: String?
         @Flag(help: "Print JSON.") var json = false
@@ -48,7 +48,7 @@ struct RequestsCommand: ParsableCommand {
                     guard let parsed = ReplyRequestState(rawValue: raw) else { throw ValidationError("--state is one of \(ReplyRequestState.allCases.map(\.rawValue).joined(separator: ", "))") }
                     return [parsed]
                 }
-                let requests = try options.store().1.requests(RequestFilter(camp: camp, states: states))
+                let requests = try options.open().1.requests(RequestFilter(camp: camp, states: states))
                 if json { print(try JSONOutput.string(requests)); return }
                 print("REQUEST          STATE      CAMP          DEADLINE              REPLY TO / JOB")
                 for r in requests {
@@ -60,12 +60,12 @@ struct RequestsCommand: ParsableCommand {
     }
 
     struct Cancel: ParsableCommand {
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Argument(help: "Request id.") var id: String
 
         func run() throws {
             try reportingFailures {
-                try options.store().1.cancelRequest(id)
+                try options.open().1.cancelRequest(id)
                 print("\(id): cancelled")
             }
         }

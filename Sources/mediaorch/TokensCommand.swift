@@ -11,7 +11,7 @@ struct TokensCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a token and print it once; it cannot be shown again.")
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Option(help: "producer (everything), editor (read jobs, download outputs, ask for bts cuts), uploader (upload only), viewer (read only).")
         var role: AccessRole
         @Option(help: "Who or what holds it (default: ROLE-ID).") var name: String?
@@ -19,7 +19,7 @@ struct TokensCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (token, record) = try options.store().1.addToken(role: role, name: name, camp: camp)
+                let (token, record) = try options.open().1.addToken(role: role, name: name, camp: camp)
                 print(token)
                 let scope = record.camp.map { ", camp \($0)" } ?? ""
                 FileHandle.standardError.write(Data("token '\(record.name)' (\(record.role.rawValue)\(scope), id \(record.id)) made; it is shown only now\n".utf8))
@@ -28,12 +28,12 @@ struct TokensCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
             try reportingFailures {
-                let tokens = try options.store().1.tokens()
+                let tokens = try options.open().1.tokens()
                 if json {
                     struct Listed: Encodable { let id: String; let name: String; let role: AccessRole; let camp: String?; let createdAt: Date; let lastUsedAt: Date? }
                     print(try JSONOutput.string(tokens.map {
@@ -54,12 +54,12 @@ struct TokensCommand: ParsableCommand {
 
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token by name or id; it stops working at its next request.")
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Argument(help: "Token name or id.") var token: String
 
         func run() throws {
             try reportingFailures {
-                try options.store().1.revokeToken(token)
+                try options.open().1.revokeToken(token)
                 print("\(token): revoked")
             }
         }

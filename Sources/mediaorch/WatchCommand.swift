@@ -10,8 +10,14 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Run the service: inbox watcher, workers, HTTP API and dashboard. SIGTERM or Ctrl-C drains gracefully."
     )
 
-    @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace).")
+    @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace). Several nodes share one (NFS): see the README.")
     var workspace: String?
+
+    @Option(help: "Job store: postgres://user@host:port/database for several machines, or an SQLite file (default: MEDIAORCH_STORE, else the config file's \"store\", else jobs.sqlite in the workspace).")
+    var store: String?
+
+    @Option(help: "This process's name among the nodes on the store (default: MEDIAORCH_NODE, else the host name). Letters, digits, . _ -.")
+    var node: String?
 
     @Option(help: "Folder of job templates that replace the built-in ones of the same name (default: MEDIAORCH_TEMPLATES).")
     var templates: String?
@@ -70,10 +76,13 @@ struct WatchCommand: AsyncParsableCommand {
         var policy = RetryPolicy()
         policy.firstDelay = retryDelay
         policy.maxAttempts = max(1, maxAttempts)
-        let store = try ws.openStore(retryPolicy: policy)
+        let store = try ws.openStore(self.store, retryPolicy: policy)
+        let nodeName = try NodeName.validated(node ?? ProcessInfo.processInfo.environment["MEDIAORCH_NODE"] ?? NodeName.host)
+        let leadership = Leadership(), wakeups = StoreWakeups()
         let library = TemplateLibrary(folder: templates)
         var ingestor = Ingestor(workspace: ws, store: store, templates: library, logger: logger)
         ingestor.captionsTimeout = captionsTimeout
+        ingestor.node = nodeName
         // Writing to a render child that already died must be an error, not the end of the service.
         signal(SIGPIPE, SIG_IGN)
         let publisher = Publisher(workspace: ws, store: store, logger: logger)
@@ -87,15 +96,25 @@ struct WatchCommand: AsyncParsableCommand {
             .init(service: DiskSpaceService(guardian: disk, logger: logger)),
             .init(service: StagingSweepService(publisher: publisher, logger: logger)),
             .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger)),
-            .init(service: JobChangeFeedService(store: store, activity: activity, logger: logger)),
-            .init(service: RequestDeadlineService(store: store, logger: logger)),
-            .init(service: UploadSweepService(workspace: ws, store: store, logger: logger)),
-            .init(service: WebhookDeliveryService(store: store, logger: logger)),
+            .init(service: NodeService(name: nodeName, store: store, workers: max(1, workers), leadership: leadership, logger: logger)),
+            .init(service: JobChangeFeedService(store: store, activity: activity, wakeups: wakeups, logger: logger)),
+            .init(service: RequestDeadlineService(store: store, leadership: leadership, logger: logger)),
+            .init(service: UploadSweepService(workspace: ws, store: store, leadership: leadership, logger: logger)),
+            .init(service: WebhookDeliveryService(store: store, leadership: leadership, logger: logger)),
         ]
+        // PostgreSQL tells every node when a job or request changed; SQLite is polled.
+        let idlePoll: Double
+        if case .postgres(let address) = try StoreLocation.locate(self.store, workspace: ws) {
+            services.append(.init(service: PostgresListenService(address: address, wakeups: wakeups, logger: logger)))
+            idlePoll = 1
+        } else {
+            idlePoll = 0.1
+        }
         for n in 1...max(1, workers) {
-            let name = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(n)"
+            let name = NodeName.worker(node: nodeName, pid: getpid(), number: n)
             services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library, render: render,
-                                                         lease: lease, grace: grace, activity: activity, disk: disk, logger: logger)))
+                                                         lease: lease, grace: grace, idlePoll: idlePoll, activity: activity, disk: disk,
+                                                         wakeups: wakeups, logger: logger)))
         }
         if !noHttp {
             try APIServer.checkAddressIsFree(host: bind, port: port)
@@ -109,7 +128,8 @@ struct WatchCommand: AsyncParsableCommand {
         if untilIdle {
             services.append(.init(service: IdleExitService(workspace: ws, store: store), successTerminationBehavior: .gracefullyShutdownGroup))
         }
-        logger.info("watching", metadata: ["workspace": "\(ws.root.path)", "workers": "\(workers)",
+        logger.info("watching", metadata: ["workspace": "\(ws.root.path)", "workers": "\(workers)", "node": "\(nodeName)",
+                                           "store": "\(store.displayName)",
                                            "dashboard": "\(noHttp ? "off" : "http://\(bind):\(port)/")"])
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -11,13 +11,13 @@ struct WebhooksCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an endpoint; prints its signing secret (whsec_…), shown only now.")
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Argument(help: "The address that receives the POSTs (https://…).") var url: String
         @Option(help: "Events it wants, comma-separated (default: all).") var events: String?
 
         func run() throws {
             try reportingFailures {
-                let endpoint = try options.store().1.addWebhook(url: url, events: events?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                let endpoint = try options.open().1.addWebhook(url: url, events: events?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
                 print(endpoint.secret)
                 FileHandle.standardError.write(Data("webhook \(endpoint.id) → \(endpoint.url) (\(endpoint.events)); verify deliveries with this secret (Standard Webhooks)\n".utf8))
             }
@@ -25,22 +25,22 @@ struct WebhooksCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
 
         func run() throws {
             try reportingFailures {
-                for endpoint in try options.store().1.webhooks() { print("\(endpoint.id)  \(endpoint.events)  \(endpoint.url)") }
+                for endpoint in try options.open().1.webhooks() { print("\(endpoint.id)  \(endpoint.events)  \(endpoint.url)") }
             }
         }
     }
 
     struct Remove: ParsableCommand {
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Argument(help: "Webhook id or address.") var webhook: String
 
         func run() throws {
             try reportingFailures {
-                try options.store().1.removeWebhook(webhook)
+                try options.open().1.removeWebhook(webhook)
                 print("\(webhook): removed")
             }
         }
@@ -48,13 +48,13 @@ struct WebhooksCommand: ParsableCommand {
 
     struct Deliveries: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent deliveries and how each went.")
-        @OptionGroup var options: JobsCommand.WorkspaceOption
+        @OptionGroup var options: WorkspaceOption
         @Option(help: "pending, delivered or failed.") var state: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
             try reportingFailures {
-                let deliveries = try options.store().1.webhookDeliveries(state: state)
+                let deliveries = try options.open().1.webhookDeliveries(state: state)
                 if json { print(try JSONOutput.string(deliveries)); return }
                 for d in deliveries {
                     let status = d.lastStatus.map(String.init) ?? "-"

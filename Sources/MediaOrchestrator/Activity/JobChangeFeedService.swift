@@ -3,52 +3,55 @@ import Metrics
 import Logging
 import ServiceLifecycle
 
-/// Watches the store for changed jobs and tells `JobActivity`, so a dashboard sees every state
-/// change whoever made it: a worker here, the HTTP API, or `mediaorch jobs retry` in another
-/// process. It also keeps the jobs-by-state gauges current.
+/// Follows the store's change table and tells `JobActivity`, so a dashboard on any node sees
+/// every change whoever made it: a worker on this node or another, the HTTP API, or `mediaorch
+/// jobs retry` in another process. Changes are read by sequence number, not by wall-clock time;
+/// on PostgreSQL numbers are taken before commit, so a later number can commit first: the feed
+/// re-reads a trailing window and sends each number once. It also keeps the queue gauges current.
 public struct JobChangeFeedService: Service {
     let store: JobStore
     let activity: JobActivity
     let interval: TimeInterval
+    let wakeups: StoreWakeups?
     let logger: Logger
+    /// How far back a late commit is still caught.
+    static let lookBack = 500
 
-    public init(store: JobStore, activity: JobActivity, interval: TimeInterval = 0.5, logger: Logger) {
+    public init(store: JobStore, activity: JobActivity, interval: TimeInterval = 0.5, wakeups: StoreWakeups? = nil, logger: Logger) {
         self.store = store
         self.activity = activity
         self.interval = interval
+        self.wakeups = wakeups
         self.logger = logger
     }
 
     public func run() async throws {
+        let store = self.store
         // Start from now: a dashboard loads the current list itself, then follows the changes.
-        var watermark = Date().timeIntervalSince1970
-        var published: [String: Double] = [:]
-        var requestWatermark = watermark
-        var publishedRequests: [String: Double] = [:]
-        var lastHeartbeat = Date()
+        var watermark: Int? = nil
+        var sent = Set<Int>()
+        var lastHeartbeat = Date(), lastGauges = Date.distantPast
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                // Look back a little: two writers may stamp times out of commit order.
-                let since = watermark - 2
-                let store = self.store
-                // SQLite may wait on a lock: read on the blocking-work pool, not the cooperative one.
-                let requestsSince = requestWatermark - 2
-                let (changed, changedRequests, counts, oldest) = try await BlockingWork.run {
-                    (try store.changes(after: since), try store.requestChanges(after: requestsSince),
-                     try store.countsByState(), try store.oldestWaitingReply())
+                if watermark == nil { watermark = try await BlockingWork.run { try store.latestChangeSeq() } }
+                let from = max(0, watermark! - Self.lookBack), already = sent
+                let (changes, records) = try await BlockingWork.run {
+                    let changes = try store.changes(afterSeq: from).filter { !already.contains($0.seq) }
+                    return (changes, try store.changedRecords(changes))
                 }
-                for request in changedRequests where publishedRequests[request.id] != request.updatedAt {
-                    publishedRequests[request.id] = request.updatedAt
-                    requestWatermark = max(requestWatermark, request.updatedAt)
-                    activity.changed(request)
+                for change in changes {
+                    sent.insert(change.seq)
+                    watermark = max(watermark!, change.seq)
                 }
-                for job in changed where published[job.id] != job.updatedAt {
-                    published[job.id] = job.updatedAt
-                    watermark = max(watermark, job.updatedAt)
-                    activity.changed(job)
+                sent = sent.filter { $0 > watermark! - Self.lookBack }
+                for request in records.requests { activity.changed(request) }
+                for job in records.jobs.sorted(by: { $0.updatedAt < $1.updatedAt }) { activity.changed(job) }
+                if Date().timeIntervalSince(lastGauges) >= 1 {
+                    let (counts, oldest) = try await BlockingWork.run { (try store.countsByState(), try store.oldestWaitingReply()) }
+                    OrchestratorMetrics.recordQueue(counts)
+                    Gauge(label: "mediaorch_oldest_waiting_reply_seconds").record(oldest.map { max(0, Date().timeIntervalSince1970 - $0) } ?? 0)
+                    lastGauges = Date()
                 }
-                OrchestratorMetrics.recordQueue(counts)
-                Gauge(label: "mediaorch_oldest_waiting_reply_seconds").record(oldest.map { max(0, Date().timeIntervalSince1970 - $0) } ?? 0)
                 if Date().timeIntervalSince(lastHeartbeat) >= 15 {
                     activity.heartbeat()
                     lastHeartbeat = Date()
@@ -56,7 +59,7 @@ public struct JobChangeFeedService: Service {
             } catch {
                 logger.warning("change feed: store unavailable; trying again", metadata: ["reason": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(interval))
+            if let wakeups { await wakeups.wait(upTo: interval) } else { try? await Task.sleep(for: .seconds(interval)) }
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// A worker, as a Service: rescues lapsed leases, claims the most urgent due job, runs it, records
+/// A worker, as a Service: claims the most urgent due job (or waits for a wake-up), runs it, records
 /// the outcome (fenced), and repeats. On graceful shutdown (SIGTERM) it stops claiming; a running
 /// job gets `grace` seconds to finish, then is released for another worker.
 public struct WorkerService: Service {
@@ -12,6 +12,8 @@ public struct WorkerService: Service {
     let lease: TimeInterval
     let grace: TimeInterval
     let idlePoll: TimeInterval
+    /// Wakes an idle worker when a job may have become claimable (NOTIFY from any node).
+    let wakeups: StoreWakeups?
     let disk: DiskSpaceGuard?
     let logger: Logger
 
@@ -39,7 +41,7 @@ public struct WorkerService: Service {
 
     public init(name: String, workspace: Workspace, store: JobStore, templates: TemplateLibrary, render: RenderLimits,
                 lease: TimeInterval = 30, grace: TimeInterval = 60, idlePoll: TimeInterval = 0.1,
-                activity: JobActivity? = nil, disk: DiskSpaceGuard? = nil, logger: Logger) {
+                activity: JobActivity? = nil, disk: DiskSpaceGuard? = nil, wakeups: StoreWakeups? = nil, logger: Logger) {
         var logger = logger
         logger[metadataKey: "worker"] = "\(name)"
         self.name = name
@@ -52,10 +54,12 @@ public struct WorkerService: Service {
         self.grace = grace
         self.idlePoll = idlePoll
         self.disk = disk
+        self.wakeups = wakeups
         self.logger = logger
     }
 
     public func run() async throws {
+        var storeFailures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // A store that is briefly unavailable (locked, disk full) must not end the service:
             // log it, wait, try again. A job whose outcome could not be written is rescued when
@@ -65,18 +69,23 @@ public struct WorkerService: Service {
                 continue
             }
             do {
+                // Lapsed leases are rescued by the leader (NodeService), once for every node.
                 let claim: JobClaim? = try await BlockingWork.run { [store, name, lease] in
-                    _ = try store.rescueExpiredLeases()
-                    return try store.claim(worker: name, lease: lease)
+                    try store.claim(worker: name, lease: lease)
                 }
+                storeFailures = 0
                 guard let claim else {
-                    try? await Task.sleep(for: .seconds(idlePoll))
+                    if let wakeups { await wakeups.wait(upTo: idlePoll) } else { try? await Task.sleep(for: .seconds(idlePoll)) }
                     continue
                 }
                 await runWithGrace(claim)
             } catch {
-                logger.error("job store error; retrying in 1 s", metadata: ["reason": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+                // Unreachable or failing store: claim nothing, back off up to 10 s, never give up.
+                storeFailures += 1
+                if storeFailures == 1 || storeFailures % 30 == 0 {
+                    logger.error("job store error; not claiming until it answers", metadata: ["reason": "\(error)", "tries": "\(storeFailures)"])
+                }
+                try? await Task.sleep(for: .seconds(min(10, 0.5 * Double(1 << min(storeFailures, 5)))))
             }
         }
     }

@@ -43,7 +43,7 @@ public struct InboxWatcherService: Service {
                         // Hashing a large clip and the store's writes block: the blocking-work pool, not the cooperative one.
                         let ingestor = self.ingestor
                         switch try await BlockingWork.run({ try ingestor.ingest(name, firstSeen: seen, now: now) }) {
-                        case .queued, .duplicate: firstSeen[name] = nil
+                        case .queued, .duplicate, .takenByAnotherNode: firstSeen[name] = nil
                         case .waitingForCaptions(let missing):
                             logger.debug("waiting for captions", metadata: ["file": "\(name)", "missing": "\(missing)"])
                         }

@@ -17,8 +17,10 @@ extension Ingestor {
     /// One that cannot be finished now is logged and tried again next time.
     func finishPendingIntents() throws -> (finished: Int, dropped: Int) {
         var finished = 0, dropped = 0
-        for intent in try store.pendingIntents() {
+        for intent in try store.pendingIntents(node: node) {
             do {
+                // Another node's, lapsed: take it over first, so only one node finishes it.
+                guard try store.claimIngest(intent.inboxName, node: node) else { continue }
                 let inboxFile = workspace.inbox.appendingPathComponent(intent.inboxName).path
                 let archived = FileManager.default.fileExists(atPath: intent.archivePath)
                 // The name in the inbox may since hold another upload: only the same bytes go ahead.

@@ -11,6 +11,8 @@ public struct Ingestor: Sendable {
     public let templates: TemplateLibrary
     /// How long a clip waits for the caption files its ticket names.
     public var captionsTimeout: TimeInterval = 600
+    /// The node ingesting: on a shared workspace, the one that claimed an upload ingests it.
+    public var node = "local"
     let logger: Logger
 
     public init(workspace: Workspace, store: JobStore, templates: TemplateLibrary, logger: Logger) {
@@ -25,6 +27,8 @@ public struct Ingestor: Sendable {
         case duplicate(jobId: String)
         /// Caption files named by the ticket have not arrived yet.
         case waitingForCaptions([String])
+        /// Another node on the shared workspace is ingesting it.
+        case takenByAnotherNode
     }
 
     public func ingest(_ name: String, firstSeen: Date = Date(), now: Date = Date()) throws -> Result {
@@ -41,6 +45,12 @@ public struct Ingestor: Sendable {
             return .waitingForCaptions(missing)
         }
 
+        guard try store.claimIngest(name, node: node, now: now) else { return .takenByAnotherNode }
+        // Gone between the scan and the claim: another node ingested it and let its claim go.
+        guard FileManager.default.fileExists(atPath: source.path) else {
+            try? store.dropIntent(name)
+            return .takenByAnotherNode
+        }
         let sha = try ContentDigest.sha256(path: source.path)
         let folder = workspace.archive.appendingPathComponent(String(sha.prefix(16)))
         var archived = folder.appendingPathComponent(name)

@@ -22,6 +22,31 @@ public struct IngestIntent: Sendable, Codable {
 }
 
 extension JobStore {
+    /// Takes the inbox name `name` for `node` for `lease` seconds before hashing it: when several
+    /// nodes see the same upload on a shared workspace at once, one ingests it and the others
+    /// pass it over. The same node may take it again at once (its own retry); another only once
+    /// the lease lapsed (the node died half way). The row becomes the intent once recorded.
+    func claimIngest(_ name: String, node: String, lease: TimeInterval = 300, now: Date? = nil) throws -> Bool {
+        try database.write { tx in
+            let t = try tx.clock(now)
+            return try tx.execute("""
+                INSERT INTO ingest_intents (inbox_name, intent_json, created_at, node, lease_until) VALUES (?, '', ?, ?, ?)
+                ON CONFLICT (inbox_name) DO UPDATE SET node = excluded.node, lease_until = excluded.lease_until
+                WHERE ingest_intents.node IS NULL OR ingest_intents.node = excluded.node
+                   OR ingest_intents.lease_until IS NULL OR ingest_intents.lease_until < excluded.created_at
+                """, [name, t, node, t + lease]) == 1
+        }
+    }
+
+    /// Claims nobody turned into an intent (the upload vanished, or its ingest kept failing), once
+    /// they lapsed an hour ago.
+    @discardableResult
+    func pruneIngestClaims(now: Date? = nil) throws -> Int {
+        try database.write { tx in
+            try tx.execute("DELETE FROM ingest_intents WHERE intent_json = '' AND lease_until < ?", [try tx.clock(now) - 3600])
+        }
+    }
+
     func recordIntent(_ intent: IngestIntent, now: Date? = nil) throws {
         let json = String(decoding: try JSONOutput.encoder().encode(intent), as: UTF8.self)
         try database.write { tx in
@@ -49,8 +74,16 @@ extension JobStore {
         }
     }
 
-    func pendingIntents() throws -> [IngestIntent] {
-        let rows = try database.read { try $0.rows("SELECT intent_json FROM ingest_intents ORDER BY created_at", []) }
+    /// Recorded intents not finished: every one when `node` is nil, else this node's own and those
+    /// whose node's lease lapsed (it died half way; another node finishes its ingest).
+    func pendingIntents(node: String? = nil) throws -> [IngestIntent] {
+        let rows = try database.read { tx in
+            try tx.rows("""
+                SELECT intent_json FROM ingest_intents WHERE intent_json <> ''
+                  AND (CAST(? AS TEXT) IS NULL OR node IS NULL OR node = ? OR lease_until IS NULL OR lease_until < ?)
+                ORDER BY created_at
+                """, [node, node, try tx.clock(nil)])
+        }
         return rows.compactMap { $0.string("intent_json") }.compactMap { try? JSONOutput.decoder().decode(IngestIntent.self, from: Data($0.utf8)) }
     }
 

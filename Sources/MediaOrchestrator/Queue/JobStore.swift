@@ -29,6 +29,8 @@ public final class JobStore: Sendable {
     }
 
     public var dialect: SQLDialect { database.dialect }
+    /// Where it is, without any password: for logs, `/health` and `mediaorch nodes`.
+    public var displayName: String { database.displayName }
 
     /// What a new job needs: the archived original and how to make it.
     public struct NewJob: Sendable, Codable {
@@ -248,12 +250,6 @@ public final class JobStore: Sendable {
         var sql = "SELECT * FROM jobs" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY created_at DESC"
         if let limit = filter.limit { sql += " LIMIT ?"; arguments.append(limit) }
         return try database.read { try $0.records(JobRecord.self, sql, arguments) }
-    }
-
-    /// Jobs changed after `time` (a seconds-since-1970 watermark), oldest change first: the
-    /// change feed behind the live dashboard sees every state change, whichever process made it.
-    public func changes(after time: Double) throws -> [JobRecord] {
-        try database.read { try $0.records(JobRecord.self, "SELECT * FROM jobs WHERE updated_at > ? ORDER BY updated_at", [time]) }
     }
 
     /// When the oldest reply still waiting (queued, or failed and due for a retry) was queued, as

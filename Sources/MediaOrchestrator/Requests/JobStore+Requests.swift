@@ -49,11 +49,6 @@ extension JobStore {
         return try database.read { try $0.records(ReplyRequest.self, sql, arguments) }
     }
 
-    /// Requests changed after `time`, for the change feed.
-    func requestChanges(after time: Double) throws -> [ReplyRequest] {
-        try database.read { try $0.records(ReplyRequest.self, "SELECT * FROM reply_requests WHERE updated_at > ? ORDER BY updated_at", [time]) }
-    }
-
     /// A producer calls a request off; a clip already uploaded against it stays archived.
     @discardableResult
     public func cancelRequest(_ id: String, now: Date? = nil) throws -> ReplyRequest {

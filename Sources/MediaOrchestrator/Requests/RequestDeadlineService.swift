@@ -7,23 +7,30 @@ import ServiceLifecycle
 public struct RequestDeadlineService: Service {
     let store: JobStore
     let interval: TimeInterval
+    /// Only the leader expires requests (nil: this process is the only one).
+    let leadership: Leadership?
     let logger: Logger
 
-    public init(store: JobStore, interval: TimeInterval = 30, logger: Logger) {
+    public init(store: JobStore, interval: TimeInterval = 30, leadership: Leadership? = nil, logger: Logger) {
         self.store = store
+        self.leadership = leadership
         self.interval = interval
         self.logger = logger
     }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if leadership?.isLeader ?? true { await expireOverdue() }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
+        }
+    }
+
+    private func expireOverdue() async {
             do {
                 let expired = try await BlockingWork.run { [store] in try store.expireOverdueRequests() }
                 if expired > 0 { logger.notice("requests past their deadline expired", metadata: ["count": "\(expired)"]) }
             } catch {
                 logger.warning("request deadlines: store unavailable; trying again later", metadata: ["reason": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
-        }
     }
 }

@@ -79,13 +79,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             if !connection.isClosed { return connection }
         }
         let id = lock.withLock { nextConnectionID += 1; return nextConnectionID }
-        var configuration: PostgresConnection.Configuration = if let socket = address.socketPath {
-            .init(unixSocketPath: socket, username: address.user, password: address.password, database: address.database)
-        } else {
-            .init(host: address.host, port: address.port, username: address.user, password: address.password,
-                  database: address.database, tls: .disable)
-        }
-        configuration.options.connectTimeout = .seconds(5)
+        let configuration = Self.configuration(address)
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
@@ -101,6 +95,18 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             try? connection.close().wait()
             throw StoreError(address: address, error)
         }
+    }
+
+    /// How to reach the server: TCP without TLS (a private network or loopback), or a Unix socket.
+    static func configuration(_ address: PostgresAddress) -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration = if let socket = address.socketPath {
+            .init(unixSocketPath: socket, username: address.user, password: address.password, database: address.database)
+        } else {
+            .init(host: address.host, port: address.port, username: address.user, password: address.password,
+                  database: address.database, tls: .disable)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
     private func checkIn(_ connection: PostgresConnection) {

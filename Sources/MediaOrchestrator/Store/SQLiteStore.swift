@@ -11,7 +11,16 @@ public final class SQLiteStore: StoreDatabase {
     public init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: config) // DatabasePool runs SQLite in WAL mode
+        // DatabasePool runs SQLite in WAL mode. Switching a new file to WAL answers "locked" at
+        // once, without waiting, to all but one of several processes opening it together: try again.
+        var attempt = 0
+        while true {
+            do { pool = try DatabasePool(path: path, configuration: config); break } catch let error as DatabaseError
+                where error.resultCode == .SQLITE_BUSY && attempt < 20 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.02 * Double(attempt))
+            }
+        }
         self.path = path
         try Self.migrate(pool)
     }
@@ -175,6 +184,12 @@ public final class SQLiteStore: StoreDatabase {
                 CREATE INDEX jobs_claimable ON jobs (priority, next_attempt_at, created_at) WHERE state IN ('queued', 'failed');
                 CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'running';
                 """)
+        }
+        // Several processes on one store: who is up (nodes), who runs maintenance (the leader
+        // row), what changed in which order (the change table the dashboards follow), and which
+        // process ingests an upload (a lease on its inbox name).
+        m.registerMigration("v7") { db in
+            try db.execute(sql: ClusterSchema.sqlite)
         }
         return m
     }

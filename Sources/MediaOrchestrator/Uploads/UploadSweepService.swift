@@ -10,10 +10,13 @@ public struct UploadSweepService: Service {
     let workspace: Workspace
     let store: JobStore
     let interval: TimeInterval
+    /// Only the leader sweeps (nil: this process is the only one on its workspace).
+    let leadership: Leadership?
     let logger: Logger
 
-    public init(workspace: Workspace, store: JobStore, interval: TimeInterval = 60, logger: Logger) {
+    public init(workspace: Workspace, store: JobStore, interval: TimeInterval = 60, leadership: Leadership? = nil, logger: Logger) {
         self.workspace = workspace
+        self.leadership = leadership
         self.store = store
         self.interval = interval
         self.logger = logger
@@ -21,7 +24,7 @@ public struct UploadSweepService: Service {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let removed = await Self.sweep(UploadFolder(workspace: workspace), store: store, logger: logger)
+            let removed = leadership?.isLeader ?? true ? await Self.sweep(UploadFolder(workspace: workspace), store: store, logger: logger) : 0
             if removed > 0 { logger.info("removed expired uploads", metadata: ["count": "\(removed)"]) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
         }

@@ -12,10 +12,15 @@ public struct WebhookDeliveryService: Service {
     let store: JobStore
     let schedule: WebhookRetrySchedule
     let interval: TimeInterval
+    /// Only the leader sends (nil: this process is the only one on its store). Two senders at
+    /// once would still not send a delivery twice: each takes its deliveries under a lease.
+    let leadership: Leadership?
     let logger: Logger
 
-    public init(store: JobStore, schedule: WebhookRetrySchedule = WebhookRetrySchedule(), interval: TimeInterval = 1, logger: Logger) {
+    public init(store: JobStore, schedule: WebhookRetrySchedule = WebhookRetrySchedule(), interval: TimeInterval = 1,
+                leadership: Leadership? = nil, logger: Logger) {
         self.store = store
+        self.leadership = leadership
         self.schedule = schedule
         self.interval = interval
         self.logger = logger
@@ -26,7 +31,7 @@ public struct WebhookDeliveryService: Service {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(10))))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { _ = try await deliverDue(client: client) } catch {
+            do { if leadership?.isLeader ?? true { _ = try await deliverDue(client: client) } } catch {
                 logger.warning("webhooks: store unavailable; trying again", metadata: ["reason": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }

@@ -1,0 +1,47 @@
+import Foundation
+
+/// One entry of the change table: a job or a request was inserted or updated.
+public struct StoreChange: Sendable, Equatable {
+    public enum Kind: String, Sendable { case job, request }
+    public var seq: Int
+    public var kind: Kind
+    public var id: String
+}
+
+extension JobStore {
+    /// Changes numbered above `seq`, in order, at most `limit`.
+    public func changes(afterSeq seq: Int, limit: Int = 1000) throws -> [StoreChange] {
+        try database.read { tx in
+            try tx.rows("SELECT seq, kind, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]).compactMap { row in
+                guard let seq = row.int("seq"), let kind = row.string("kind").flatMap(StoreChange.Kind.init), let id = row.string("id") else { return nil }
+                return StoreChange(seq: seq, kind: kind, id: id)
+            }
+        }
+    }
+
+    /// The newest change's number (0 for none): a feed starting now starts here.
+    public func latestChangeSeq() throws -> Int {
+        try database.read { try $0.row("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes")?.int("seq") ?? 0 }
+    }
+
+    /// The jobs and requests these changes name, as they are now.
+    func changedRecords(_ changes: [StoreChange]) throws -> (jobs: [JobRecord], requests: [ReplyRequest]) {
+        let jobIds = Array(Set(changes.filter { $0.kind == .job }.map(\.id)))
+        let requestIds = Array(Set(changes.filter { $0.kind == .request }.map(\.id)))
+        return try database.read { tx in
+            func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ", ") }
+            let jobs = jobIds.isEmpty ? [] : try tx.records(JobRecord.self, "SELECT * FROM jobs WHERE id IN (\(placeholders(jobIds.count)))", jobIds)
+            let requests = requestIds.isEmpty ? [] : try tx.records(ReplyRequest.self,
+                "SELECT * FROM reply_requests WHERE id IN (\(placeholders(requestIds.count)))", requestIds)
+            return (jobs, requests)
+        }
+    }
+
+    /// The leader keeps the newest `keep` changes: a dashboard that was away longer reloads.
+    @discardableResult
+    public func pruneChanges(keep: Int = 100_000) throws -> Int {
+        try database.write { tx in
+            try tx.execute("DELETE FROM changes WHERE seq < (SELECT MAX(seq) FROM changes) - ?", [keep])
+        }
+    }
+}
