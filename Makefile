@@ -6,8 +6,9 @@
 # make test-asan — the Transcode tests (every owning wrapper's error paths) under AddressSanitizer
 # make fuzz-parsers — libFuzzer (with ASan) on the caption parsers and the ticket decoder, FUZZ_SECONDS each
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
+# make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench api-fuzz crash-test fuzz fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -43,6 +44,12 @@ api-fuzz: build
 
 crash-test: build
 	@python3 scripts/crash-test.py .build/debug/mediaorch
+
+# Three nodes on one (throw-away) PostgreSQL and one workspace, through kills, a pause and a
+# database restart; MULTINODE_ARGS for more clips or kills, or a seed.
+MULTINODE_ARGS ?= --clips 40 --kills 15
+multinode-test: build
+	@scripts/with-postgres.sh python3 scripts/multinode-chaos.py .build/debug/mediaorch $(MULTINODE_ARGS)
 
 bench: release
 	@python3 scripts/bench.py .build/release/mediaorch

@@ -25,6 +25,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Jobs run at once.")
     var workers = 1
 
+    @Option(help: "A folder on this node's own disk to render in; finished outputs are copied whole into the workspace's staging/ and published from there (for a workspace on NFS). Default: the workspace's staging/.")
+    var staging: String?
+
     @Option(help: "Seconds a claimed job's lease lasts; renewed every third of it.")
     var lease: Double = 30
 
@@ -85,7 +88,12 @@ struct WatchCommand: AsyncParsableCommand {
         ingestor.node = nodeName
         // Writing to a render child that already died must be an error, not the end of the service.
         signal(SIGPIPE, SIG_IGN)
-        let publisher = Publisher(workspace: ws, store: store, logger: logger)
+        let localStaging = try staging.map { path -> URL in
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return url
+        }
+        let publisher = Publisher(workspace: ws, store: store, localStaging: localStaging, logger: logger)
         try StartupReconciliation(ingestor: ingestor, publisher: publisher, logger: logger).run()
         let render = WorkerService.RenderLimits(stallSeconds: renderStallSeconds, memoryMB: renderMemoryMb > 0 ? renderMemoryMb : nil)
         _ = OrchestratorMetrics.bootstrap
@@ -114,7 +122,7 @@ struct WatchCommand: AsyncParsableCommand {
             let name = NodeName.worker(node: nodeName, pid: getpid(), number: n)
             services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library, render: render,
                                                          lease: lease, grace: grace, idlePoll: idlePoll, activity: activity, disk: disk,
-                                                         wakeups: wakeups, logger: logger)))
+                                                         wakeups: wakeups, localStaging: localStaging, logger: logger)))
         }
         if !noHttp {
             try APIServer.checkAddressIsFree(host: bind, port: port)

@@ -101,7 +101,12 @@ struct AttemptRunner: Sendable {
         let template = claim.job.template
         switch outcome {
         case .succeeded(let sha, let ready, let stages):
-            do { try await BlockingWork.run { [publisher] in try publisher.checkOutboxCanTakeIt(jobId: claim.job.id) } } catch {
+            do {
+                try await BlockingWork.run { [publisher] in
+                    try publisher.checkOutboxCanTakeIt(jobId: claim.job.id)
+                    try publisher.bringToWorkspace(jobId: claim.job.id, attempt: claim.attempt)
+                }
+            } catch {
                 await recordFailure(claim, reason: "\(error)", permanent: false, kind: "transient", seconds: seconds, logger: logger)
                 return
             }

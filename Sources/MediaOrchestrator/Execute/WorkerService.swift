@@ -41,12 +41,13 @@ public struct WorkerService: Service {
 
     public init(name: String, workspace: Workspace, store: JobStore, templates: TemplateLibrary, render: RenderLimits,
                 lease: TimeInterval = 30, grace: TimeInterval = 60, idlePoll: TimeInterval = 0.1,
-                activity: JobActivity? = nil, disk: DiskSpaceGuard? = nil, wakeups: StoreWakeups? = nil, logger: Logger) {
+                activity: JobActivity? = nil, disk: DiskSpaceGuard? = nil, wakeups: StoreWakeups? = nil, localStaging: URL? = nil,
+                logger: Logger) {
         var logger = logger
         logger[metadataKey: "worker"] = "\(name)"
         self.name = name
         self.runner = AttemptRunner(workspace: workspace, store: store, templates: templates,
-                                    publisher: Publisher(workspace: workspace, store: store, logger: logger),
+                                    publisher: Publisher(workspace: workspace, store: store, localStaging: localStaging, logger: logger),
                                     renderChild: RenderChild(executable: render.executable, stallTimeout: render.stallSeconds),
                                     lease: lease, memoryCapMegabytes: render.memoryMB, activity: activity, disk: disk)
         self.store = store

@@ -6,26 +6,68 @@ import Transcode
 /// staging/<job-id>.a<attempt>/; after the fenced commit in the store, one rename (or atomic
 /// exchange, when a re-run replaces earlier outputs) makes it outbox/<job-id>/. A stale,
 /// cancelled or lapsed attempt never gets past the commit, so it can never change what was published.
+///
+/// With several nodes on a shared workspace (NFS), an attempt may render into a folder on the
+/// node's own disk (`localStaging`): its outputs are copied whole into the shared staging/ under
+/// a hidden name, fsynced, renamed to staging/<job-id>.a<attempt>, and only then committed, so
+/// the network carries each output once and the shared outbox still changes in one rename.
 public struct Publisher: Sendable {
     public let workspace: Workspace
     let store: JobStore
+    /// The node's own render folder; nil: render straight into the workspace's staging/.
+    let localStaging: URL?
     let logger: Logger
 
-    public init(workspace: Workspace, store: JobStore, logger: Logger) {
+    public init(workspace: Workspace, store: JobStore, localStaging: URL? = nil, logger: Logger) {
         self.workspace = workspace
         self.store = store
+        self.localStaging = localStaging.map(\.standardizedFileURL).flatMap { $0 == workspace.staging.standardizedFileURL ? nil : $0 }
         self.logger = logger
+    }
+
+    /// Where an attempt renders: the node's own folder, or the shared staging/.
+    func renderFolder(jobId: String, attempt: Int) throws -> URL {
+        let shared = try stagingFolder(jobId: jobId, attempt: attempt)
+        return localStaging?.appendingPathComponent(shared.lastPathComponent) ?? shared
+    }
+
+    /// Before the commit: a locally rendered attempt's folder is copied whole into the shared
+    /// staging/ (hidden name, every file fsynced, one rename), then removed here. Nothing to do
+    /// when the attempt rendered in the shared staging/ itself.
+    func bringToWorkspace(jobId: String, attempt: Int) throws {
+        guard localStaging != nil else { return }
+        let local = try renderFolder(jobId: jobId, attempt: attempt)
+        let shared = try stagingFolder(jobId: jobId, attempt: attempt)
+        let copying = workspace.staging.appendingPathComponent(".copying-\(shared.lastPathComponent)-\(UUID().uuidString)")
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: copying, withIntermediateDirectories: true)
+            for name in try fm.contentsOfDirectory(atPath: local.path) where !name.hasPrefix(".") {
+                let to = copying.appendingPathComponent(name)
+                try fm.copyItem(at: local.appendingPathComponent(name), to: to)
+                try DurableFile.sync(path: to.path, name: name)
+            }
+            try DurableFile.syncFolder(of: copying.appendingPathComponent("x").path)
+            if fm.fileExists(atPath: shared.path) { remove(shared) } // an earlier, interrupted copy of this attempt
+            try DurableFile.publish(temporary: copying.path, as: shared.path)
+        } catch {
+            try? fm.removeItem(at: copying)
+            throw OrchestratorError(file: "staging/\(shared.lastPathComponent)", "cannot copy the rendered outputs into the shared workspace: \(error)", permanent: false)
+        }
+        try? fm.removeItem(at: local)
     }
 
     /// The attempt's own folder, emptied of anything an earlier life of the same attempt left.
     /// Earlier attempts' folders go too: holding this claim means they are over (killed, lapsed),
     /// except a published one still waiting for its rename (start-up reconciliation's).
     func prepareStaging(for claim: JobClaim) throws -> URL {
-        let folder = try stagingFolder(jobId: claim.job.id, attempt: claim.attempt)
+        let folder = try renderFolder(jobId: claim.job.id, attempt: claim.attempt)
         let published = try store.publishedAttempt(of: claim.job.id)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? [] {
-            if let (jobId, attempt) = Self.parse(name), jobId == claim.job.id, attempt != published {
-                remove(workspace.staging.appendingPathComponent(name))
+        for staging in stagingFolders {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: staging.path)) ?? [] {
+                if let (jobId, attempt) = Self.parse(name), jobId == claim.job.id, attempt != published || staging == localStaging {
+                    remove(staging.appendingPathComponent(name))
+                }
             }
         }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
@@ -66,12 +108,16 @@ public struct Publisher: Sendable {
     /// Removes an attempt's staging folder (a failure, a stop, or a fenced-off publish).
     func discardStaging(jobId: String, attempt: Int) {
         if let folder = try? stagingFolder(jobId: jobId, attempt: attempt) { remove(folder) }
+        if localStaging != nil, let folder = try? renderFolder(jobId: jobId, attempt: attempt) { remove(folder) }
     }
+
+    /// The shared staging/, and the node's own render folder if it has one.
+    private var stagingFolders: [URL] { [workspace.staging] + (localStaging.map { [$0] } ?? []) }
 
     /// Renamed out of the way first, then deleted: whatever else happens meanwhile under its
     /// name, a removal is never seen half-done (and never reaches into a folder renamed in).
     private func remove(_ folder: URL) {
-        let doomed = workspace.staging.appendingPathComponent(".removing-\(UUID().uuidString)")
+        let doomed = folder.deletingLastPathComponent().appendingPathComponent(".removing-\(UUID().uuidString)")
         guard rename(folder.path, doomed.path) == 0 else { return }
         try? FileManager.default.removeItem(at: doomed)
     }
@@ -81,16 +127,29 @@ public struct Publisher: Sendable {
     /// what an interrupted removal left. Publishes waiting for a rename are left to start-up.
     public func sweepStaging() throws -> Int {
         var removed = 0
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? [] {
-            let folder = workspace.staging.appendingPathComponent(name)
+        for staging in stagingFolders {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: staging.path)) ?? [] {
+            let folder = staging.appendingPathComponent(name)
             if name.hasPrefix(".removing-") { try? FileManager.default.removeItem(at: folder); removed += 1; continue }
+            // Another node's copy in progress, unless it is so old that node must have died.
+            if name.hasPrefix(".copying-") {
+                if Self.age(of: folder) > 3600 { try? FileManager.default.removeItem(at: folder); removed += 1 }
+                continue
+            }
             guard let (jobId, attempt) = Self.parse(name) else { continue }
-            if try !store.isRunning(jobId: jobId, attempt: attempt), try store.publishedAttempt(of: jobId) != attempt {
+            if try !store.isRunning(jobId: jobId, attempt: attempt), try store.publishedAttempt(of: jobId) != attempt || staging == localStaging {
                 remove(folder)
                 removed += 1
             }
         }
+        }
         return removed
+    }
+
+    /// Seconds since a file or folder last changed.
+    static func age(of url: URL) -> TimeInterval {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        return Date().timeIntervalSince(attributes?[.modificationDate] as? Date ?? Date())
     }
 
     /// At start-up: finishes every publish that was committed but not renamed, and removes the
@@ -103,6 +162,8 @@ public struct Publisher: Sendable {
             let folder = workspace.staging.appendingPathComponent(name)
             do {
                 guard let (jobId, attempt) = Self.parse(name) else {
+                    // Another node may be copying its outputs in right now (a shared workspace).
+                    if name.hasPrefix(".copying-") && Self.age(of: folder) < 3600 { continue }
                     try? FileManager.default.removeItem(at: folder); removed += 1; continue
                 }
                 if let (publishedAttempt, sha) = published[jobId], publishedAttempt == attempt {
