@@ -14,6 +14,7 @@ import fcntl, json, os, shutil, subprocess, sys, tempfile, time
 SNAPSHOT = """!document.getElementById('board') ? JSON.stringify({status: 'loading', signedIn: false, rows: []}) : JSON.stringify({
   status: document.getElementById('status').textContent,
   signedIn: !document.getElementById('board').hidden,
+  nodes: [...document.querySelectorAll('#nodes .node')].map(n => ({text: n.textContent, state: n.className, title: n.title})),
   rows: [...document.querySelectorAll('article.job')].map(a => ({
     id: a.dataset.jobId, state: a.dataset.state, section: a.closest('section').dataset.state,
     fraction: a.querySelector('.progress-bar') ? parseFloat(a.querySelector('.progress-bar').dataset.fraction) : null,

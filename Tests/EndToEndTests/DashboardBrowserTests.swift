@@ -39,7 +39,7 @@ import TestSupport
             .text.trimmingCharacters(in: .whitespacesAndNewlines)
         let port = try TestPaths.freePort()
 
-        let service = try WatchServiceTests.startWatch(ws, ["--workers", "1", "--port", String(port)], http: true)
+        let service = try WatchServiceTests.startWatch(ws, ["--workers", "1", "--port", String(port), "--node", "desk-node"], http: true)
         defer { if service.isRunning { service.terminate(); service.waitUntilExit() } }
 
         // A finished reply and a dead upload first, then a long render with a clip queued behind it.
@@ -96,6 +96,10 @@ import TestSupport
         }
         #expect(report["post_clicked"] as? Bool == true)
         let afterPost = try #require((report["after_post"] as? [String: Any])?["rows"] as? [[String: Any]])
+        // The nodes strip: this one `watch`, up, leading maintenance, its heartbeat in the tooltip.
+        let nodes = try #require((report["after_post"] as? [String: Any])?["nodes"] as? [[String: Any]])
+        #expect(nodes.count == 1 && (nodes.first?["text"] as? String)?.contains("desk-node ★") == true, "\(nodes)")
+        #expect((nodes.first?["state"] as? String)?.contains("node-up") == true && (nodes.first?["title"] as? String)?.contains("last heartbeat") == true)
         #expect(afterPost.first { $0["id"] as? String == done }?["section"] as? String == "posted", "posting moves the reply to Posted")
         let posted = try #require(try WatchServiceTests.jobs(ws).first { $0["id"] as? String == done })
         #expect(posted["posted_url"] as? String == "https://x.com/commandcentre/status/1870000000000000042" && posted["posted_by"] as? String == "browser test")

@@ -34,6 +34,7 @@ public struct APIServer: Sendable {
         let read = api.group().add(middleware: RequirePermission(permission: .readJobs, store: store))
         JobRoutes(context: context).addRead(to: read)
         EventRoutes(context: context).add(to: read)
+        ServiceRoutes(context: context).addNodes(to: read)
         JobRoutes(context: context).addControl(to: api.group().add(middleware: RequirePermission(permission: .controlJobs, store: store)))
         JobRoutes(context: context).addCuts(to: api.group().add(middleware: RequirePermission(permission: .requestCuts, store: store)))
         OutputRoutes(context: context).add(to: api.group().add(middleware:

@@ -21,7 +21,8 @@ struct ServiceRoutes {
         router.get("/health") { _, _ in
             do {
                 let counts = try await context.inStore { try $0.countsByState() }
-                var health = ["status": "ok", "queued": "\(counts[.queued] ?? 0)", "running": "\(counts[.running] ?? 0)"]
+                var health = ["status": "ok", "queued": "\(counts[.queued] ?? 0)", "running": "\(counts[.running] ?? 0)",
+                              "store": context.store.dialect == .postgres ? "postgresql" : "sqlite"]
                 if let disk = context.disk {
                     health["disk_free_bytes"] = "\(disk.freeBytes)"
                     health["disk_floor_bytes"] = "\(disk.floorBytes)"
@@ -42,6 +43,13 @@ struct ServiceRoutes {
                 return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: OrchestratorMetrics.exposition())))
             }
+        }
+    }
+
+    /// The nodes on this store (`mediaorch nodes`), for the dashboard's strip.
+    func addNodes(to group: RouterGroup<APIRequestContext>) {
+        group.get("nodes") { _, _ in
+            try await answering { try APIJSON.response(try await context.inStore { try $0.nodes() }) }
         }
     }
 

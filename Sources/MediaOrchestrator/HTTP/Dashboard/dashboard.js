@@ -77,6 +77,23 @@ async function start() {
   $("board").hidden = false;
   await reload();
   followEvents();
+  showNodes();
+}
+
+// ---- nodes: which machines render, which leads maintenance, which went silent ---------------
+async function showNodes() {
+  if (!session || !may("readJobs")) return;
+  try {
+    const nodes = await api("/api/nodes");
+    const box = $("nodes");
+    box.replaceChildren(el("span", {}, "Nodes"), ...nodes.map((n) => el("span", {
+      class: `node node-${n.state}`,
+      title: `${n.name}: ${n.state}, last heartbeat ${ago(Date.now() / 1000 - n.heartbeat_age)}, version ${n.version}, ${n.workers} worker(s)` +
+             (n.jobs.length ? `, rendering ${n.jobs.join(", ")}` : "") + (n.leader ? ", leads maintenance" : ""),
+    }, `${n.state === "up" ? "●" : "○"} ${n.name}${n.leader ? " ★" : ""}${n.state === "up" ? "" : " " + n.state}${n.jobs.length ? ` (${n.jobs.length})` : ""}`)));
+  } catch (e) {
+    // Shown by the health check and the live status; the strip keeps its last state.
+  }
 }
 
 async function reload() {
@@ -478,6 +495,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(() => { if (session) renderAll(); }, 15000);
   checkHealth();
   setInterval(checkHealth, 15000);
+  setInterval(showNodes, 10000);
   takeTokenFromAddress();
   start();
 });
