@@ -1,6 +1,6 @@
 # make demo  — install what is missing, build, run the pipeline on SampleMedia/ in ./demo-workspace
 # make test  — install what is missing, run every test
-# make bench — release build; figures and ratios against the ffmpeg command line
+# make bench — release build; figures and ratios against the ffmpeg command line (and the shared store's, bench-store)
 # make api-fuzz — schemathesis against the running API (needs PyPI)
 # make fuzz — release build; 2000 damaged clips through `mediaorch process` (FUZZ_ARGS to change)
 # make test-asan — the Transcode tests (every owning wrapper's error paths) under AddressSanitizer
@@ -8,7 +8,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench bench-store api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -51,8 +51,13 @@ MULTINODE_ARGS ?= --clips 40 --kills 15
 multinode-test: build
 	@scripts/with-postgres.sh python3 scripts/multinode-chaos.py .build/debug/mediaorch $(MULTINODE_ARGS)
 
+# PostgreSQL for sections 12-13 with its durable defaults (fsync on), as in production.
 bench: release
-	@python3 scripts/bench.py .build/release/mediaorch
+	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench.py .build/release/mediaorch
+
+# Sections 12-13 alone: claim throughput on 1-4 nodes, and upload on one node to job on another.
+bench-store: release
+	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench-store.py .build/release/mediaorch .build/release/mediaorch-store-bench
 
 clean:
 	rm -rf .build .build-asan .build-fuzz demo-workspace bench-output test-output fuzz-output

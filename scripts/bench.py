@@ -394,6 +394,10 @@ def main():
     print(f"    mediaorch {size / 1e9 / sh['mediaorch hash'][0]:.2f} GB/s, sha256sum {size / 1e9 / sh['sha256sum'][0]:.2f} GB/s; "
           f"ratio {sh['mediaorch hash'][0] / sh['sha256sum'][0]:.3f}")
     print()
+    sys.stdout.flush()
+
+    # 12 and 13: the shared store, on SQLite and on the PostgreSQL scripts/with-postgres.sh started.
+    subprocess.run([sys.executable, str(ROOT / "scripts/bench-store.py"), binary, str(store_bench)], check=True)
 
 
 if __name__ == "__main__":

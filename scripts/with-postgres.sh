@@ -22,9 +22,12 @@ stop() {
 trap stop EXIT
 as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
-# fsync off: the tests' data is thrown away; `pg_ctl restart -m fast` (the chaos test) shuts down cleanly.
+# fsync off for tests: their data is thrown away, and `pg_ctl restart -m fast` (the chaos test)
+# shuts down cleanly. WITH_POSTGRES_DURABLE=1 (the benchmarks) keeps PostgreSQL's defaults.
+durability="-c fsync=off -c synchronous_commit=off"
+[ "${WITH_POSTGRES_DURABLE:-0}" = 1 ] && durability=""
 as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off" start >/dev/null \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 $durability" start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
 export MEDIAORCH_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
 export MEDIAORCH_TEST_PGDATA="$dir/data" MEDIAORCH_TEST_PGBIN="$bin"

@@ -22,8 +22,11 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Folder of job templates that replace the built-in ones of the same name (default: MEDIAORCH_TEMPLATES).")
     var templates: String?
 
-    @Option(help: "Jobs run at once.")
+    @Option(help: "Jobs run at once. 0: this node renders nothing (it ingests, serves the API, and may lead maintenance).")
     var workers = 1
+
+    @Flag(help: "Do not watch the inbox: another node on the shared workspace ingests uploads (a render-only node).")
+    var noIngest = false
 
     @Option(help: "A folder on this node's own disk to render in; finished outputs are copied whole into the workspace's staging/ and published from there (for a workspace on NFS). Default: the workspace's staging/.")
     var staging: String?
@@ -103,8 +106,7 @@ struct WatchCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: DiskSpaceService(guardian: disk, logger: logger)),
             .init(service: StagingSweepService(publisher: publisher, logger: logger)),
-            .init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds, logger: logger)),
-            .init(service: NodeService(name: nodeName, store: store, workers: max(1, workers), leadership: leadership, logger: logger)),
+            .init(service: NodeService(name: nodeName, store: store, workers: max(0, workers), leadership: leadership, logger: logger)),
             .init(service: JobChangeFeedService(store: store, activity: activity, wakeups: wakeups, logger: logger)),
             .init(service: RequestDeadlineService(store: store, leadership: leadership, logger: logger)),
             .init(service: UploadSweepService(workspace: ws, store: store, leadership: leadership, logger: logger)),
@@ -118,7 +120,11 @@ struct WatchCommand: AsyncParsableCommand {
         } else {
             idlePoll = 0.1
         }
-        for n in 1...max(1, workers) {
+        if !noIngest {
+            services.append(.init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds,
+                                                               wakeups: wakeups, logger: logger)))
+        }
+        for n in stride(from: 1, through: workers, by: 1) {
             let name = NodeName.worker(node: nodeName, pid: getpid(), number: n)
             services.append(.init(service: WorkerService(name: name, workspace: ws, store: store, templates: library, render: render,
                                                          lease: lease, grace: grace, idlePoll: idlePoll, activity: activity, disk: disk,

@@ -12,9 +12,13 @@ public struct InboxWatcherService: Service {
     let ingestor: Ingestor
     let rescanInterval: TimeInterval
     let stableSeconds: TimeInterval
+    /// Told when a job was queued, so this node's idle workers start it at once.
+    let wakeups: StoreWakeups?
     let logger: Logger
 
-    public init(workspace: Workspace, ingestor: Ingestor, rescanInterval: TimeInterval = 2, stableSeconds: TimeInterval = 3, logger: Logger) {
+    public init(workspace: Workspace, ingestor: Ingestor, rescanInterval: TimeInterval = 2, stableSeconds: TimeInterval = 3,
+                wakeups: StoreWakeups? = nil, logger: Logger) {
+        self.wakeups = wakeups
         self.workspace = workspace
         self.ingestor = ingestor
         self.rescanInterval = rescanInterval
@@ -43,7 +47,10 @@ public struct InboxWatcherService: Service {
                         // Hashing a large clip and the store's writes block: the blocking-work pool, not the cooperative one.
                         let ingestor = self.ingestor
                         switch try await BlockingWork.run({ try ingestor.ingest(name, firstSeen: seen, now: now) }) {
-                        case .queued, .duplicate, .takenByAnotherNode: firstSeen[name] = nil
+                        case .queued:
+                            firstSeen[name] = nil
+                            wakeups?.announce()
+                        case .duplicate, .takenByAnotherNode: firstSeen[name] = nil
                         case .waitingForCaptions(let missing):
                             logger.debug("waiting for captions", metadata: ["file": "\(name)", "missing": "\(missing)"])
                         }

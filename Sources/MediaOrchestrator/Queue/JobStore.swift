@@ -94,7 +94,8 @@ public final class JobStore: Sendable {
     /// taking at that moment (SKIP LOCKED); on SQLite the single writer makes the same pick.
     /// The claim holds no transaction while the job runs: the lease is the lock.
     public func claim(worker: String, lease: TimeInterval, now: Date? = nil) throws -> JobClaim? {
-        try database.write { tx in
+        if dialect == .postgres { return try claimInOneStatement(worker: worker, lease: lease, now: now) }
+        return try database.write { tx in
             let t = try tx.clock(now)
             guard let job = try tx.record(JobRecord.self, """
                 WITH next AS (
@@ -106,6 +107,32 @@ public final class JobStore: Sendable {
                 """, [t, worker, t + lease, t]) else { return nil }
             try tx.execute("INSERT INTO attempts (job_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
                            [job.id, job.attempts, worker, t])
+            return JobClaim(job: job, attempt: job.attempts, worker: worker)
+        }
+    }
+
+    /// PostgreSQL's claim, as River and Oban make it: one statement (its own transaction, one
+    /// round trip) picks the most urgent due job that no other node is taking at that moment,
+    /// takes it with a lease on the database's clock, and records the attempt.
+    private func claimInOneStatement(worker: String, lease: TimeInterval, now: Date?) throws -> JobClaim? {
+        try database.statement { tx in
+            guard let job = try tx.record(JobRecord.self, """
+                WITH clock AS (SELECT COALESCE(CAST(? AS float8), \(tx.dialect.clock)) AS t),
+                next AS (
+                    SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_attempt_at <= (SELECT t FROM clock)
+                    ORDER BY priority, next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                ),
+                claimed AS (
+                    UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?,
+                                    lease_expires_at = (SELECT t FROM clock) + ?, updated_at = (SELECT t FROM clock)
+                    WHERE id IN (SELECT id FROM next) RETURNING *
+                ),
+                attempt AS (
+                    INSERT INTO attempts (job_id, number, worker, started_at)
+                    SELECT id, attempts, lease_owner, updated_at FROM claimed
+                )
+                SELECT * FROM claimed
+                """, [now?.timeIntervalSince1970, worker, lease]) else { return nil }
             return JobClaim(job: job, attempt: job.attempts, worker: worker)
         }
     }

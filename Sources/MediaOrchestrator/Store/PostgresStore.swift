@@ -61,6 +61,15 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
         try withConnection { try body(Transaction(connection: $0, logger: logger)) }
     }
 
+    public func statement<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        for attempt in 1... {
+            do { return try read(body) } catch let error as StoreError where error.isRetryable && attempt < 5 {
+                Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
+            }
+        }
+        fatalError("unreachable")
+    }
+
     /// Runs `body` on a pooled connection (or a new one) and puts it back unless it broke.
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         let connection = try checkOut()

@@ -33,6 +33,8 @@ public final class SQLiteStore: StoreDatabase {
         try pool.read { try body(Transaction(db: $0)) }
     }
 
+    public func statement<T>(_ body: (any StoreTransaction) throws -> T) throws -> T { try write(body) }
+
     public func close() { try? pool.close() }
 
     private struct Transaction: StoreTransaction {

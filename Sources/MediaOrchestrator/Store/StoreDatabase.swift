@@ -134,6 +134,8 @@ public protocol StoreDatabase: Sendable {
     var displayName: String { get }
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// One statement that is a transaction by itself (PostgreSQL: no BEGIN or COMMIT round trips).
+    func statement<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// Closes connections (the CLI's commands end; tests drop their store).
     func close()
 }
