@@ -572,7 +572,7 @@ def verify(args, service, workspace, clips, final_status, final_seconds, dropper
     archived_paths = set()
     for reply in replies:
         clip_sha = reply.get("source_sha256")
-        archived = Path(reply.get("archive_path", ""))
+        archived = workspace / reply.get("archive_path", "")  # relative to the workspace
         archived_paths.add(os.path.realpath(archived))
         if not archived.is_file():
             problems.append(f"{reply['id']}: archived original {archived} is missing")
@@ -582,7 +582,7 @@ def verify(args, service, workspace, clips, final_status, final_seconds, dropper
         actual = sha256(archived)
         if actual != clip_sha:
             problems.append(f"{reply['id']}: archived original {archived} has SHA-256 {actual[:16]}…, the clip {clip_sha[:16]}…")
-    archived_paths |= {os.path.realpath(j.get("archive_path", "")) for j in jobs}
+    archived_paths |= {os.path.realpath(workspace / j.get("archive_path", "")) for j in jobs}
     report.check("every reply's original is in archive/, byte-identical to the clip dropped", problems)
     problems = []
     for rel in files_under(archive):

@@ -36,12 +36,25 @@ public struct Workspace: Sendable {
         self.root = root.standardizedFileURL
     }
 
-    /// Creates the folders if missing.
+    /// A file that says "the workspace is here": on a shared workspace, its absence means the
+    /// mount is missing (an empty mount point), and the node holds off (DiskSpaceGuard).
+    public var marker: URL { root.appendingPathComponent(".mediaorch-workspace") }
+
+    /// Whether the workspace folder is missing or empty: a new workspace, or a mount point
+    /// whose filesystem is not mounted.
+    public var isEmpty: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).isEmpty
+    }
+
+    /// Creates the folders and the marker if missing.
     public func prepare() throws {
         for folder in [inbox, archive, outbox, staging, uploads] {
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw OrchestratorError(file: folder.path, "cannot create the workspace folder: \(error.localizedDescription)", permanent: false)
             }
+        }
+        if !FileManager.default.fileExists(atPath: marker.path) {
+            try? DurableFile.write(Data("MediaOrchestrator workspace: its absence tells a node the shared mount is missing.\n".utf8), to: marker.path)
         }
     }
 
@@ -50,6 +63,19 @@ public struct Workspace: Sendable {
     public func openStore(_ store: String? = nil, retryPolicy: RetryPolicy = RetryPolicy()) throws -> JobStore {
         try prepare()
         return try JobStore(location: try StoreLocation.locate(store, workspace: self), retryPolicy: retryPolicy)
+    }
+
+    /// An archived original as the store names it: relative to the workspace ("archive/…"), so
+    /// nodes that mount a shared workspace at different paths find the same file; an absolute
+    /// path (stores from before) is taken as it is.
+    public func archived(_ stored: String) -> URL {
+        stored.hasPrefix("/") ? URL(fileURLWithPath: stored) : root.appendingPathComponent(stored)
+    }
+
+    /// How the store names a file in this workspace: its path relative to the workspace.
+    public func stored(_ url: URL) -> String {
+        let path = url.standardizedFileURL.path, base = root.path + "/"
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
     }
 
     /// The job's outbox folder; job ids are made by the store from hex and template names only.

@@ -45,7 +45,7 @@ struct JobsCommand: ParsableCommand {
                     return
                 }
                 print("job \(job.id): \(job.state.rawValue), template \(job.template), source \(job.sourceName)")
-                print("original: \(job.archivePath)  sha256 \(job.sourceSha256)")
+                print("original: \(ws.archived(job.archivePath).path)  sha256 \(job.sourceSha256)")
                 print("outbox: \(try ws.outbox(for: id).path)")
                 for a in attempts {
                     let when = Date(timeIntervalSince1970: a.startedAt).formatted(.iso8601)

@@ -82,6 +82,13 @@ struct WatchCommand: AsyncParsableCommand {
         var policy = RetryPolicy()
         policy.firstDelay = retryDelay
         policy.maxAttempts = max(1, maxAttempts)
+        // An empty workspace on a store other nodes use is a shared mount that is not mounted:
+        // starting would fill the bare mount point with a workspace of its own.
+        if case .postgres = try StoreLocation.locate(self.store, workspace: ws), ws.isEmpty,
+           try !JobStore(location: StoreLocation.locate(self.store, workspace: ws)).nodes().isEmpty {
+            throw OrchestratorError(file: ws.root.path, "is empty, but other nodes share this store: is the shared workspace mounted? "
+                                    + "(mount it and start again; a new workspace needs a new store)")
+        }
         let store = try ws.openStore(self.store, retryPolicy: policy)
         let nodeName = try NodeName.validated(node ?? ProcessInfo.processInfo.environment["MEDIAORCH_NODE"] ?? NodeName.host)
         let leadership = Leadership(), wakeups = StoreWakeups()
@@ -101,7 +108,7 @@ struct WatchCommand: AsyncParsableCommand {
         let render = WorkerService.RenderLimits(stallSeconds: renderStallSeconds, memoryMB: renderMemoryMb > 0 ? renderMemoryMb : nil)
         _ = OrchestratorMetrics.bootstrap
         let activity = JobActivity()
-        let disk = DiskSpaceGuard(path: ws.root.path, floorBytes: Int64(max(0, minFreeMb)) << 20)
+        let disk = DiskSpaceGuard(path: ws.root.path, floorBytes: Int64(max(0, minFreeMb)) << 20, marker: ws.marker.path)
         if disk.isLow { logger.error("disk space low at start: waiting for space before claiming jobs", metadata: ["disk": "\(disk.summary)"]) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: DiskSpaceService(guardian: disk, logger: logger)),

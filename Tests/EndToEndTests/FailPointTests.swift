@@ -41,7 +41,7 @@ import TestSupport
         let job = try #require(jobs.first)
         #expect(job["state"] as? String == "succeeded", "\(job)")
         #expect(job["source_sha256"] as? String == original)
-        let archived = try #require(job["archive_path"] as? String)
+        let archived = ws.appendingPathComponent(try #require(job["archive_path"] as? String)).path // relative to the workspace
         #expect(try WatchServiceTests.sha256(archived) == original, "the original is byte-identical in archive/")
         let folder = ws.appendingPathComponent("outbox").appendingPathComponent(job["id"] as! String)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json"))) as? [String: Any]

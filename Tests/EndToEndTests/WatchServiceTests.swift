@@ -84,7 +84,9 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: btsFolder.appendingPathComponent("bts.mp4").path))
         #expect(FileManager.default.fileExists(atPath: btsFolder.appendingPathComponent("manifest.json").path))
         // The original is archived untouched; the inbox is empty; nothing half-written anywhere.
-        let archived = try #require(reply["archive_path"] as? String)
+        let stored = try #require(reply["archive_path"] as? String)
+        #expect(stored.hasPrefix("archive/"), "stored relative to the workspace, so nodes mounting it elsewhere find it: \(stored)")
+        let archived = ws.appendingPathComponent(stored).path
         #expect(try Self.sha256(archived) == dropped)
         #expect(reply["source_sha256"] as? String == dropped)
         #expect(try FileManager.default.contentsOfDirectory(atPath: inbox.path).isEmpty)

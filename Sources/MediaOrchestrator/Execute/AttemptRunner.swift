@@ -37,8 +37,11 @@ struct AttemptRunner: Sendable {
                 try? await Task.sleep(for: .seconds(lease / 3))
                 if Task.isCancelled { break }
                 if let disk, disk.isLow, !cancellation.isCancelled {
-                    logger.warning("disk space low: stopping the render and releasing the job", metadata: ["disk": "\(disk.summary)"])
-                    diskLow.store(true, ordering: .relaxed)
+                    // A lost workspace is no fault of the job's: a plain release, counted nowhere.
+                    let lost = disk.isUnreachable
+                    logger.warning(lost ? "workspace unreachable: stopping the render and releasing the job"
+                                        : "disk space low: stopping the render and releasing the job", metadata: ["disk": "\(disk.summary)"])
+                    if !lost { diskLow.store(true, ordering: .relaxed) }
                     cancellation.cancel()
                 }
                 // A store hiccup is not a lost lease: the next heartbeat tries again.
@@ -91,9 +94,10 @@ struct AttemptRunner: Sendable {
         // The editors' cut of a reply job is its own lower-priority job: a reply never waits behind it.
         let only = template.outputs.contains(.reply) ? template.outputs.filter { $0 != .bts } : nil
         let trim = job.trimStart != nil || job.trimEnd != nil ? Trim(start: job.trimStart ?? 0, end: job.trimEnd) : nil
-        return RenderAssignment(jobId: job.id, attempt: claim.attempt, input: job.archivePath, stagingFolder: staging.path,
+        let original = workspace.archived(job.archivePath)
+        return RenderAssignment(jobId: job.id, attempt: claim.attempt, input: original.path, stagingFolder: staging.path,
                                 ticketJson: ticketJson, template: job.template, templatesFolder: templates.overrides?.path, trim: trim,
-                                onlyOutputs: only, captionsFolder: URL(fileURLWithPath: job.archivePath).deletingLastPathComponent().path,
+                                onlyOutputs: only, captionsFolder: original.deletingLastPathComponent().path,
                                 sourceSha256: job.sourceSha256, memoryCapMegabytes: memoryCapMegabytes)
     }
 

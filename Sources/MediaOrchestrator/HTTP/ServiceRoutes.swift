@@ -27,7 +27,11 @@ struct ServiceRoutes {
                     health["disk_free_bytes"] = "\(disk.freeBytes)"
                     health["disk_floor_bytes"] = "\(disk.floorBytes)"
                     health["disk_low"] = "\(disk.isLow)"
-                    if disk.isLow { health["status"] = "disk_low"; health["reason"] = disk.summary }
+                    if disk.isUnreachable {
+                        health["status"] = "workspace_unavailable"; health["reason"] = disk.summary
+                    } else if disk.isLow {
+                        health["status"] = "disk_low"; health["reason"] = disk.summary
+                    }
                 }
                 return try APIJSON.response(health)
             } catch {

@@ -22,7 +22,7 @@ extension Ingestor {
                 // Another node's, lapsed: take it over first, so only one node finishes it.
                 guard try store.claimIngest(intent.inboxName, node: node) else { continue }
                 let inboxFile = workspace.inbox.appendingPathComponent(intent.inboxName).path
-                let archived = FileManager.default.fileExists(atPath: intent.archivePath)
+                let archived = FileManager.default.fileExists(atPath: workspace.archived(intent.archivePath).path)
                 // The name in the inbox may since hold another upload: only the same bytes go ahead.
                 let stillInInbox = !archived && FileManager.default.fileExists(atPath: inboxFile)
                     && (try? ContentDigest.sha256(path: inboxFile)) == intent.sha256
@@ -61,7 +61,7 @@ extension Ingestor {
                 let ticketPath = folder.appendingPathComponent(InboxScanner.ticketName(for: name)).path
                 let ticket = fm.fileExists(atPath: ticketPath) ? try? Ticket.load(path: ticketPath) : nil
                 let ticketJSON = try ticket.map { String(decoding: try JSONOutput.encoder().encode($0), as: UTF8.self) }
-                let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: path.path,
+                let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: workspace.stored(path),
                                           template: ticket?.template ?? TemplateLibrary.defaultTemplate,
                                           priority: JobPriority(ticket?.priority), ticketJson: ticketJSON)
                 let (job, created) = try store.enqueue(new)

@@ -63,15 +63,15 @@ public struct Ingestor: Sendable {
             .filter { FileManager.default.fileExists(atPath: workspace.inbox.appendingPathComponent($0).path) }
         let sidecars = present.map { sidecar in
             IngestIntent.Move(inboxName: sidecar,
-                              archivePath: folder.appendingPathComponent(copy > 1 ? "duplicate-\(copy - 1)-\(sidecar)" : sidecar).path)
+                              archivePath: workspace.stored(folder.appendingPathComponent(copy > 1 ? "duplicate-\(copy - 1)-\(sidecar)" : sidecar)))
         }
         let templateName = ticket?.template ?? TemplateLibrary.defaultTemplate
         let ticketJSON = try ticket.map { String(decoding: try JSONOutput.encoder().encode($0), as: UTF8.self) }
-        let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: archived.path, template: templateName,
+        let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: workspace.stored(archived), template: templateName,
                                   priority: JobPriority(ticket?.priority), ticketJson: ticketJSON, requestId: ticket?.request)
         // What is about to happen is stored first: a crash during the moves below is finished
         // (or undone) by start-up reconciliation instead of stranding the clip in archive/.
-        let intent = IngestIntent(inboxName: name, sha256: sha, archivePath: archived.path, sidecars: sidecars, job: new)
+        let intent = IngestIntent(inboxName: name, sha256: sha, archivePath: workspace.stored(archived), sidecars: sidecars, job: new)
         try store.recordIntent(intent, now: now)
         FailPoint.ingestAfterIntent.reached()
         let (job, created) = try carryOut(intent, now: now)
@@ -85,7 +85,7 @@ public struct Ingestor: Sendable {
     /// sidecars into archive/ (fsyncing both folders, so the moves survive a power cut), then
     /// queues the job and forgets the intent in one transaction. Safe to repeat after a crash.
     func carryOut(_ intent: IngestIntent, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
-        let archived = URL(fileURLWithPath: intent.archivePath)
+        let archived = workspace.archived(intent.archivePath)
         let folder = archived.deletingLastPathComponent()
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw OrchestratorError(file: intent.inboxName, "cannot create its archive folder: \(error.localizedDescription)", permanent: false)
@@ -97,9 +97,9 @@ public struct Ingestor: Sendable {
         try DurableFile.syncFolder(of: archived.path)
         try DurableFile.syncFolder(of: workspace.inbox.appendingPathComponent(intent.inboxName).path)
         FailPoint.ingestAfterArchiveMove.reached()
-        for sidecar in intent.sidecars where !FileManager.default.fileExists(atPath: sidecar.archivePath) {
+        for sidecar in intent.sidecars where !FileManager.default.fileExists(atPath: workspace.archived(sidecar.archivePath).path) {
             let from = workspace.inbox.appendingPathComponent(sidecar.inboxName)
-            if FileManager.default.fileExists(atPath: from.path) { try? Self.move(from, to: URL(fileURLWithPath: sidecar.archivePath)) }
+            if FileManager.default.fileExists(atPath: from.path) { try? Self.move(from, to: workspace.archived(sidecar.archivePath)) }
         }
         try DurableFile.syncFolder(of: archived.path)
         try DurableFile.syncFolder(of: workspace.inbox.appendingPathComponent(intent.inboxName).path)

@@ -27,7 +27,7 @@ public struct JobControl: Sendable {
     public func retry(_ id: String, captions: [CaptionReplacement] = [], trimStart: Double? = nil, trimEnd: Double? = nil) throws {
         let job = try store.requireJob(id)
         try checkTrim(start: trimStart, end: trimEnd)
-        let folder = URL(fileURLWithPath: job.archivePath).deletingLastPathComponent()
+        let folder = workspace.archived(job.archivePath).deletingLastPathComponent()
         var destinations: [(URL, Data)] = []
         let ticketNames = (try? job.decodedTicket())??.captions?.map(\.file) ?? []
         for caption in captions {
@@ -79,8 +79,8 @@ public struct JobControl: Sendable {
     public func requestCut(of id: String, start: Double, end: Double?, captions: Bool) throws -> (job: JobRecord, created: Bool) {
         let job = try store.requireJob(id)
         try checkTrim(start: start, end: end)
-        guard FileManager.default.fileExists(atPath: job.archivePath) else {
-            throw OrchestratorError(file: job.sourceName, "the archived original is missing from \(job.archivePath)", permanent: false)
+        guard FileManager.default.fileExists(atPath: workspace.archived(job.archivePath).path) else {
+            throw OrchestratorError(file: job.sourceName, "the archived original is missing from \(workspace.archived(job.archivePath).path)", permanent: false)
         }
         let new = JobStore.NewJob(sourceName: job.sourceName, sourceSha256: job.sourceSha256, archivePath: job.archivePath,
                                   template: captions ? "bts-cut-captioned" : "bts-cut", priority: .background,
