@@ -15,6 +15,9 @@ Usage: bench-store.py MEDIAORCH STORE-BENCH
 import json, os, shutil, statistics, subprocess, sys, time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import upload_to_start  # noqa: E402  (the same measurement as section 6)
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-output" / "store"
 JOBS = 2000
@@ -61,34 +64,13 @@ def cross_node_latency(binary, kind, rounds=5):
     common = [binary, "watch", "--workspace", str(ws), "--store", store, "--templates", str(ROOT / "Jobs"), "--no-http"]
     uploads = subprocess.Popen(common + ["--node", "uploads", "--workers", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     render = subprocess.Popen(common + ["--node", "render", "--no-ingest"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    latencies, workers = [], set()
-    listing = lambda: json.loads(subprocess.run([binary, "jobs", "list", "--json", "--workspace", str(ws), "--store", store],
-                                                capture_output=True, text=True).stdout or "[]")
     try:
         time.sleep(2.0)
-        clip = (ROOT / "SampleMedia/silent_4x3.mp4").read_bytes()
-        for i in range(rounds):
-            part = ws / "inbox" / f"clip{i}.mp4.part"
-            part.write_bytes(clip + bytes([i]))  # a different clip each time
-            done = time.time()
-            part.rename(ws / "inbox" / f"clip{i}.mp4")
-            started = None
-            while started is None and time.time() - done < 30:
-                time.sleep(0.02)
-                job = next((j for j in listing() if j["source_name"] == f"clip{i}.mp4" and j["template"] == "twitter-reply"), None)
-                if job and job["attempts"] >= 1:
-                    detail = json.loads(subprocess.run([binary, "jobs", "show", job["id"], "--json", "--workspace", str(ws), "--store", store],
-                                                       capture_output=True, text=True).stdout)
-                    started = detail["attempts"][0]["started_at"]
-                    workers.add(detail["attempts"][0]["worker"].split(":")[0])
-            latencies.append(started - done if started else float("nan"))
-            while any(j["state"] in ("queued", "running") for j in listing()):
-                time.sleep(0.2)
+        return upload_to_start(binary, ws, ["--store", store], rounds)
     finally:
         for p in (uploads, render):
             p.terminate()
             p.wait()
-    return latencies, workers
 
 
 def main():

@@ -126,33 +126,39 @@ def ingest_latency(binary, rounds=5):
     (ws / "inbox").mkdir(parents=True)
     service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--templates", str(ROOT / "Jobs"), "--no-http"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    latencies = []
     try:
         time.sleep(1.0)
-        clip = (ROOT / "SampleMedia/silent_4x3.mp4").read_bytes()
-        for i in range(rounds):
-            part = ws / "inbox" / f"clip{i}.mp4.part"
-            part.write_bytes(clip + bytes([i]))  # a different clip each time
-            done = time.time()
-            part.rename(ws / "inbox" / f"clip{i}.mp4")
-            started = None
-            while started is None and time.time() - done < 30:
-                time.sleep(0.02)
-                jobs = json.loads(subprocess.run([binary, "jobs", "list", "--json", "--workspace", str(ws)],
-                                                 capture_output=True, text=True).stdout or "[]")
-                job = next((j for j in jobs if j["source_name"] == f"clip{i}.mp4" and j["template"] == "twitter-reply"), None)
-                if job and job["attempts"] >= 1:
-                    detail = json.loads(subprocess.run([binary, "jobs", "show", job["id"], "--json", "--workspace", str(ws)],
-                                                       capture_output=True, text=True).stdout)
-                    started = detail["attempts"][0]["started_at"]
-            latencies.append(started - done if started else float("nan"))
-            while any(j["state"] in ("queued", "running") for j in json.loads(subprocess.run(
-                    [binary, "jobs", "list", "--json", "--workspace", str(ws)], capture_output=True, text=True).stdout or "[]")):
-                time.sleep(0.2)
+        return upload_to_start(binary, ws, [], rounds)[0]
     finally:
         service.terminate()
         service.wait()
-    return latencies
+
+
+def upload_to_start(binary, ws, store_args, rounds):
+    """With the service(s) running on `ws`: drops `rounds` small clips one after another (each a
+    .part renamed in) and returns the seconds from each rename to its reply job's first attempt
+    starting (the store's own time), and the nodes those attempts ran on."""
+    command = lambda *args: json.loads(subprocess.run([binary, *args, "--json", "--workspace", str(ws), *store_args],
+                                                      capture_output=True, text=True).stdout or "[]")
+    latencies, nodes = [], set()
+    clip = (ROOT / "SampleMedia/silent_4x3.mp4").read_bytes()
+    for i in range(rounds):
+        part = ws / "inbox" / f"clip{i}.mp4.part"
+        part.write_bytes(clip + bytes([i]))  # a different clip each time
+        done = time.time()
+        part.rename(ws / "inbox" / f"clip{i}.mp4")
+        started = None
+        while started is None and time.time() - done < 30:
+            time.sleep(0.02)
+            job = next((j for j in command("jobs", "list") if j["source_name"] == f"clip{i}.mp4" and j["template"] == "twitter-reply"), None)
+            if job and job["attempts"] >= 1:
+                first = command("jobs", "show", job["id"])["attempts"][0]
+                started = first["started_at"]
+                nodes.add(first["worker"].split(":")[0])
+        latencies.append(started - done if started else float("nan"))
+        while any(j["state"] in ("queued", "running") for j in command("jobs", "list")):
+            time.sleep(0.2)
+    return latencies, nodes
 
 
 def wait_for_health(base):
