@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "test-output" / "multinode"
 NODES = ["alpha", "beta", "gamma"]
 LEASE = 4  # seconds: short, so a paused node's lease lapses within the test
+LEADER_TTL = 15  # NodeService.leaderTTL: a paused leader's row lapses too, and another node rescues
+PAUSE = LEADER_TTL + 2 * LEASE
 
 spec = importlib.util.spec_from_file_location("crash_test", ROOT / "scripts" / "crash-test.py")
 crash = importlib.util.module_from_spec(spec)
@@ -181,9 +183,9 @@ def main():
             node, held = holding_node(args.binary, workspace, store, nodes, rng)
             os.killpg(node.proc.pid, signal.SIGSTOP)
             paused.append((node.name, held))
-            timeline.append(f"{time.monotonic() - began:6.1f} s  SIGSTOP {node.name} (holding {', '.join(held) or 'nothing'}) for {LEASE * 2.5:.0f} s")
+            timeline.append(f"{time.monotonic() - began:6.1f} s  SIGSTOP {node.name} (holding {', '.join(held) or 'nothing'}) for {PAUSE} s")
             node.mark(f"{node.name}: SIGSTOP")
-            time.sleep(LEASE * 2.5)
+            time.sleep(PAUSE)
             os.killpg(node.proc.pid, signal.SIGCONT)
             node.mark(f"{node.name}: SIGCONT")
         else:

@@ -10,16 +10,16 @@
 set -euo pipefail
 bin=/usr/lib/postgresql/15/bin
 [ -x "$bin/initdb" ] || { echo "with-postgres: $bin/initdb is missing (make bootstrap installs postgresql-15)" >&2; exit 1; }
-dir="$(mktemp -d /tmp/mediaorch-pg.XXXXXX)"
 as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" -ne 0 ] || chown postgres "$dir"
-chmod 700 "$dir"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+dir="$(mktemp -d /tmp/mediaorch-pg.XXXXXX)"
 stop() {
-  as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
 trap stop EXIT
+[ "$(id -u)" -ne 0 ] || chown postgres "$dir"
+chmod 700 "$dir"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 # fsync off for tests: their data is thrown away, and `pg_ctl restart -m fast` (the chaos test)

@@ -60,9 +60,13 @@ public struct Workspace: Sendable {
 
     /// The job store: `store` (a `--store` value), else MEDIAORCH_STORE, else the config file's
     /// `store`, else jobs.sqlite in this workspace.
+    /// Only an SQLite store (a file in the workspace) makes the workspace's folders: with a shared
+    /// store, a command run while the shared mount is missing must not fill the bare mount point
+    /// (`watch` prepares the workspace itself, once it knows the mount is there).
     public func openStore(_ store: String? = nil, retryPolicy: RetryPolicy = RetryPolicy()) throws -> JobStore {
-        try prepare()
-        return try JobStore(location: try StoreLocation.locate(store, workspace: self), retryPolicy: retryPolicy)
+        let location = try StoreLocation.locate(store, workspace: self)
+        if case .sqlite = location { try prepare() }
+        return try JobStore(location: location, retryPolicy: retryPolicy)
     }
 
     /// An archived original as the store names it: relative to the workspace ("archive/…"), so

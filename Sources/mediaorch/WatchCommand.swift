@@ -90,6 +90,7 @@ struct WatchCommand: AsyncParsableCommand {
                                     + "(mount it and start again; a new workspace needs a new store)")
         }
         let store = try ws.openStore(self.store, retryPolicy: policy)
+        try ws.prepare()
         let nodeName = try NodeName.validated(node ?? ProcessInfo.processInfo.environment["MEDIAORCH_NODE"] ?? NodeName.host)
         let leadership = Leadership(), wakeups = StoreWakeups()
         let library = TemplateLibrary(folder: templates)
@@ -129,7 +130,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
         if !noIngest {
             services.append(.init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds,
-                                                               wakeups: wakeups, logger: logger)))
+                                                               wakeups: wakeups, disk: disk, logger: logger)))
         }
         for n in stride(from: 1, through: workers, by: 1) {
             let name = NodeName.worker(node: nodeName, pid: getpid(), number: n)

@@ -22,6 +22,19 @@ extension StoreContractTests {
         #expect(try s.electLeader("alpha", ttl: 30))
     }
 
+    @Test(arguments: StoreKind.allCases) func aNameHeldByAnotherLiveProcessIsRefused(kind: StoreKind) throws {
+        let s = try store("node-names", kind)
+        try s.registerNode("delta", version: "t", workers: 1, pid: 4242, host: "render-7")
+        #expect(throws: OrchestratorError.self, "another host's live node") { try s.registerNode("delta", version: "t", workers: 1, pid: 10, host: "render-8") }
+        try s.registerNode("epsilon", version: "t", workers: 1, pid: getpid(), host: "here") // a live process of this host
+        #expect(throws: OrchestratorError.self, "a running process here") { try s.registerNode("epsilon", version: "t", workers: 1, pid: 1_999_999, host: "here") }
+        try s.registerNode("zeta", version: "t", workers: 1, pid: 2_000_000_000, host: "here") // no such process: an earlier, killed life
+        try s.registerNode("zeta", version: "t", workers: 1, pid: 12, host: "here")
+        try s.stopNode("delta")
+        try s.registerNode("delta", version: "t", workers: 1, pid: 10, host: "render-8") // stopped cleanly: the name is free
+        #expect(try s.nodes().first { $0.name == "delta" }?.host == "render-8")
+    }
+
     @Test(arguments: StoreKind.allCases) func aNodeThatStopsHeartbeatingIsLostAndItsJobsAreRescued(kind: StoreKind) throws {
         let s = try store("lost", kind)
         try s.registerNode("gamma", version: "t", workers: 2, pid: 42)

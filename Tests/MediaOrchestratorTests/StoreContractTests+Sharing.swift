@@ -126,20 +126,28 @@ extension StoreContractTests {
         _ = try s.addWebhook(url: "https://hooks.example/in")
         for i in 0..<12 { _ = try s.createRequest(.init(tweetUrl: "https://x.com/a/status/\(i + 1)", tweetText: "t", camp: "Kakuma"), by: "p") }
         let lock = NSLock(), group = DispatchGroup()
-        nonisolated(unsafe) var taken: [String] = [] // guarded by `lock`
+        nonisolated(unsafe) var taken: [String] = [], leases: [String: Double?] = [:] // guarded by `lock`
         for _ in 0..<3 {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
                 let mine = (try? s.claimDueDeliveries(lease: 60, limit: 5)) ?? []
-                lock.withLock { taken += mine.map(\.0.id) }
+                lock.withLock {
+                    taken += mine.map(\.0.id)
+                    for (delivery, _) in mine { leases[delivery.id] = delivery.leaseUntil }
+                }
             }
         }
         group.wait()
         #expect(taken.count == 12 && Set(taken).count == 12, "taken \(taken.count), distinct \(Set(taken).count)")
         #expect(try s.claimDueDeliveries().isEmpty, "all leased")
-        try s.recordDeliveryTry(taken[0], status: 204, error: nil, schedule: WebhookRetrySchedule())
+        // A sender whose lease is not the delivery's (a paused ex-leader) changes nothing.
+        try s.recordDeliveryTry(taken[0], leaseUntil: 1, status: 500, error: "late", schedule: WebhookRetrySchedule())
+        #expect(try s.webhookDeliveries(state: "pending").first { $0.id == taken[0] }?.attempts == 0)
+        try s.recordDeliveryTry(taken[0], leaseUntil: leases[taken[0]] ?? nil, status: 204, error: nil, schedule: WebhookRetrySchedule())
         #expect(try s.webhookDeliveries(state: "delivered").map(\.id) == [taken[0]])
+        try s.recordDeliveryTry(taken[0], leaseUntil: leases[taken[0]] ?? nil, status: 500, error: "again", schedule: WebhookRetrySchedule())
+        #expect(try s.webhookDeliveries(state: "delivered").map(\.id) == [taken[0]], "delivered stays delivered")
     }
 
     @Test(arguments: StoreKind.allCases) func tokensAreKeptAsHashesAndNamesAreUnique(kind: StoreKind) throws {

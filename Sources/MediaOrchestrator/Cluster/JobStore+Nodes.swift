@@ -5,16 +5,30 @@ extension JobStore {
     public static let nodeHeartbeat: TimeInterval = 5
     public static let nodeLostAfter: TimeInterval = 30
 
-    /// A `watch` process starting as `name` (again, after a restart: the row is its own).
-    public func registerNode(_ name: String, version: String, workers: Int, pid: Int32) throws {
+    /// A `watch` process starting as `name` (again, after a restart: the row is its own). Refused
+    /// while another live process holds the name (on another host, or a running process here):
+    /// two nodes of one name would both lead and both ingest.
+    public func registerNode(_ name: String, version: String, workers: Int, pid: Int32, host: String = ProcessInfo.processInfo.hostName) throws {
         try database.write { tx in
             let t = try tx.clock(nil)
+            if let other = try tx.record(NodeRecord.self, "SELECT * FROM nodes WHERE name = ?\(tx.dialect.forUpdate)", [name]),
+               other.stoppedAt == nil, other.lostAt == nil, t - other.heartbeatAt < Self.nodeLostAfter,
+               other.host != host || (other.pid != Int(pid) && Self.isAlive(pid: other.pid)) {
+                throw OrchestratorError(file: "--node \(name)", "is running on \(other.host) (pid \(other.pid), heartbeat \(Int(t - other.heartbeatAt)) s ago): "
+                                        + "give this process a name of its own", kind: .conflict)
+            }
             try tx.execute("""
-                INSERT INTO nodes (name, version, workers, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET version = excluded.version, workers = excluded.workers, pid = excluded.pid,
+                INSERT INTO nodes (name, version, workers, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET version = excluded.version, workers = excluded.workers, pid = excluded.pid, host = excluded.host,
                     started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, stopped_at = NULL, lost_at = NULL
-                """, [name, version, workers, Int(pid), t, t])
+                """, [name, version, workers, Int(pid), host, t, t])
         }
+    }
+
+    /// Whether a process of this host is running (an earlier life of a restarted node is not).
+    static func isAlive(pid: Int) -> Bool {
+        guard pid > 0, pid <= Int(Int32.max) else { return false }
+        return kill(pid_t(pid), 0) == 0 || errno == EPERM
     }
 
     /// Says the node is alive; false when its row is gone (it registers again).
@@ -90,7 +104,7 @@ extension JobStore {
                 let age = max(0, t - node.heartbeatAt)
                 let state: NodeStatus.State = node.stoppedAt != nil ? .stopped : (node.lostAt != nil || age > Self.nodeLostAfter) ? .lost : .up
                 let jobs = running.filter { $0.string("lease_owner")?.hasPrefix(node.name + ":") == true }.compactMap { $0.string("id") }
-                return NodeStatus(name: node.name, state: state, version: node.version, workers: node.workers, pid: node.pid,
+                return NodeStatus(name: node.name, state: state, version: node.version, workers: node.workers, pid: node.pid, host: node.host,
                                   startedAt: node.startedAt, heartbeatAt: node.heartbeatAt, heartbeatAge: age,
                                   leader: node.name == leader, jobs: jobs)
             }.sorted { ($0.state == .up ? 0 : 1, $0.name) < ($1.state == .up ? 0 : 1, $1.name) }

@@ -49,6 +49,8 @@ public struct NodeService: Service {
                 if Date().timeIntervalSince(lastPrune) >= 60 { lastPrune = Date() }
                 if failures > 0 { logger.notice("job store reachable again", metadata: ["node": "\(name)"]) }
                 failures = 0
+            } catch let error as OrchestratorError where error.kind == .conflict {
+                throw error // another live process has this node's name: this one must not run
             } catch {
                 // The store is down or unreachable: lead nothing (another node may take over),
                 // and try again with backoff; workers stop claiming on their own errors.

@@ -6,6 +6,7 @@ public struct NodeRecord: Sendable, Codable, Equatable {
     public var version: String
     public var workers: Int
     public var pid: Int
+    public var host: String
     public var startedAt: Double
     public var heartbeatAt: Double
     /// Set when it stopped cleanly (SIGTERM); cleared when it starts again.
@@ -14,7 +15,7 @@ public struct NodeRecord: Sendable, Codable, Equatable {
     public var lostAt: Double?
 
     enum CodingKeys: String, CodingKey {
-        case name, version, workers, pid, startedAt = "started_at", heartbeatAt = "heartbeat_at"
+        case name, version, workers, pid, host, startedAt = "started_at", heartbeatAt = "heartbeat_at"
         case stoppedAt = "stopped_at", lostAt = "lost_at"
     }
 }
@@ -27,6 +28,7 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     public var version: String
     public var workers: Int
     public var pid: Int
+    public var host: String
     public var startedAt: Double
     public var heartbeatAt: Double
     /// Seconds since its last heartbeat, on the database's clock.

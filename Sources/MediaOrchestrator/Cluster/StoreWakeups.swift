@@ -19,19 +19,28 @@ public final class StoreWakeups: Sendable {
     /// Returns at the next announcement, or after `timeout` seconds, or when cancelled.
     public func wait(upTo timeout: TimeInterval) async {
         let id = state.withLockedValue { state in state.nextId += 1; return state.nextId }
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: .seconds(timeout))
-            self?.resume(id)
-        }
+        let timer = TimerBox()
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 state.withLockedValue { $0.waiters.append(Waiter(id: id, continuation: continuation)) }
+                // Started only now that the waiter is there to be resumed.
+                timer.set(Task { [weak self] in
+                    try? await Task.sleep(for: .seconds(timeout))
+                    self?.resume(id)
+                })
                 if Task.isCancelled { resume(id) }
             }
         } onCancel: {
             resume(id)
         }
         timer.cancel()
+    }
+
+    /// The timer task of one wait, cancelled when the wait ends first.
+    private final class TimerBox: Sendable {
+        private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        func set(_ t: Task<Void, Never>) { task.withLockedValue { $0 = t } }
+        func cancel() { task.withLockedValue { $0?.cancel() } }
     }
 
     private func resume(_ id: Int) {

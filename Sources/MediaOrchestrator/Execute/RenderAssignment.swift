@@ -28,5 +28,7 @@ public enum RenderChildMessage: Sendable, Codable {
     case progress(stage: String, RenderProgress)
     /// The staging folder is complete; `manifestSha256` is the hash of its manifest.json.
     case succeeded(manifestSha256: String, readyToPost: Bool, stageSeconds: [String: Double])
-    case failed(reason: String, permanent: Bool, cancelled: Bool)
+    /// `peakDataKB`: the child's own highest data size (what its memory cap counts), sampled
+    /// every few milliseconds: the parent's slower look can miss a quick climb to the cap.
+    case failed(reason: String, permanent: Bool, cancelled: Bool, peakDataKB: Int?)
 }

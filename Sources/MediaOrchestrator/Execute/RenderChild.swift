@@ -119,9 +119,12 @@ struct RenderChild {
         switch result {
         case .succeeded(let sha, let ready, let stages)?:
             return .succeeded(manifestSha256: sha, readyToPost: ready, stageSeconds: stages)
-        case .failed(let reason, let permanent, let cancelled)?:
+        case .failed(let reason, let permanent, let cancelled, let childPeakKB)?:
             if cancelled { return .stopped }
-            if capped || reason.contains("Cannot allocate memory"), let limit {
+            // The child's own peak is exact but leaves out the allocation that failed (a thread's
+            // stack, an encoder's buffers: often tens of MB), hence the lower mark.
+            let cappedToo = assignment.memoryCapMegabytes.map { (childPeakKB ?? 0) >= $0 * 1024 * 6 / 10 } ?? false
+            if capped || cappedToo || reason.contains("Cannot allocate memory"), let limit {
                 return .failed(reason: "\(reason) (the render reached its memory cap of \(limit))", permanent: false)
             }
             return .failed(reason: reason, permanent: permanent)
@@ -178,7 +181,7 @@ struct ChildActivity {
     }
 
     /// VmData (KiB) from /proc/PID/status: what RLIMIT_DATA counts.
-    private static func dataSizeKB(of pid: Int32) -> Int {
+    static func dataSizeKB(of pid: Int32) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmData:") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0

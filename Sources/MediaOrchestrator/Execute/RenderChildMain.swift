@@ -21,7 +21,7 @@ public enum RenderChildMain {
         do {
             assignment = try JSONOutput.decoder().decode(RenderAssignment.self, from: input)
         } catch {
-            channel.send(.failed(reason: "render-attempt: unreadable assignment on standard input: \(error)", permanent: false, cancelled: false))
+            channel.send(.failed(reason: "render-attempt: unreadable assignment on standard input: \(error)", permanent: false, cancelled: false, peakDataKB: nil))
             return 2
         }
         var logger = Logger(label: "mediaorch.render")
@@ -40,24 +40,26 @@ public enum RenderChildMain {
             var limit = rlimit(rlim_cur: bytes, rlim_max: bytes)
             setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit)
         }
+        let peak = DataSizeWatch(watching: assignment.memoryCapMegabytes != nil)
+        defer { peak.stop() }
         let cancellation = CancellationFlag()
         let stop = SignalCancellation(cancelling: cancellation)
         defer { stop.stop() }
         do {
-            let job = try executor(for: assignment, cancellation: cancellation, channel: channel)
+            let job = try executor(for: assignment, cancellation: cancellation, channel: channel, watch: peak)
             let manifest = try job.run()
             let manifestPath = URL(fileURLWithPath: assignment.stagingFolder).appendingPathComponent("manifest.json").path
             channel.send(.succeeded(manifestSha256: try ContentDigest.sha256(path: manifestPath),
                                     readyToPost: manifest.readyToPost, stageSeconds: manifest.stageSeconds))
         } catch {
             let cancelled = (error as? TranscodeError)?.kind == .cancelled
-            channel.send(.failed(reason: "\(error)", permanent: isPermanentFailure(error), cancelled: cancelled))
+            channel.send(.failed(reason: "\(error)", permanent: isPermanentFailure(error), cancelled: cancelled, peakDataKB: peak.highest))
         }
         return 0
     }
 
     private static func executor(for assignment: RenderAssignment, cancellation: CancellationFlag,
-                                 channel: MessageChannel) throws -> JobExecutor {
+                                 channel: MessageChannel, watch: DataSizeWatch) throws -> JobExecutor {
         // Checked again here, as at ingest: a caption name is a plain file beside the original.
         let ticket = try assignment.ticketJson.map { try Ticket.decode(Data($0.utf8), fileName: "the job's ticket") }
         let template = try TemplateLibrary(folder: assignment.templatesFolder).load(assignment.template)
@@ -74,6 +76,7 @@ public enum RenderChildMain {
                 FailPoint.renderMidway.reached(file: source)
                 FailPoint.renderHang.reached(file: source)
             }
+            watch.stop() // rendering: set up, and from here the parent's own look suffices
             channel.send(.progress(stage: stage, progress))
         }
         return job

@@ -14,11 +14,14 @@ public struct InboxWatcherService: Service {
     let stableSeconds: TimeInterval
     /// Told when a job was queued, so this node's idle workers start it at once.
     let wakeups: StoreWakeups?
+    /// While the workspace cannot be reached (a lost shared mount), the inbox is not scanned.
+    let disk: DiskSpaceGuard?
     let logger: Logger
 
     public init(workspace: Workspace, ingestor: Ingestor, rescanInterval: TimeInterval = 2, stableSeconds: TimeInterval = 3,
-                wakeups: StoreWakeups? = nil, logger: Logger) {
+                wakeups: StoreWakeups? = nil, disk: DiskSpaceGuard? = nil, logger: Logger) {
         self.wakeups = wakeups
+        self.disk = disk
         self.workspace = workspace
         self.ingestor = ingestor
         self.rescanInterval = rescanInterval
@@ -38,9 +41,16 @@ public struct InboxWatcherService: Service {
             let events = notify?.drain() ?? []
             for event in events where event.renamedIn { scanner.noteRenamedIn(event.name) }
             let now = Date()
-            if !events.isEmpty || now.timeIntervalSince(lastScan) >= min(rescanInterval, 0.5) {
+            if disk?.isUnreachable != true, !events.isEmpty || now.timeIntervalSince(lastScan) >= min(rescanInterval, 0.5) {
                 lastScan = now
-                for name in scanner.readyFiles(in: workspace.inbox, now: now) {
+                // readdir and stat of a network share can block: on the blocking-work pool, not a cooperative thread.
+                let (before, inbox) = (scanner, workspace.inbox)
+                let (ready, after) = (try? await BlockingWork.run { () -> ([String], InboxScanner) in
+                    var scanning = before
+                    return (scanning.readyFiles(in: inbox, now: now), scanning)
+                }) ?? ([], before)
+                scanner = after
+                for name in ready {
                     let seen = firstSeen[name] ?? now
                     firstSeen[name] = seen
                     do {

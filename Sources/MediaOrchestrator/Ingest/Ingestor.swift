@@ -45,10 +45,11 @@ public struct Ingestor: Sendable {
             return .waitingForCaptions(missing)
         }
 
-        guard try store.claimIngest(name, node: node, now: now) else { return .takenByAnotherNode }
+        // The store's times come from the database's clock: `now` (this node's) only paces the captions wait.
+        guard try store.claimIngest(name, node: node) else { return .takenByAnotherNode }
         // Gone between the scan and the claim: another node ingested it and let its claim go.
         guard FileManager.default.fileExists(atPath: source.path) else {
-            try? store.dropIntent(name)
+            try? store.dropClaim(name)
             return .takenByAnotherNode
         }
         let sha = try ContentDigest.sha256(path: source.path)
@@ -72,9 +73,9 @@ public struct Ingestor: Sendable {
         // What is about to happen is stored first: a crash during the moves below is finished
         // (or undone) by start-up reconciliation instead of stranding the clip in archive/.
         let intent = IngestIntent(inboxName: name, sha256: sha, archivePath: workspace.stored(archived), sidecars: sidecars, job: new)
-        try store.recordIntent(intent, now: now)
+        try store.recordIntent(intent)
         FailPoint.ingestAfterIntent.reached()
-        let (job, created) = try carryOut(intent, now: now)
+        let (job, created) = try carryOut(intent)
         if created { OrchestratorMetrics.recordIngest(seconds: Date().timeIntervalSince(firstSeen)) }
         if let ticketProblem { logger.warning("ticket unreadable, default template used", metadata: ["job": "\(job.id)", "reason": "\(ticketProblem)"]) }
         logger.info(created ? "queued" : "duplicate upload, no new job", metadata: ["job": "\(job.id)", "file": "\(name)", "sha256": "\(sha)"])
@@ -84,7 +85,7 @@ public struct Ingestor: Sendable {
     /// Does what a stored intent says, skipping what is already done: moves the clip and its
     /// sidecars into archive/ (fsyncing both folders, so the moves survive a power cut), then
     /// queues the job and forgets the intent in one transaction. Safe to repeat after a crash.
-    func carryOut(_ intent: IngestIntent, now: Date = Date()) throws -> (job: JobRecord, created: Bool) {
+    func carryOut(_ intent: IngestIntent, now: Date? = nil) throws -> (job: JobRecord, created: Bool) {
         let archived = workspace.archived(intent.archivePath)
         let folder = archived.deletingLastPathComponent()
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {

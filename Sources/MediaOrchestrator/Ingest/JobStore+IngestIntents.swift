@@ -47,6 +47,13 @@ extension JobStore {
         }
     }
 
+    /// Lets go of a claim that never became an intent (another node's recorded intent stays).
+    func dropClaim(_ name: String) throws {
+        try database.write { tx in
+            try tx.execute("DELETE FROM ingest_intents WHERE inbox_name = ? AND intent_json = ''", [name])
+        }
+    }
+
     func recordIntent(_ intent: IngestIntent, now: Date? = nil) throws {
         let json = String(decoding: try JSONOutput.encoder().encode(intent), as: UTF8.self)
         try database.write { tx in
@@ -87,8 +94,11 @@ extension JobStore {
         return rows.compactMap { $0.string("intent_json") }.compactMap { try? JSONOutput.decoder().decode(IngestIntent.self, from: Data($0.utf8)) }
     }
 
-    /// Every job's source hash: an archived file whose hash is among them belongs to a job.
+    /// Every job's source hash, and every recorded intent's: an archived file whose hash is among
+    /// them belongs to a job, or is on its way to one (another node's ingest in progress).
     func knownSourceHashes() throws -> Set<String> {
-        Set(try database.read { try $0.rows("SELECT DISTINCT source_sha256 FROM jobs", []) }.compactMap { $0.string("source_sha256") })
+        let jobs = try database.read { try $0.rows("SELECT DISTINCT source_sha256 FROM jobs", []) }.compactMap { $0.string("source_sha256") }
+        let ingesting = try pendingIntents().map(\.sha256)
+        return Set(jobs + ingesting)
     }
 }

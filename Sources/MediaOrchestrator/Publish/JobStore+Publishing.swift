@@ -11,7 +11,13 @@ extension JobStore {
             // The lease must still be live: once it lapsed, start-up reconciliation and the staging
             // sweep treat the attempt as dead and may remove its folder (see isRunning).
             let fence = AttemptFence(claim, liveAt: t)
-            guard try tx.row("SELECT id FROM jobs WHERE \(fence.condition)\(tx.dialect.forUpdate)", fence.arguments) != nil else { return false }
+            guard try tx.row("SELECT id FROM jobs WHERE \(fence.condition)\(tx.dialect.forUpdate)", fence.arguments) != nil else {
+                // This very publish already committed, and its answer was lost with the connection
+                // (the retry that follows asks again): it is published, so say so.
+                return try tx.row("""
+                    SELECT id FROM jobs WHERE id = ? AND state = 'succeeded' AND published_attempt = ? AND manifest_sha256 = ?
+                    """, [claim.job.id, claim.attempt, manifestSha256]) != nil
+            }
             try tx.execute("""
                 UPDATE jobs SET state = 'succeeded', published_attempt = ?, manifest_sha256 = ?, next_attempt_at = ?,
                        lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
@@ -28,15 +34,18 @@ extension JobStore {
         try database.read { try $0.row("SELECT published_attempt FROM jobs WHERE id = ?", [jobId])?.int("published_attempt") }
     }
 
-    /// Succeeded jobs and the attempt each published, for start-up reconciliation of outbox/.
-    func publishedAttempts() throws -> [(jobId: String, attempt: Int, manifestSha256: String)] {
+    /// Succeeded jobs, the attempt each published, and seconds since (on the database's clock),
+    /// for reconciling staging/ with outbox/.
+    func publishedAttempts() throws -> [(jobId: String, attempt: Int, manifestSha256: String, age: Double)] {
         try database.read { tx in
-            try tx.rows("""
-                SELECT id, published_attempt, manifest_sha256 FROM jobs
+            let t = try tx.clock(nil)
+            return try tx.rows("""
+                SELECT id, published_attempt, manifest_sha256, updated_at FROM jobs
                 WHERE published_attempt IS NOT NULL AND manifest_sha256 IS NOT NULL
                 """, []).compactMap { row in
-                guard let id = row.string("id"), let attempt = row.int("published_attempt"), let sha = row.string("manifest_sha256") else { return nil }
-                return (id, attempt, sha)
+                guard let id = row.string("id"), let attempt = row.int("published_attempt"), let sha = row.string("manifest_sha256"),
+                      let updated = row.double("updated_at") else { return nil }
+                return (id, attempt, sha, t - updated)
             }
         }
     }

@@ -127,6 +127,15 @@ public struct Publisher: Sendable {
     /// what an interrupted removal left. Publishes waiting for a rename are left to start-up.
     public func sweepStaging() throws -> Int {
         var removed = 0
+        // On a shared store, publishes another node committed and never renamed (it died between
+        // the commit and the rename): finished here once they are old enough to be orphans.
+        if store.dialect == .postgres {
+            for published in try store.publishedAttempts() where published.age >= Self.orphanedPublishAge {
+                let folder = try stagingFolder(jobId: published.jobId, attempt: published.attempt)
+                guard FileManager.default.fileExists(atPath: folder.path) else { continue }
+                if try finishPublish(folder, jobId: published.jobId, attempt: published.attempt, sha: published.manifestSha256) { removed += 1 }
+            }
+        }
         for staging in stagingFolders {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: staging.path)) ?? [] {
             let folder = staging.appendingPathComponent(name)
@@ -156,7 +165,7 @@ public struct Publisher: Sendable {
     /// staging folders of attempts that are no longer running (killed renders, fenced-off ones).
     /// One folder it cannot handle is logged and left; it never stops the service starting.
     public func recover() throws -> (finished: Int, removed: Int) {
-        let published = Dictionary(try store.publishedAttempts().map { ($0.jobId, ($0.attempt, $0.manifestSha256)) }) { a, _ in a }
+        let published = Dictionary(try store.publishedAttempts().map { ($0.jobId, ($0.attempt, $0.manifestSha256, $0.age)) }) { a, _ in a }
         var finished = 0, removed = 0
         for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.staging.path)) ?? [] {
             let folder = workspace.staging.appendingPathComponent(name)
@@ -166,16 +175,10 @@ public struct Publisher: Sendable {
                     if name.hasPrefix(".copying-") && Self.age(of: folder) < 3600 { continue }
                     try? FileManager.default.removeItem(at: folder); removed += 1; continue
                 }
-                if let (publishedAttempt, sha) = published[jobId], publishedAttempt == attempt {
-                    let outboxManifest = try workspace.outbox(for: jobId).appendingPathComponent("manifest.json").path
-                    let stagedManifest = folder.appendingPathComponent("manifest.json").path
-                    if (try? ContentDigest.sha256(path: outboxManifest)) != sha, (try? ContentDigest.sha256(path: stagedManifest)) == sha {
-                        try moveIntoOutbox(jobId: jobId, attempt: attempt)
-                        logger.warning("finished publishing a job whose rename into outbox/ was cut short", metadata: ["job": "\(jobId)", "attempt": "\(attempt)"])
-                        finished += 1
-                    } else {
-                        remove(folder); removed += 1
-                    }
+                if let (publishedAttempt, sha, age) = published[jobId], publishedAttempt == attempt {
+                    // Just committed by another node on the shared store, which renames it itself.
+                    if store.dialect == .postgres && age < Self.orphanedPublishAge { continue }
+                    if try finishPublish(folder, jobId: jobId, attempt: attempt, sha: sha) { finished += 1 } else { removed += 1 }
                 } else if try !store.isRunning(jobId: jobId, attempt: attempt) {
                     remove(folder); removed += 1
                 }
@@ -184,6 +187,24 @@ public struct Publisher: Sendable {
             }
         }
         return (finished, removed)
+    }
+
+    /// A committed publish older than this whose folder is still in staging/ was left by a node
+    /// that died between its commit and its rename (a live node renames within milliseconds).
+    static let orphanedPublishAge: Double = 30
+
+    /// A committed attempt's staging folder: renamed into outbox/ when the outbox does not have its
+    /// manifest yet (true), else removed as a leftover (false).
+    private func finishPublish(_ folder: URL, jobId: String, attempt: Int, sha: String) throws -> Bool {
+        let outboxManifest = try workspace.outbox(for: jobId).appendingPathComponent("manifest.json").path
+        let stagedManifest = folder.appendingPathComponent("manifest.json").path
+        if (try? ContentDigest.sha256(path: outboxManifest)) != sha, (try? ContentDigest.sha256(path: stagedManifest)) == sha {
+            try moveIntoOutbox(jobId: jobId, attempt: attempt)
+            logger.warning("finished publishing a job whose rename into outbox/ was cut short", metadata: ["job": "\(jobId)", "attempt": "\(attempt)"])
+            return true
+        }
+        remove(folder)
+        return false
     }
 
     /// "<job-id>.a<attempt>" → its parts.

@@ -6,7 +6,7 @@ enum ClusterSchema {
     /// every insert or update of a job or request, numbered, for the dashboards of every node.
     static let sqlite = """
         CREATE TABLE nodes (
-            name TEXT PRIMARY KEY, version TEXT NOT NULL, workers INTEGER NOT NULL, pid INTEGER NOT NULL,
+            name TEXT PRIMARY KEY, version TEXT NOT NULL, workers INTEGER NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
             started_at REAL NOT NULL, heartbeat_at REAL NOT NULL, stopped_at REAL, lost_at REAL
         );
         CREATE TABLE leader (
@@ -26,7 +26,7 @@ enum ClusterSchema {
     /// transaction commits: a wake-up for idle workers and dashboards on every node.
     static let postgres = """
         CREATE TABLE nodes (
-            name text PRIMARY KEY, version text NOT NULL, workers bigint NOT NULL, pid bigint NOT NULL,
+            name text PRIMARY KEY, version text NOT NULL, workers bigint NOT NULL, pid bigint NOT NULL, host text NOT NULL,
             started_at float8 NOT NULL, heartbeat_at float8 NOT NULL, stopped_at float8, lost_at float8
         );
         CREATE TABLE leader (

@@ -19,8 +19,11 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
     private var idle: [PostgresConnection] = []
     private var nextConnectionID = 0
     private let logger = Logger(label: "mediaorch.postgres")
-    /// Connections kept open between calls (more are opened under load and closed after).
+    /// At most this many connections per process, kept open between calls; a ninth caller waits
+    /// for one. Eight is plenty for a node's workers and API, and a dozen nodes stay well under
+    /// PostgreSQL's default of 100 connections.
     private let keptOpen = 8
+    private let slots = DispatchSemaphore(value: 8)
 
     public init(_ address: PostgresAddress) throws {
         self.address = address
@@ -31,7 +34,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
 
     public func close() {
         let connections = lock.withLock { defer { idle = [] }; return idle }
-        for connection in connections { try? connection.close().wait() }
+        for connection in connections { Self.closeSoon(connection) }
     }
 
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
@@ -72,11 +75,17 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
 
     /// Runs `body` on a pooled connection (or a new one) and puts it back unless it broke.
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        slots.wait()
+        defer { slots.signal() }
         let connection = try checkOut()
         do {
             let result = try body(connection)
             checkIn(connection)
             return result
+        } catch let error as StoreError {
+            // Its state after a failed statement (a timeout, a lost link) is not known: not reused.
+            Self.closeSoon(connection)
+            throw error
         } catch {
             checkIn(connection)
             throw error
@@ -101,9 +110,15 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             try Transaction(connection: connection, logger: logger).script("SET statement_timeout = '30s'; SET lock_timeout = '10s'")
             return connection
         } catch {
-            try? connection.close().wait()
+            Self.closeSoon(connection)
             throw StoreError(address: address, error)
         }
+    }
+
+    /// Closes without waiting (the last reference to a store may go on an event loop, where
+    /// waiting is not allowed); the closure keeps the connection alive until it is closed.
+    private static func closeSoon(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in _ = connection }
     }
 
     /// How to reach the server: TCP without TLS (a private network or loopback), or a Unix socket.
@@ -125,7 +140,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             idle.append(connection)
             return true
         }
-        if !kept { try? connection.close().wait() }
+        if !kept { Self.closeSoon(connection) }
     }
 
     private struct Transaction: StoreTransaction {
@@ -216,6 +231,7 @@ public struct StoreError: Error, CustomStringConvertible {
             let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
             isConnectionLost = [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
                 .contains(error.code) || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true
+                || sqlState == "53300" // too many connections: come back later
             description = (address.map { "\($0): " } ?? "PostgreSQL: ") + message + detail
         } else {
             (sqlState, isConnectionLost) = (nil, true)

@@ -68,9 +68,10 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
         host = url.host ?? "localhost"
         port = url.port ?? 5432
         guard (1...65535).contains(port) else { throw OrchestratorError(file: field, "port \(port) is out of range") }
-        self.user = user.removingPercentEncoding ?? user
-        password = url.password.map { $0.removingPercentEncoding ?? $0 }
-        self.database = database.removingPercentEncoding ?? database
+        // URLComponents has decoded them already (a "%2541" in a password is "%41", as typed).
+        self.user = user
+        password = url.password
+        self.database = database
         socketPath = socketFolder.map { "\($0)/.s.PGSQL.\(port)" }
     }
 

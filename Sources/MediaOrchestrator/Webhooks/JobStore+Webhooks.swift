@@ -72,9 +72,13 @@ extension JobStore {
     }
 
     /// Records how a try went: delivered on a 2xx, else retried later or given up.
-    func recordDeliveryTry(_ id: String, status: Int?, error: String?, schedule: WebhookRetrySchedule, now: Date? = nil) throws {
+    /// Fenced by the lease it was taken under: a sender whose lease ran out (a paused ex-leader)
+    /// cannot overwrite what the sender that took the delivery next recorded.
+    func recordDeliveryTry(_ id: String, leaseUntil: Double?, status: Int?, error: String?, schedule: WebhookRetrySchedule, now: Date? = nil) throws {
         try database.write { tx in
-            guard let delivery = try tx.record(WebhookDelivery.self, "SELECT * FROM webhook_deliveries WHERE id = ?\(tx.dialect.forUpdate)", [id]) else { return }
+            guard let delivery = try tx.record(WebhookDelivery.self, """
+                SELECT * FROM webhook_deliveries WHERE id = ? AND state = 'pending' AND lease_until = ?\(tx.dialect.forUpdate)
+                """, [id, leaseUntil]) else { return }
             let t = try tx.clock(now)
             let attempts = delivery.attempts + 1
             if let status, (200..<300).contains(status) {

@@ -40,7 +40,7 @@ public struct WebhookDeliveryService: Service {
     }
 
     /// Sends what is due now; returns how many tries were made.
-    func deliverDue(client: HTTPClient, now: Date = Date()) async throws -> Int {
+    func deliverDue(client: HTTPClient, now: Date? = nil) async throws -> Int {
         let store = self.store
         let due = try await BlockingWork.run { try store.claimDueDeliveries(now: now) }
         await withTaskGroup(of: Void.self) { group in
@@ -52,7 +52,7 @@ public struct WebhookDeliveryService: Service {
         return due.count
     }
 
-    private func send(_ delivery: WebhookDelivery, to endpoint: WebhookEndpoint, client: HTTPClient, now: Date) async {
+    private func send(_ delivery: WebhookDelivery, to endpoint: WebhookEndpoint, client: HTTPClient, now: Date?) async {
         let timestamp = Int(Date().timeIntervalSince1970)
         var status: Int? = nil, failure: String? = nil
         if let signature = WebhookSignature.sign(secret: endpoint.secret, id: delivery.id, timestamp: timestamp, body: delivery.body) {
@@ -78,7 +78,9 @@ public struct WebhookDeliveryService: Service {
         }
         let (store, schedule, answered, reason) = (self.store, self.schedule, status, failure)
         do {
-            try await BlockingWork.run { try store.recordDeliveryTry(delivery.id, status: answered, error: reason, schedule: schedule, now: now) }
+            try await BlockingWork.run {
+                try store.recordDeliveryTry(delivery.id, leaseUntil: delivery.leaseUntil, status: answered, error: reason, schedule: schedule, now: now)
+            }
         } catch {
             logger.warning("webhooks: could not record a delivery; it will be tried again", metadata: ["delivery": "\(delivery.id)", "reason": "\(error)"])
         }
