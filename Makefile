@@ -8,7 +8,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench bench-store api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -54,6 +54,10 @@ multinode-test: build
 # PostgreSQL for sections 12-13 with its durable defaults (fsync on), as in production.
 bench: release
 	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench.py .build/release/mediaorch
+
+# Section 14 alone: the reply on five kinds of source (untagged, BT.709, HLG HEVC, 4K60, SD BT.601).
+bench-sources: release
+	@python3 scripts/bench-sources.py .build/release/mediaorch
 
 # Sections 12-13 alone: claim throughput on 1-4 nodes, and upload on one node to job on another.
 bench-store: release
