@@ -38,26 +38,20 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
     }
 
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
-        // A deadlock or serialization failure is the database asking for the transaction again.
-        for attempt in 1... {
-            do {
-                return try withConnection { connection in
-                    let tx = Transaction(connection: connection, logger: logger)
-                    try tx.script("BEGIN")
-                    do {
-                        let result = try body(tx)
-                        try tx.script("COMMIT")
-                        return result
-                    } catch {
-                        if !connection.isClosed { try? tx.script("ROLLBACK") }
-                        throw error
-                    }
+        try retryingConflicts {
+            try withConnection { connection in
+                let tx = Transaction(connection: connection, logger: logger)
+                try tx.script("BEGIN")
+                do {
+                    let result = try body(tx)
+                    try tx.script("COMMIT")
+                    return result
+                } catch {
+                    if !connection.isClosed { try? tx.script("ROLLBACK") }
+                    throw error
                 }
-            } catch let error as StoreError where error.isRetryable && attempt < 5 {
-                Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
             }
         }
-        fatalError("unreachable")
     }
 
     public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
@@ -65,8 +59,14 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
     }
 
     public func statement<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try retryingConflicts { try read(body) }
+    }
+
+    /// A deadlock or serialization failure is the database asking for the transaction again:
+    /// up to five tries, a little apart.
+    private func retryingConflicts<T>(_ run: () throws -> T) throws -> T {
         for attempt in 1... {
-            do { return try read(body) } catch let error as StoreError where error.isRetryable && attempt < 5 {
+            do { return try run() } catch let error as StoreError where error.isRetryable && attempt < 5 {
                 Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
             }
         }
@@ -221,20 +221,15 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
 public struct StoreError: Error, CustomStringConvertible {
     public let description: String
     public let sqlState: String?
-    /// The server or the link went away: the next call reconnects.
-    public let isConnectionLost: Bool
 
     init(address: PostgresAddress?, _ error: any Error) {
         if let error = error as? PSQLError {
             sqlState = error.serverInfo?[.sqlState]
             let message = error.serverInfo?[.message] ?? "\(error.code)"
             let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
-            isConnectionLost = [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
-                .contains(error.code) || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true
-                || sqlState == "53300" // too many connections: come back later
             description = (address.map { "\($0): " } ?? "PostgreSQL: ") + message + detail
         } else {
-            (sqlState, isConnectionLost) = (nil, true)
+            sqlState = nil
             description = (address.map { "\($0): " } ?? "PostgreSQL: ") + "\(error)"
         }
     }

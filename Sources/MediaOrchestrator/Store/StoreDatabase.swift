@@ -111,11 +111,6 @@ extension StoreTransaction {
         try rows(sql, arguments).first.map { try $0.decode(type) }
     }
 
-    /// The first column of each row.
-    func column(_ sql: String, _ arguments: [any StoreArgument] = []) throws -> [StoreValue] {
-        try rows(sql, arguments).map { $0.columns.values.first ?? .null }
-    }
-
     /// `now` when a caller (a test) gives one, else the database's clock, in seconds since 1970.
     func clock(_ now: Date?) throws -> Double {
         if let now { return now.timeIntervalSince1970 }
