@@ -36,7 +36,8 @@ public struct RenderReport: Sendable, Codable {
     public var source: MediaInfo
     public var width: Int
     public var height: Int
-    public var frameRate: Int
+    /// Exact ("30000/1001"); `Int(frameRate.value.rounded())` for a whole number.
+    public var frameRate: Rational
     public var duration: Double
     public var videoFrames: Int
     public var sourceHadAudio: Bool
@@ -80,7 +81,7 @@ public struct RenderPlanDescription: Sendable, Codable {
     public var height: Int
     public var pictureWidth: Int
     public var pictureHeight: Int
-    public var frameRate: Int
+    public var frameRate: Rational
     /// libavfilter chains, in the ffmpeg filter syntax; the video chain expects timestamps that start at 0.
     public var videoFilters: String
     public var audioFilters: String

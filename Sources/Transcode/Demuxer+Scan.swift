@@ -21,8 +21,15 @@ extension Demuxer {
 
     /// Only these streams are demuxed; the rest (telemetry, timecode, cover art) are skipped by libav.
     func keepOnly(streams: Set<Int>) {
-        for st in allStreams where !streams.contains(Int(st.pointee.index)) {
-            st.pointee.discard = AVDISCARD_ALL
+        for st in allStreams {
+            st.pointee.discard = streams.contains(Int(st.pointee.index)) ? AVDISCARD_DEFAULT : AVDISCARD_ALL
         }
+    }
+
+    /// To the keyframe at or before `dts` (ticks of stream `index`'s time base).
+    func seek(stream index: Int, toKeyframeAtOrBefore dts: Int64) throws {
+        readError = nil
+        let status = av_seek_frame(context, Int32(index), dts, AVSEEK_FLAG_BACKWARD)
+        if status < 0 { throw TranscodeError(.badInput, file: fileName, "cannot seek in the file: \(libavErrorText(status))") }
     }
 }

@@ -15,7 +15,7 @@ public final class Demuxer {
     /// Kept alive as long as the context: libav calls back into it from blocking calls.
     private let interrupt: InterruptCheck
     /// Why packet reading stopped early, when it did (a damaged file), for the messages that follow.
-    public private(set) var readError: String?
+    public internal(set) var readError: String?
 
     /// The containers phones, cameras, screen recorders and browsers write. Anything else that
     /// libav would open (concat scripts, HLS/DASH playlists, SDP, image sequences, text) can make

@@ -45,7 +45,9 @@ final class Muxer {
         guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
         let status = avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar)
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot copy stream \(source.pointee.index): \(libavErrorText(status))") }
-        stream.pointee.codecpar.pointee.codec_tag = 0
+        // MP4's own tags: avc1, and hvc1 for HEVC (parameter sets in the sample description
+        // only), which QuickTime and Safari need and libav would otherwise write as hev1.
+        stream.pointee.codecpar.pointee.codec_tag = source.pointee.codecpar.pointee.codec_id == AV_CODEC_ID_HEVC ? Self.hvc1 : 0
         stream.pointee.time_base = source.pointee.time_base
         var size: Int = 0
         if let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36,
@@ -54,6 +56,20 @@ final class Muxer {
         }
         sourceTimeBases.append(source.pointee.time_base)
         return Int(stream.pointee.index)
+    }
+
+    private static let hvc1 = UInt32(UInt8(ascii: "h")) | UInt32(UInt8(ascii: "v")) << 8 | UInt32(UInt8(ascii: "c")) << 16 | UInt32(UInt8(ascii: "1")) << 24
+
+    /// Replaces a stream's codec configuration (a smart cut's avcC with the re-encoder's parameter sets added).
+    func setExtradata(_ bytes: [UInt8], stream index: Int) {
+        let par = context.pointee.streams[index]!.pointee.codecpar!
+        av_freep(&par.pointee.extradata)
+        guard let buffer = av_mallocz(bytes.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
+            fatalError("av_mallocz: out of memory")
+        }
+        buffer.update(from: bytes, count: bytes.count)
+        par.pointee.extradata = buffer
+        par.pointee.extradata_size = Int32(bytes.count)
     }
 
     func writeHeader() throws {

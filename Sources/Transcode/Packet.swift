@@ -17,4 +17,14 @@ final class Packet {
     func unref() { av_packet_unref(pointer) }
 
     var streamIndex: Int { Int(pointer.pointee.stream_index) }
+
+    /// The payload, as libav holds it (valid until the next `unref`).
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: pointer.pointee.data, count: Int(pointer.pointee.size)) }
+
+    /// A packet holding a copy of `bytes` (libav's padding after them zeroed).
+    convenience init(copying bytes: [UInt8]) {
+        self.init()
+        guard av_new_packet(pointer, Int32(bytes.count)) >= 0 else { fatalError("av_new_packet: out of memory") }
+        if !bytes.isEmpty { bytes.withUnsafeBufferPointer { pointer.pointee.data.update(from: $0.baseAddress!, count: bytes.count) } }
+    }
 }

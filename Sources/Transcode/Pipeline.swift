@@ -126,7 +126,7 @@ final class Pipeline {
     /// A file whose pictures stop well before the length it declares is damaged; better to say so
     /// than to post a reply that ends early.
     private func checkPicturesCoverTheClip() throws {
-        let produced = Double(video.framesEncoded) / Double(plan.frameRate)
+        let produced = Double(video.framesEncoded) / plan.frameRate.value
         if video.framesEncoded == 0 {
             throw TranscodeError(.badInput, file: input.fileName, "no picture could be decoded: the video stream is damaged")
         }
@@ -144,7 +144,7 @@ final class Pipeline {
             + ":pixel_aspect=\(sar.num)/\(sar.den)"
     }
 
-    private static func audioSourceArguments(_ decoder: StreamDecoder) -> String {
+    static func audioSourceArguments(_ decoder: StreamDecoder) -> String {
         let c = decoder.context
         var layout = AVChannelLayout()
         if c.pointee.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
@@ -163,14 +163,14 @@ final class Pipeline {
 
     /// H.264 High, level 4.1, closed GOP with a keyframe every `keyframeIntervalSeconds`, CRF
     /// capped by maxrate/bufsize, BT.709 tags, square pixels.
-    static func h264Encoder(graph: FilterGraph, frameRate: Int, rendition: Rendition, outputName: String) throws -> StreamEncoder {
+    static func h264Encoder(graph: FilterGraph, frameRate: Rational, rendition: Rendition, outputName: String) throws -> StreamEncoder {
         let gop = Int32(keyframeInterval(frameRate: frameRate, rendition: rendition))
         return try StreamEncoder(codecName: "libx264", outputName: outputName, options: h264Options(rendition)) { ctx in
             ctx.pointee.width = graph.outputWidth
             ctx.pointee.height = graph.outputHeight
             ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
-            ctx.pointee.time_base = AVRational(num: 1, den: Int32(frameRate)) // one tick a frame, as the ffmpeg CLI sets it
-            ctx.pointee.framerate = AVRational(num: Int32(frameRate), den: 1)
+            ctx.pointee.time_base = AVRational(num: frameRate.den, den: frameRate.num) // one tick a frame, as the ffmpeg CLI sets it
+            ctx.pointee.framerate = frameRate.av
             ctx.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
             ctx.pointee.gop_size = gop
             ctx.pointee.keyint_min = gop
@@ -192,8 +192,8 @@ final class Pipeline {
         return options
     }
 
-    static func keyframeInterval(frameRate: Int, rendition: Rendition) -> Int {
-        Int((Double(frameRate) * rendition.keyframeIntervalSeconds).rounded())
+    static func keyframeInterval(frameRate: Rational, rendition: Rendition) -> Int {
+        max(1, Int((frameRate.value * rendition.keyframeIntervalSeconds).rounded()))
     }
 
     /// AAC-LC, 48 kHz stereo.

@@ -14,7 +14,8 @@ struct RenderPlan {
     let duration: Double
     let canvas: Size
     let content: Size
-    let frameRate: Int
+    /// Output pictures a second, exact: 30 or 60 for a reply; editors' cuts keep 30000/1001 or 24000/1001.
+    let frameRate: Rational
     let videoFilters: String
     /// The same picture treatment for a single frame (thumbnails): no rate change, no trim.
     let stillFilters: String
@@ -89,15 +90,15 @@ struct RenderPlan {
 
         let displayAspect = Self.displayAspect(video)
         let sourceRate = video.averageFrameRate.flatMap { $0.isKnown ? $0.value : nil } ?? video.realFrameRate?.value ?? 30
-        let canvas: Size, content: Size, frameRate: Int
+        let canvas: Size, content: Size, frameRate: Rational
         if let shortSide = rendition.shortSide {
             canvas = Self.ownShape(video, aspect: displayAspect, shortSide: shortSide)
             content = canvas
-            frameRate = Self.nearestStandardRate(sourceRate)
+            frameRate = Self.nearestStandardRate(video.averageFrameRate.flatMap { $0.isKnown ? $0 : nil } ?? video.realFrameRate ?? Rational(30, 1))
         } else {
             canvas = Self.canvas(forAspect: displayAspect)
             content = Self.fit(aspect: displayAspect, in: canvas)
-            frameRate = sourceRate > 45 ? 60 : 30
+            frameRate = Rational(sourceRate > 45 ? 60 : 30, 1)
         }
 
         let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration)
@@ -121,9 +122,15 @@ struct RenderPlan {
             : Size(width: even(short), height: even(short / aspect))
     }
 
-    /// Editors' cuts keep the camera's rate, made constant: the nearest of the usual rates.
-    static func nearestStandardRate(_ rate: Double) -> Int {
-        [24, 25, 30, 48, 50, 60].min { abs(Double($0) - rate) < abs(Double($1) - rate) }!
+    /// The rates cameras film at, with the NTSC family's exact fractions.
+    static let standardRates = [Rational(24000, 1001), Rational(24, 1), Rational(25, 1), Rational(30000, 1001), Rational(30, 1),
+                                Rational(48, 1), Rational(50, 1), Rational(60000, 1001), Rational(60, 1)]
+
+    /// Editors' cuts keep the camera's rate, made constant: the source's own when it is one of the
+    /// usual rates (29.97 stays 30000/1001, never 30), else the nearest of them.
+    static func nearestStandardRate(_ rate: Rational) -> Rational {
+        if let same = standardRates.first(where: { Int64($0.num) * Int64(rate.den) == Int64(rate.num) * Int64($0.den) }) { return same }
+        return standardRates.min { abs($0.value - rate.value) < abs($1.value - rate.value) }!
     }
 
     /// The camera's video: not a cover picture, not a still track of a frame or two; the largest otherwise.
@@ -161,12 +168,12 @@ struct RenderPlan {
 
     /// deinterlace → constant rate → scale (before rotating: fewer pixels to turn) → rotate →
     /// tone-map HDR → pad to the canvas → square pixels, yuv420p BT.709.
-    static func videoChain(video: StreamInfo, content: Size, canvas: Size, frameRate: Int, duration: Double) -> String {
+    static func videoChain(video: StreamInfo, content: Size, canvas: Size, frameRate: Rational, duration: Double) -> String {
         var chain: [String] = []
         if let order = video.fieldOrder, ["tt", "bb", "tb", "bt"].contains(order) {
             chain.append("bwdif=mode=send_frame:parity=auto:deint=all")
         }
-        chain.append("fps=fps=\(frameRate):start_time=0")
+        chain.append("fps=fps=\(frameRate.fraction):start_time=0")
         chain.append("trim=end=\(decimal(duration))")
         chain.append(pictureChain(video: video, content: content, canvas: canvas))
         return chain.joined(separator: ",")
@@ -235,9 +242,9 @@ struct RenderPlan {
         var background: String
         if let image = card.backgroundImage {
             background = "movie=filename=\(FilterEscaping.value(image)),scale=\(canvas.width):\(canvas.height):force_original_aspect_ratio=increase,"
-                + "crop=\(canvas.width):\(canvas.height),loop=loop=-1:size=1,fps=\(frameRate),trim=duration=\(length),setpts=PTS-STARTPTS"
+                + "crop=\(canvas.width):\(canvas.height),loop=loop=-1:size=1,fps=\(frameRate.fraction),trim=duration=\(length),setpts=PTS-STARTPTS"
         } else {
-            background = "color=c=\(card.filterColor):s=\(size):r=\(frameRate):d=\(length)"
+            background = "color=c=\(card.filterColor):s=\(size):r=\(frameRate.fraction):d=\(length)"
         }
         background += ",format=yuv420p,setsar=1"
         var graph = "[in]\(videoFilters)[clip];\(background)[cardbg];"

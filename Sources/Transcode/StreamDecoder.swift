@@ -58,6 +58,9 @@ final class StreamDecoder {
         throw TranscodeError(.processing, file: fileName, "stream \(streamIndex): decoding failed: \(libavErrorText(status))")
     }
 
+    /// After a drain (`send(nil)`), ready for packets again from the next keyframe.
+    func restart() { avcodec_flush_buffers(context) }
+
     /// Fills `frame` with the next decoded frame; false when the decoder needs more input or is drained.
     func receive(into frame: Frame) throws -> Bool {
         let status = avcodec_receive_frame(context, frame.pointer)

@@ -41,6 +41,7 @@ import TestSupport
         #expect(video.string("codec_name") == "h264" && video.string("profile") == "High")
         #expect(video.int("width") == 288 && video.int("height") == 352, "upright, source size kept (smaller than 1080)")
         #expect(video.string("avg_frame_rate") == video.string("r_frame_rate"), "constant frame rate")
+        #expect(video.string("r_frame_rate") == "30000/1001", "about 29.9 fps becomes NTSC's 29.97, not 30")
         #expect((video["side_data_list"] as? [FFprobe.JSON] ?? []).isEmpty)
         #expect(r.audio?.string("codec_name") == "aac")
         try expectNoIdentifyingTags(bts)

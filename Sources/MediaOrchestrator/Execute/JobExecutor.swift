@@ -85,8 +85,9 @@ public struct JobExecutor: Sendable {
                                                           width: report.width, height: report.height, burnedScript: report.burnedScript)
                 manifestOutputs.append(Manifest.Output(
                     role: "reply", path: "reply.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: report.duration,
-                    width: report.width, height: report.height, frameRate: report.frameRate,
-                    videoCodec: "h264 High", audioCodec: "aac LC 48 kHz stereo", validation: report.validation))
+                    width: report.width, height: report.height, frameRate: Int(report.frameRate.value.rounded()),
+                    videoCodec: "h264 High", audioCodec: "aac LC 48 kHz stereo", validation: report.validation,
+                    exactFrameRate: report.frameRate.fraction))
             }
         }
 
@@ -149,7 +150,9 @@ public struct JobExecutor: Sendable {
     }
 
     /// bts.mp4: the camera's own pictures copied untouched when they already suit editors and no
-    /// cut or captions are asked for; otherwise re-encoded upright at a constant rate.
+    /// cut or captions are asked for; a cut between two times made smart (the camera's GOPs
+    /// copied, the ends re-encoded) when the camera's stream can be joined; otherwise re-encoded
+    /// upright at a constant rate, the manifest saying why.
     private func makeEditorsCut(folder: URL, captions: JobCaptions, cut: Trim?) throws -> (manifest: Manifest.Output, source: MediaInfo) {
         let path = folder.appendingPathComponent("bts.mp4").path
         let source = try Demuxer(path: input).probe()
@@ -162,7 +165,27 @@ public struct JobExecutor: Sendable {
                                     width: v?.displayWidth ?? 0, height: v?.displayHeight ?? 0,
                                     frameRate: Int((v?.averageFrameRate?.value ?? 0).rounded()),
                                     videoCodec: "\(v?.codec ?? "") (copied from the camera)", audioCodec: a.map { "\($0.codec) (copied)" } ?? "none",
-                                    validation: copied.validation), source)
+                                    validation: copied.validation, exactFrameRate: v?.averageFrameRate?.fraction), source)
+        }
+        var fullReencodeReason: String? = nil
+        if let cut {
+            if let reason = burn != nil ? "captions are burned in" : SmartCutter.reasonNotToSmartCut(source) {
+                fullReencodeReason = reason
+            } else {
+                switch try smartCut(to: path, cut: cut) {
+                case .success(let report):
+                    return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path),
+                                            duration: report.duration, width: report.width, height: report.height,
+                                            frameRate: Int(report.frameRate.value.rounded()),
+                                            videoCodec: "h264 \(report.profile) (smart cut: camera's GOPs copied, ends re-encoded at CRF \((template.bts ?? .editorsCut).crf))",
+                                            audioCodec: "aac LC 48 kHz stereo \((template.bts ?? .editorsCut).audioBitrateKbps) kb/s",
+                                            validation: report.validation, exactFrameRate: report.frameRate.fraction,
+                                            cut: .init(method: .smart, copiedPackets: report.copiedPackets, copiedSeconds: report.copiedSeconds,
+                                                       reencodedPictures: report.reencodedPictures, reencodedSeconds: report.reencodedSeconds)), source)
+                case .failure(let refusal):
+                    fullReencodeReason = refusal.reason
+                }
+            }
         }
         var request = RenderRequest(input: input, output: path, trim: cut, rendition: template.bts ?? .editorsCut, cancellation: cancellation)
         request.validation = .editorsCut
@@ -171,9 +194,25 @@ public struct JobExecutor: Sendable {
         let report = try ClipRenderer(request).render()
         let rendition = template.bts ?? .editorsCut
         return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: report.duration,
-                                width: report.width, height: report.height, frameRate: report.frameRate,
+                                width: report.width, height: report.height, frameRate: Int(report.frameRate.value.rounded()),
                                 videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
-                                validation: report.validation), report.source)
+                                validation: report.validation, exactFrameRate: report.frameRate.fraction,
+                                cut: fullReencodeReason.map { .init(method: .reencoded, reason: $0) }), report.source)
+    }
+
+    /// The smart cut, or why it could not be made: a source it refuses, or a failure of its own
+    /// (then the full re-encode gets its chance, and a failure of that names the clip).
+    private func smartCut(to path: String, cut: Trim) throws -> Result<SmartCutter.Report, SmartCutRefusal> {
+        var progress: (@Sendable (RenderProgress) -> Void)? = nil
+        if let report = self.progress { progress = { @Sendable p in report("bts", p) } }
+        do {
+            return .success(try SmartCutter(input: input, output: path, trim: cut, rendition: template.bts ?? .editorsCut,
+                                            cancellation: cancellation, progress: progress).cut())
+        } catch let refusal as SmartCutRefusal {
+            return .failure(refusal)
+        } catch let error as TranscodeError where error.kind != .cancelled {
+            return .failure(SmartCutRefusal(reason: "the smart cut failed (\(error.reason))"))
+        }
     }
 
     /// The camera's packets copied untouched, or nil when they cannot be (a damaged upload's

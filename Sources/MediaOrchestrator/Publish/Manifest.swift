@@ -36,10 +36,27 @@ public struct Manifest: Sendable, Codable {
         public var duration: Double
         public var width: Int
         public var height: Int
+        /// Rounded to whole pictures a second; `exactFrameRate` has the fraction ("30000/1001").
         public var frameRate: Int
         public var videoCodec: String
         public var audioCodec: String
         public var validation: ValidationReport
+        public var exactFrameRate: String? = nil
+        /// For an editors' cut between two times: how it was made.
+        public var cut: CutMethod? = nil
+    }
+
+    /// How an editors' cut between two times was made: smart (the camera's GOPs copied, only the
+    /// pictures before the first and after the last keyframe re-encoded) or re-encoded in full, and why.
+    public struct CutMethod: Sendable, Codable {
+        public enum Method: String, Sendable, Codable { case smart, reencoded }
+        public var method: Method
+        public var copiedPackets: Int?
+        public var copiedSeconds: Double?
+        public var reencodedPictures: Int?
+        public var reencodedSeconds: Double?
+        /// Why the cut was not made by copying, when it was re-encoded in full.
+        public var reason: String?
     }
 
     public struct Thumbnail: Sendable, Codable {

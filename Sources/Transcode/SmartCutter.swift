@@ -1,0 +1,408 @@
+import CAV
+import Foundation
+
+/// An editors' cut between two times at camera quality: every whole GOP in between is copied
+/// packet for packet, and only the pictures from the in point to the first keyframe and from the
+/// last keyframe to the out point are re-encoded, by libx264 set to the camera's profile, level,
+/// size, pixel range, colour and time base. x264's parameter sets get ids of their own and join
+/// the camera's in the one avcC record, so the joins play anywhere an MP4 plays. The sound is
+/// re-encoded (AAC), exact to the sample. Sources that cannot be joined safely are refused with
+/// a reason before anything is written (`SmartCutRefusal`); the caller re-encodes them in full.
+public final class SmartCutter {
+    public struct Report: Sendable, Codable {
+        public var duration: Double
+        public var width: Int
+        public var height: Int
+        /// The camera's own rate, kept (its timestamps are copied).
+        public var frameRate: Rational
+        public var profile: String
+        public var pictures: Int
+        public var copiedPackets: Int
+        public var copiedSeconds: Double
+        public var reencodedPictures: Int
+        public var reencodedSeconds: Double
+        public var validation: ValidationReport
+    }
+
+    /// Why this source's video cannot be smart cut at all, or nil when it may be.
+    public static func reasonNotToSmartCut(_ info: MediaInfo) -> String? {
+        guard let video = RenderPlan.mainVideoStream(in: info) else { return "no video stream" }
+        if video.codec == "hevc" {
+            return "HEVC: libx265 cannot give its parameter sets ids apart from the camera's, so re-encoded joins cannot share the track"
+        }
+        guard video.codec == "h264" else { return "video is \(video.codec), not H.264" }
+        guard ["yuv420p", "yuvj420p"].contains(video.pixelFormat ?? "") else { return "video is \(video.pixelFormat ?? "of an unknown pixel format"), not 8-bit 4:2:0" }
+        guard !video.isHDR else { return "video is HDR" }
+        guard ["progressive", "unknown", nil].contains(video.fieldOrder) else { return "video is interlaced" }
+        if let sar = video.sampleAspectRatio, sar.isKnown, sar.num != sar.den { return "pixels are not square (\(sar))" }
+        guard min(video.displayWidth ?? 0, video.displayHeight ?? 0) <= 1080 else { return "larger than 1080 on the short side" }
+        guard x264Profile(video.profile) != nil else { return "H.264 profile \(video.profile ?? "unknown") has no matching x264 profile" }
+        return nil
+    }
+
+    static func x264Profile(_ name: String?) -> String? {
+        switch name {
+        case "Baseline", "Constrained Baseline": return "baseline"
+        case "Main": return "main"
+        case "High": return "high"
+        default: return nil
+        }
+    }
+
+    private let inputPath: String
+    private let outputPath: String
+    private let trim: Trim
+    private let rendition: Rendition
+    private let cancellation: CancellationFlag
+    private let progress: (@Sendable (RenderProgress) -> Void)?
+
+    public init(input: String, output: String, trim: Trim, rendition: Rendition = .editorsCut,
+                cancellation: CancellationFlag = CancellationFlag(), progress: (@Sendable (RenderProgress) -> Void)? = nil) {
+        inputPath = input
+        outputPath = output
+        self.trim = trim
+        self.rendition = rendition
+        self.cancellation = cancellation
+        self.progress = progress
+    }
+
+    /// Writes the cut into a temporary file, verifies it, then renames it into place.
+    public func cut() throws -> Report {
+        let outputName = URL(fileURLWithPath: outputPath).lastPathComponent
+        let temporary = DurableFile.temporaryPath(for: outputPath)
+        defer { unlink(temporary) }
+
+        let input = try Demuxer(path: inputPath, cancellation: cancellation)
+        let info = try input.probe(framePacing: false)
+        if let reason = Self.reasonNotToSmartCut(info) { throw SmartCutRefusal(reason: reason) }
+        let video = RenderPlan.mainVideoStream(in: info)!
+        // The same checks, length and sound chain as a full re-encode of the cut.
+        let audioPlan = try RenderPlan.make(info: info, videoEnd: { try input.endTime(ofStream: video.index) }, trim: trim, rendition: rendition)
+        let stream = input.stream(video.index)
+        let timeBase = stream.pointee.time_base
+        let camera = try cameraConfiguration(stream, file: input.fileName)
+
+        input.keepOnly(streams: [video.index])
+        let packets = try scan(input, stream: video.index, lengthSize: camera.lengthSize)
+        let inTicks = ticks(audioPlan.sourceStart, in: timeBase)
+        let outTicks = ticks(audioPlan.sourceStart + audioPlan.duration, in: timeBase)
+        let plan = try SmartCutPlan.make(packets: packets, in: inTicks, out: outTicks)
+
+        // Ids no camera set uses, for the head's and the tail's encoders.
+        let freeIDs = (0..<32).filter { !camera.sequenceIDs.contains($0) && !camera.pictureIDs.contains($0) }
+        guard freeIDs.count >= 2 else { throw SmartCutRefusal(reason: "the camera's parameter sets use every id") }
+        let decoder = try StreamDecoder(stream: stream, fileName: input.fileName, threads: Int32(ProcessInfo.processInfo.activeProcessorCount))
+        let head = plan.headPictures > 0
+            ? try HeadOrTail(id: freeIDs[0], range: plan.head, stream: stream, decoder: decoder, rendition: rendition, outputName: outputName) : nil
+        let tail = plan.tailPictures > 0
+            ? try HeadOrTail(id: freeIDs[1], range: plan.tail, stream: stream, decoder: decoder, rendition: rendition, outputName: outputName) : nil
+        var record = camera
+        for part in [head, tail].compactMap({ $0 }) {
+            record.sequenceParameterSets.append(part.sequenceParameterSet)
+            record.pictureParameterSets.append(part.pictureParameterSet)
+        }
+        record.compatibility = record.sequenceParameterSets.reduce(0xFF) { $0 & ($1.count > 2 ? $1[2] : 0) }
+        let delay = max(plan.copiedReorderDelay, head?.reorderDelay ?? 0, tail?.reorderDelay ?? 0)
+
+        let muxer = try Muxer(path: temporary, outputName: outputName)
+        let videoOut = try muxer.addStream(copying: stream)
+        muxer.setExtradata(record.bytes, stream: videoOut)
+        let origin = plan.pictures[0]
+        let sound = try CutSound(input: input, plan: audioPlan, origin: Double(origin) * av_q2d(timeBase), muxer: muxer, outputName: outputName)
+        try muxer.writeHeader()
+        input.keepOnly(streams: Set([video.index] + (audioPlan.audioStream.map { [$0] } ?? [])))
+        try input.seek(stream: video.index, toKeyframeAtOrBefore: packets[plan.decodeFrom].dts)
+
+        var writer = VideoWriter(plan: plan, delay: delay, origin: origin, muxer: muxer, stream: videoOut, lengthSize: camera.lengthSize, outputName: outputName)
+        var meter = ProgressMeter(duration: audioPlan.duration, report: progress)
+        let index = Dictionary(uniqueKeysWithValues: packets.enumerated().map { ($1.pts, $0) })
+        let packet = Packet(), frame = Frame()
+        var videoDone = false, headFlushed = head == nil, firstRead: Int? = nil
+        var audioReached = audioPlan.audioStream == nil ? Double.infinity : -Double.infinity
+
+        func finishHead() throws {
+            guard !headFlushed, let head else { return }
+            try decoder.send(nil)
+            try receivePictures(into: head)
+            decoder.restart()
+            for encoded in try head.finish() { try writer.write(encoded) }
+            headFlushed = true
+        }
+        func receivePictures(into part: HeadOrTail?) throws {
+            while try decoder.receive(into: frame) {
+                defer { frame.unref() }
+                let pts = frame.pointer.pointee.best_effort_timestamp
+                guard let part, part.range.contains(pts), plan.pictureIndex(pts) != nil else { continue }
+                frame.pts = pts
+                frame.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
+                try part.encoder.send(frame)
+                try part.collect()
+            }
+        }
+
+        while !videoDone || audioReached < audioPlan.duration + 1.0 {
+            if cancellation.isCancelled { throw TranscodeError(.cancelled, file: input.fileName, "cancelled") }
+            guard try input.read(into: packet) else { break }
+            defer { packet.unref() }
+            if packet.streamIndex == audioPlan.audioStream {
+                audioReached = max(audioReached, try sound.push(packet))
+                continue
+            }
+            guard packet.streamIndex == video.index, !videoDone, let i = index[packet.pointer.pointee.pts] else { continue }
+            if firstRead == nil {
+                firstRead = i
+                // The seek went past the IDR the head decodes from: the head would lose pictures.
+                if i > plan.decodeFrom { throw TranscodeError(.processing, file: input.fileName, "smart cut: seeking missed the keyframe before the in point") }
+            }
+            guard i >= plan.decodeFrom else { continue }
+            if i < plan.copied.lowerBound {
+                try decoder.send(packet)
+                try receivePictures(into: head)
+            } else if plan.copied.contains(i) {
+                try finishHead()
+                try writer.copy(packet)
+            } else {
+                try finishHead()
+                try decoder.send(packet)
+                try receivePictures(into: tail)
+            }
+            if i >= plan.lastNeeded || i + 1 == packets.count { videoDone = true }
+            meter.update(position: writer.position(timeBase))
+            try sound.keepPace(with: writer.position(timeBase))
+        }
+        try finishHead()
+        if let tail {
+            try decoder.send(nil)
+            try receivePictures(into: tail)
+            for encoded in try tail.finish() { try writer.write(encoded) }
+        }
+        guard writer.written > 0 else { throw TranscodeError(.badInput, file: input.fileName, "no picture of the cut could be read") }
+        try sound.finish()
+        try muxer.finish()
+        meter.update(position: audioPlan.duration, force: true)
+
+        let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).publishIfValid(as: outputPath)
+        let copiedSeconds = Double(plan.copied.reduce(Int64(0)) { $0 + packets[$1].duration }) * av_q2d(timeBase)
+        let total = Double(plan.length) * av_q2d(timeBase)
+        let rate = video.averageFrameRate.flatMap { $0.isKnown ? $0 : nil } ?? video.realFrameRate ?? Rational(0, 1)
+        return Report(duration: total, width: video.displayWidth ?? 0, height: video.displayHeight ?? 0, frameRate: rate,
+                      profile: video.profile ?? "", pictures: writer.written, copiedPackets: plan.copied.count, copiedSeconds: copiedSeconds,
+                      reencodedPictures: writer.written - plan.copied.count, reencodedSeconds: max(0, total - copiedSeconds),
+                      validation: validation)
+    }
+
+    /// The camera's avcC record; refused when the stream is not length-prefixed MP4-style H.264.
+    private func cameraConfiguration(_ stream: UnsafeMutablePointer<AVStream>, file: String) throws -> AVCConfiguration {
+        let par = stream.pointee.codecpar.pointee
+        guard let data = par.extradata, par.extradata_size > 0,
+              let record = AVCConfiguration(Array(UnsafeBufferPointer(start: data, count: Int(par.extradata_size)))) else {
+            throw SmartCutRefusal(reason: "the H.264 stream has no avcC record (parameter sets in the stream)")
+        }
+        guard !record.sequenceParameterSets.isEmpty, !record.pictureParameterSets.isEmpty,
+              record.sequenceIDs.count == record.sequenceParameterSets.count, record.pictureIDs.count == record.pictureParameterSets.count else {
+            throw SmartCutRefusal(reason: "the camera's avcC record does not list its parameter sets plainly")
+        }
+        return record
+    }
+
+    /// Every video packet's timestamps and whether it starts a closed GOP: a demux-only pass.
+    private func scan(_ input: Demuxer, stream index: Int, lengthSize: Int) throws -> [SourcePacket] {
+        let packet = Packet()
+        var packets: [SourcePacket] = []
+        while try input.read(into: packet) {
+            defer { packet.unref() }
+            if cancellation.isCancelled { throw TranscodeError(.cancelled, file: input.fileName, "cancelled") }
+            let p = packet.pointer.pointee
+            guard packet.streamIndex == index else { continue }
+            guard p.pts != LibAVStatus.noTimestamp, p.dts != LibAVStatus.noTimestamp else {
+                throw SmartCutRefusal(reason: "a video packet has no timestamp")
+            }
+            let isKey = (p.flags & AV_PKT_FLAG_KEY) != 0
+            let isIDR = isKey && H264Bitstream.nalUnitTypes(sample: packet.bytes, lengthSize: lengthSize).contains(H264Bitstream.idrSlice)
+            packets.append(SourcePacket(pts: p.pts, dts: p.dts, duration: p.duration, isKey: isKey, isIDR: isIDR))
+        }
+        if let error = input.readError { throw SmartCutRefusal(reason: "the file cannot be read to its end (\(error))") }
+        try input.rewind()
+        return packets
+    }
+}
+
+/// The re-encoder of the head or the tail: libx264 set to the camera's stream, under its own ids.
+private final class HeadOrTail {
+    let encoder: StreamEncoder
+    let sequenceParameterSet: [UInt8]
+    let pictureParameterSet: [UInt8]
+    /// Pictures x264 decodes ahead of showing them (its B-frame delay).
+    let reorderDelay: Int
+    /// The presentation times this part re-encodes.
+    let range: Range<Int64>
+    private var encoded: [SmartCutEncodedPicture] = []
+    private let packet = Packet()
+
+    init(id: Int, range: Range<Int64>, stream: UnsafeMutablePointer<AVStream>, decoder: StreamDecoder, rendition: Rendition, outputName: String) throws {
+        self.range = range
+        let par = stream.pointee.codecpar.pointee
+        let level = Int(par.level)
+        var options = ["preset": rendition.x264Preset, "crf": String(rendition.crf),
+                       "profile": SmartCutter.x264Profile(avcodec_profile_name(par.codec_id, par.profile).map { String(cString: $0) }) ?? "high",
+                       "x264-params": "sps-id=\(id):open-gop=0:scenecut=0"]
+        if level > 0 { options["level"] = "\(level / 10).\(level % 10)" }
+        let rate = stream.pointee.avg_frame_rate.num > 0 ? stream.pointee.avg_frame_rate : stream.pointee.r_frame_rate
+        encoder = try StreamEncoder(codecName: "libx264", outputName: outputName, options: options) { ctx in
+            ctx.pointee.width = par.width
+            ctx.pointee.height = par.height
+            ctx.pointee.pix_fmt = decoder.context.pointee.pix_fmt == AV_PIX_FMT_YUVJ420P ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P
+            ctx.pointee.time_base = stream.pointee.time_base
+            ctx.pointee.framerate = rate.num > 0 ? rate : AVRational(num: 30, den: 1)
+            ctx.pointee.sample_aspect_ratio = par.sample_aspect_ratio.num > 0 ? par.sample_aspect_ratio : AVRational(num: 1, den: 1)
+            ctx.pointee.color_primaries = par.color_primaries
+            ctx.pointee.color_trc = par.color_trc
+            ctx.pointee.colorspace = par.color_space
+            ctx.pointee.color_range = par.color_range == AVCOL_RANGE_JPEG || decoder.context.pointee.pix_fmt == AV_PIX_FMT_YUVJ420P ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
+            ctx.pointee.thread_count = 0
+        }
+        let extradata = Array(UnsafeBufferPointer(start: encoder.context.pointee.extradata, count: Int(encoder.context.pointee.extradata_size)))
+        let units = extradata.withUnsafeBufferPointer { H264Bitstream.annexBUnits($0) }.map(Array.init)
+        guard let sps = units.first(where: { H264Bitstream.sequenceParameterSetID($0) == id }),
+              let pps = units.first(where: { H264Bitstream.pictureParameterSetID($0) == id }) else {
+            throw TranscodeError(.processing, file: outputName, "libx264 did not write its parameter sets under id \(id)")
+        }
+        sequenceParameterSet = sps
+        pictureParameterSet = pps
+        reorderDelay = Int(encoder.context.pointee.has_b_frames)
+    }
+
+    /// Takes what the encoder has ready: slices and SEI only, as NAL units.
+    func collect() throws {
+        while try encoder.receive(into: packet) {
+            defer { packet.unref() }
+            let p = packet.bytes
+            let annexB = p.count >= 4 && p[0] == 0 && p[1] == 0 && (p[2] == 1 || (p[2] == 0 && p[3] == 1))
+            guard let units = annexB ? H264Bitstream.annexBUnits(p) : H264Bitstream.lengthPrefixedUnits(p, lengthSize: 4) else {
+                throw TranscodeError(.processing, file: "libx264", "an encoded picture could not be split into NAL units")
+            }
+            let kept = units.filter { ![H264Bitstream.sequenceParameterSet, H264Bitstream.pictureParameterSet, 9].contains($0.first! & 0x1F) }
+            encoded.append(SmartCutEncodedPicture(units: kept, pts: packet.pointer.pointee.pts,
+                                                  isKey: (packet.pointer.pointee.flags & AV_PKT_FLAG_KEY) != 0))
+        }
+    }
+
+    /// Flushes the encoder: every picture of this part, in decode order.
+    func finish() throws -> [SmartCutEncodedPicture] {
+        try encoder.send(nil)
+        try collect()
+        defer { encoded = [] }
+        return encoded
+    }
+}
+
+struct SmartCutEncodedPicture {
+    var units: [ArraySlice<UInt8>]
+    var pts: Int64
+    var isKey: Bool
+}
+
+/// Writes the cut's video packets in decode order, with decode times that stay ordered across the joins.
+private struct VideoWriter {
+    let plan: SmartCutPlan
+    let delay: Int
+    let origin: Int64
+    let muxer: Muxer
+    let stream: Int
+    let lengthSize: Int
+    let outputName: String
+    private(set) var written = 0
+    private var lastPTS: Int64 = 0
+
+    init(plan: SmartCutPlan, delay: Int, origin: Int64, muxer: Muxer, stream: Int, lengthSize: Int, outputName: String) {
+        self.plan = plan; self.delay = delay; self.origin = origin; self.muxer = muxer
+        self.stream = stream; self.lengthSize = lengthSize; self.outputName = outputName
+    }
+
+    func position(_ timeBase: AVRational) -> Double { Double(lastPTS - origin) * av_q2d(timeBase) }
+
+    /// A camera packet, its bytes untouched.
+    mutating func copy(_ packet: Packet) throws {
+        let pts = packet.pointer.pointee.pts
+        let own = packet.pointer.pointee.duration
+        try place(packet, pts: pts, duration: own > 0 ? own : plan.duration(ofPicture: pts))
+    }
+
+    /// A re-encoded picture, as a sample with the camera's length-prefix size.
+    mutating func write(_ picture: SmartCutEncodedPicture) throws {
+        guard let sample = H264Bitstream.sample(picture.units, lengthSize: lengthSize) else {
+            throw TranscodeError(.processing, file: outputName, "a re-encoded picture's NAL unit is too long for the camera's \(lengthSize)-byte lengths")
+        }
+        let packet = Packet(copying: sample)
+        if picture.isKey { packet.pointer.pointee.flags |= AV_PKT_FLAG_KEY }
+        try place(packet, pts: picture.pts, duration: plan.duration(ofPicture: picture.pts))
+    }
+
+    private mutating func place(_ packet: Packet, pts: Int64, duration: Int64) throws {
+        let dts = plan.decodeTime(ofPacket: written, delay: delay)
+        guard dts <= pts else {
+            throw TranscodeError(.processing, file: outputName, "smart cut: a picture would be decoded after it is shown")
+        }
+        packet.pointer.pointee.pts = pts - origin
+        packet.pointer.pointee.dts = dts - origin
+        packet.pointer.pointee.duration = duration
+        try muxer.write(packet, stream: stream)
+        written += 1
+        lastPTS = max(lastPTS, pts)
+    }
+}
+
+/// The cut's sound: decoded, trimmed to the pictures' span and re-encoded as a full re-encode does it.
+private final class CutSound {
+    private let decoder: StreamDecoder?
+    private let track: EncodedTrack
+    private let frame = Frame()
+    /// Source time (seconds) of the cut's first picture: the sound's zero.
+    private let origin: Double
+
+    init(input: Demuxer, plan: RenderPlan, origin: Double, muxer: Muxer, outputName: String) throws {
+        self.origin = origin
+        decoder = try plan.audioStream.map { try StreamDecoder(stream: input.stream($0), fileName: input.fileName) }
+        let graph = try FilterGraph(sourceFilter: decoder.map { ("abuffer", Pipeline.audioSourceArguments($0)) },
+                                    description: plan.audioGraph(sourceHasAudio: decoder != nil, card: nil),
+                                    sinkFilter: "abuffersink", context: input.fileName)
+        let encoder = try Pipeline.aacEncoder(rendition: .editorsCut, outputName: outputName)
+        graph.setOutputFrameSize(encoder.frameSize)
+        track = try EncodedTrack(graph: graph, encoder: encoder, muxer: muxer)
+    }
+
+    /// Decodes a packet of sound, rebased so the cut's first picture is 0; returns the time reached.
+    func push(_ packet: Packet) throws -> Double {
+        guard let decoder else { return .infinity }
+        try decoder.send(packet)
+        return try receive()
+    }
+
+    /// Without a sound track the cut carries silence, made as far as the pictures have got.
+    func keepPace(with position: Double) throws {
+        if decoder == nil { try track.drain(until: position + 0.5) }
+    }
+
+    private func receive() throws -> Double {
+        guard let decoder else { return .infinity }
+        var latest = -Double.infinity
+        let shift = ticks(origin, in: decoder.timeBase)
+        while try decoder.receive(into: frame) {
+            let ts = frame.pointer.pointee.best_effort_timestamp
+            guard ts != LibAVStatus.noTimestamp else { frame.unref(); continue }
+            frame.pts = ts - shift
+            latest = max(latest, Double(frame.pts) * av_q2d(decoder.timeBase))
+            let samples = Int64(frame.pointer.pointee.nb_samples)
+            try track.push(frame, duration: av_rescale_q(samples, AVRational(num: 1, den: frame.pointer.pointee.sample_rate), decoder.timeBase))
+        }
+        return latest
+    }
+
+    func finish() throws {
+        if let decoder {
+            try decoder.send(nil)
+            _ = try receive()
+        }
+        try track.endInput()
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// An editor's cut between two times: the camera's GOPs copied byte for byte, only the pictures
+/// before the first and after the last keyframe re-encoded, exact to the picture, at the camera's
+/// own rate; and a full re-encode, saying why, when the camera's stream cannot be joined.
+@Suite struct SmartCutTests {
+    /// A phone-like clip: H.264 High 4.1, 1080x1920 at 29.97 with B-frames and a 1 s closed GOP.
+    static func bFramePhoneClip() throws -> String {
+        try Fixtures.make("smartcut-phone-2997.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=1080x1920:r=30000/1001", "-f", "lavfi", "-i", Fixtures.speech, "-t", "12",
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-bf", "3",
+            "-profile:v", "high", "-level", "4.1", "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-c:a", "aac", "-shortest"])
+    }
+
+    static func cut(_ input: String, name: String, from start: String, to end: String) throws -> (bts: String, output: [String: Any]) {
+        let folder = try TestPaths.scratch("smartcut/\(name)")
+        let result = try ExternalTool.run(TestPaths.mediaorch, ["process", input, "--out", folder.path, "--templates", TestPaths.jobs.path,
+                                                              "--template", "bts-cut", "--trim-start", start, "--trim-end", end])
+        #expect(result.status == 0, "\(result.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json"))) as? [String: Any]
+        let output = try #require((manifest?["outputs"] as? [[String: Any]])?.first { $0["role"] as? String == "bts" })
+        return (folder.appendingPathComponent("bts.mp4").path, output)
+    }
+
+    /// ffmpeg's MD5 of each video packet (`-c copy`) or of each decoded picture, in order.
+    static func md5s(_ file: String, decoded: Bool) throws -> [String] {
+        let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", file, "-map", "0:v:0"] + (decoded ? [] : ["-c", "copy"]) + ["-f", "framemd5", "-"])
+        guard result.status == 0 else { throw OracleError("ffmpeg framemd5 \(file): \(result.stderr)") }
+        return result.text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
+
+    /// PSNR (dB, all planes) of each picture of `file` against the source's pictures from `start` seconds.
+    static func psnr(_ file: String, against source: String, from start: Double, to end: Double) throws -> [Double] {
+        let stats = try TestPaths.scratch("smartcut/psnr").appendingPathComponent(UUID().uuidString + ".log").path
+        let graph = "[0:v]trim=start=\(start):end=\(end),setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];[a][b]psnr=stats_file=\(stats)"
+        let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", source, "-i", file, "-filter_complex", graph, "-f", "null", "-"])
+        guard result.status == 0 else { throw OracleError("ffmpeg psnr: \(result.stderr)") }
+        return try String(contentsOfFile: stats, encoding: .utf8).split(separator: "\n").compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("psnr_avg:") }.map { Double($0.dropFirst(9)) ?? .infinity }
+        }
+    }
+
+    @Test func aCutCopiesTheCamerasGOPsByteForByteAndReencodesOnlyTheEnds() throws {
+        let source = try Self.bFramePhoneClip()
+        let (bts, output) = try Self.cut(source, name: "phone", from: "3.3", to: "8.7")
+        let cut = try #require(output["cut"] as? [String: Any])
+        #expect(cut["method"] as? String == "smart", "\(cut)")
+        let copied = try #require(cut["copied_packets"] as? Int)
+        #expect(copied == 120, "four whole 1 s GOPs between 3.3 s and 8.7 s")
+
+        // Exact to the picture: the source's pictures in [3.3, 8.7), at the camera's own rate.
+        let sourceTimes = try FFprobe.frames(source, select: "v:0", entries: "frame=pts_time").compactMap { $0.double("pts_time") }
+        let expected = sourceTimes.filter { $0 >= 3.3 - 1e-6 && $0 < 8.7 - 1e-6 }.count
+        let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
+        #expect(video.string("codec_tag_string") == "avc1" && video.string("profile") == "High" && video.int("level") == 41)
+        #expect(video.string("r_frame_rate") == "30000/1001" && video.string("avg_frame_rate") == "30000/1001", "29.97 stays 29.97")
+        #expect(video.int("nb_frames") == expected, "\(video.int("nb_frames") ?? 0) pictures, \(expected) in the source's [in, out)")
+        #expect(abs((output["duration"] as? Double ?? 0) - Double(expected) * 1001 / 30000) < 0.001)
+        #expect(output["exact_frame_rate"] as? String == "30000/1001")
+
+        // Every copied packet is one of the camera's, in one unbroken run, byte for byte.
+        let sourcePackets = try Self.md5s(source, decoded: false), outPackets = try Self.md5s(bts, decoded: false)
+        // The head is re-encoded from 3.3 s to the first keyframe after it (4.004 s), the tail from the last (8.008 s).
+        let head = sourceTimes.filter { $0 >= 3.3 - 1e-6 && $0 < 4.004 - 1e-6 }.count
+        #expect(head == 21 && (cut["reencoded_pictures"] as? Int) == expected - copied)
+        let runStart = try #require(outPackets.firstIndex { sourcePackets.contains($0) }.flatMap { sourcePackets.firstIndex(of: outPackets[$0]) })
+        #expect(outPackets.firstIndex { sourcePackets.contains($0) } == head, "nothing before the first keyframe is the camera's")
+        #expect(Array(outPackets[head..<head + copied]) == Array(sourcePackets[runStart..<runStart + copied]))
+        #expect(Set(outPackets[(head + copied)...]).isDisjoint(with: sourcePackets), "the tail is re-encoded")
+
+        // It plays through both joins: every picture decodes, cleanly, and is the source's picture
+        // at that place (a one-picture slip costs about 25 dB on this pattern).
+        let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
+        #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
+        let scores = try Self.psnr(bts, against: source, from: 3.3, to: 8.7)
+        #expect(scores.count == expected)
+        #expect(scores[head..<head + copied].allSatisfy { $0 == .infinity }, "copied pictures decode to the camera's own")
+        #expect(scores.allSatisfy { $0 > 40 }, "worst \(scores.min() ?? 0) dB")
+        let audio = try #require(try FFprobe.streams(bts, select: "a:0").first)
+        #expect(abs((audio.double("duration") ?? 0) - 5.4) < 0.03)
+    }
+
+    @Test func aCutThatCannotBeJoinedIsReencodedInFullAndSaysWhy() throws {
+        let openGOP = try Fixtures.make("smartcut-open-gop.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-t", "6", "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-bf", "3",
+            "-x264-params", "open-gop=1:scenecut=0"])
+        let hevc = try Fixtures.make("smartcut-hevc.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-t", "6", "-c:v", "libx265", "-x265-params", "log-level=error"])
+        for (source, name, reason) in [(openGOP, "open-gop", "open GOPs"), (hevc, "hevc", "HEVC")] {
+            let (bts, output) = try Self.cut(source, name: name, from: "1.5", to: "4.5")
+            let cut = try #require(output["cut"] as? [String: Any])
+            #expect(cut["method"] as? String == "reencoded")
+            #expect((cut["reason"] as? String)?.contains(reason) == true, "\(cut)")
+            let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
+            #expect(video.string("codec_name") == "h264" && video.int("nb_frames") == 90, "\(name): 3 s at 30 fps, re-encoded")
+        }
+    }
+
+    @Test func copiedHEVCIsTaggedHvc1() throws {
+        let hevc = try Fixtures.make("smartcut-hevc.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-t", "6", "-c:v", "libx265", "-x265-params", "log-level=error"])
+        #expect(try FFprobe.streams(hevc, select: "v:0").first?.string("codec_tag_string") == "hev1", "the fixture is tagged hev1")
+        let folder = try TestPaths.scratch("smartcut/hevc-copy")
+        let result = try ExternalTool.run(TestPaths.mediaorch, ["process", hevc, "--out", folder.path, "--templates", TestPaths.jobs.path, "--template", "bts-cut"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let bts = folder.appendingPathComponent("bts.mp4").path
+        let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
+        #expect(video.string("codec_name") == "hevc" && video.string("codec_tag_string") == "hvc1", "QuickTime and Safari play only hvc1")
+        #expect(try Self.md5s(bts, decoded: false) == Self.md5s(hevc, decoded: false))
+    }
+}
