@@ -8,7 +8,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-cut api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -58,6 +58,10 @@ bench: release
 # Section 14 alone: the reply on five kinds of source (untagged, BT.709, HLG HEVC, 4K60, SD BT.601).
 bench-sources: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch
+
+# Section 15 alone: an editor's 20 s cut from a 60 s clip, smart cut against full re-encodes.
+bench-cut: release
+	@python3 scripts/bench-sources.py .build/release/mediaorch --cut-only
 
 # Sections 12-13 alone: claim throughput on 1-4 nodes, and upload on one node to job on another.
 bench-store: release

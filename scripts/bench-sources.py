@@ -10,14 +10,19 @@ phone clip against the ffmpeg command line doing the same work (the filters and 
   640x480 BT.601 H.264 (old phones, messaging apps)
 
 Each clip has camera-like noise and speech-like audio; 30 s, but 10 s for 4K60. Prints wall and
-CPU ratios and both peak RSS figures. Figures, not assertions.
-Usage: bench-sources.py MEDIAORCH
+CPU ratios and both peak RSS figures.
+
+Section 15: an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 phone-like clip (H.264
+High, B-frames, 1 s closed GOPs): our smart cut, our full re-encode of the cut (bts_smart_cut:
+false) and the ffmpeg command line re-encoding the same range at CRF 18; and whether every copied
+packet is byte-identical to the camera's. Figures, not assertions.
+Usage: bench-sources.py MEDIAORCH [--cut-only]
 """
 import json, os, statistics, subprocess, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import OUT, ROUNDS, SPEECH, compare, ffmpeg_command, plain_templates  # noqa: E402
+from bench import OUT, ROOT, ROUNDS, SPEECH, compare, ffmpeg_command, plain_templates  # noqa: E402
 
 SOURCES = [
     # (name, size, fps, seconds, video encoding arguments)
@@ -46,10 +51,64 @@ def make_source(name, size, fps, seconds, video):
     return path
 
 
+def packet_md5s(path):
+    """ffmpeg's MD5 of each video packet, untouched (-c copy)."""
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"],
+                         check=True, capture_output=True, text=True).stdout
+    return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
+
+
+def editors_cut(binary):
+    clip = OUT / "source_editors_60s_2997.mp4"
+    if not clip.exists():
+        temporary = clip.with_name("." + clip.name + ".making.mp4")
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                        "-f", "lavfi", "-i", "testsrc2=s=1080x1920:r=30000/1001:d=60,noise=alls=14:allf=t+u",
+                        "-f", "lavfi", "-i", f"{SPEECH}:d=60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+                        "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-bf", "3", "-profile:v", "high", "-pix_fmt", "yuv420p",
+                        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+                        "-c:a", "aac", "-b:a", "128k", str(temporary)], check=True)
+        os.replace(temporary, clip)
+    templates = OUT / "templates"
+    template = json.loads((ROOT / "Jobs/bts-cut.json").read_text())
+    template.update(name="bts-cut-full", bts_smart_cut=False)
+    (templates / "bts-cut-full.json").write_text(json.dumps(template))
+    (templates / "bts-cut.json").write_text((ROOT / "Jobs/bts-cut.json").read_text())
+    ours = lambda name, template: [binary, "process", str(clip), "--out", str(OUT / name), "--templates", str(templates),
+                                   "--template", template, "--trim-start", "20", "--trim-end", "40"]
+    ffmpeg = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-ss", "20", "-i", str(clip), "-t", "20",
+              "-map", "0:v:0", "-map", "0:a:0", "-c:v", "libx264", "-preset", "faster", "-crf", "18", "-profile:v", "high",
+              "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-ar", "48000",
+              "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(OUT / "ffmpeg_cut.mp4")]
+    s = compare({"smart": ours("cut_smart", "bts-cut"), "full": ours("cut_full", "bts-cut-full"), "ffmpeg": ffmpeg}, ROUNDS)
+    manifest = json.loads((OUT / "cut_smart" / "manifest.json").read_text())
+    cut = next(o for o in manifest["outputs"] if o["role"] == "bts")["cut"]
+    camera = set(packet_md5s(clip))
+    written = packet_md5s(OUT / "cut_smart" / "bts.mp4")
+    identical = sum(1 for p in written if p in camera)
+    print(f"15. an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 clip (1 s GOPs, B-frames), {ROUNDS} alternating rounds, medians")
+    print(f"    {'how':<34} {'wall':>7} {'cpu':>7} {'RSS':>6}")
+    for name, label in (("smart", "smart cut (ours)"), ("full", "full re-encode, CRF 18 (ours)"), ("ffmpeg", "full re-encode, CRF 18 (ffmpeg CLI)")):
+        w, c, r = s[name]
+        print(f"    {label:<34} {w:6.2f}s {c:6.2f}s {r:5.0f}M")
+    print(f"    smart cut / ffmpeg CLI re-encode: {s['smart'][0] / s['ffmpeg'][0]:.3f} wall; smart cut / our re-encode: {s['smart'][0] / s['full'][0]:.3f} wall")
+    print(f"    method {cut['method']}: {cut.get('copied_packets')} packets ({cut.get('copied_seconds', 0):.2f} s) copied, "
+          f"{cut.get('reencoded_pictures')} pictures ({cut.get('reencoded_seconds', 0):.2f} s) re-encoded; "
+          f"{identical} of {len(written)} packets byte-identical to the camera's")
+    print("    (target: smart cut <= 0.2x the time of a full re-encode, every copied packet byte-identical)")
+    print()
+
+
 def main():
     binary = sys.argv[1]
     OUT.mkdir(exist_ok=True)
     templates = plain_templates()
+    if "--cut-only" not in sys.argv:
+        sources(binary, templates)
+    editors_cut(binary)
+
+
+def sources(binary, templates):
     print(f"14. the reply on five kinds of source against the ffmpeg command line, same filters and x264 settings, {ROUNDS} alternating rounds, medians")
     print(f"    {'source':<20} {'wall ours':>9} {'wall ffmpeg':>11} {'wall ratio':>10} {'cpu ratio':>9} {'RSS ours':>9} {'RSS ffmpeg':>10}")
     for name, size, fps, seconds, video in SOURCES:

@@ -112,3 +112,49 @@ import TestSupport
         #expect(try Self.md5s(bts, decoded: false) == Self.md5s(hevc, decoded: false))
     }
 }
+
+/// The joins of a smart cut play in a real browser: Chromium plays it to the end without an
+/// error, and the pictures it shows on both sides of each join are the ones ffmpeg decodes there.
+@Suite struct SmartCutBrowserTests {
+    @Test func theJoinsPlayInChromium() throws {
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "scripts/bootstrap.sh installs Debian's chromium")
+        let (bts, output) = try SmartCutTests.cut(try SmartCutTests.bFramePhoneClip(), name: "browser", from: "3.3", to: "8.7")
+        #expect((output["cut"] as? [String: Any])?["method"] as? String == "smart")
+        // Pictures (by index at 29.97) in the head, either side of both joins (21 re-encoded, 120 copied, 21 re-encoded), and the last.
+        let pictures = [3, 20, 21, 80, 140, 141, 161]
+        let times = pictures.map { (Double($0) + 0.5) * 1001 / 30000 }
+        let script = TestPaths.packageRoot.appendingPathComponent("scripts/video-play-check.py").path
+        let run = try ExternalTool.run("python3", [script, bts] + times.map { String(format: "%.4f", $0) })
+        #expect(run.status == 0, "\(run.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        #expect(seen["ended"] as? Bool == true && seen["error"] is NSNull, "played to the end: \(seen["error"] ?? "")")
+        #expect(abs((seen["duration"] as? Double ?? 0) - 162 * 1001 / 30000.0) < 0.02)
+        let shown = try #require(seen["pictures"] as? [String: [Double]])
+
+        /// ffmpeg's decode of picture `index`, as the script reports Chromium's: mean RGB of each 20x20 block.
+        func ffmpegPicture(_ index: Int) throws -> [Double] {
+            let r = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-vf", "select=eq(n\\,\(index))", "-frames:v", "1",
+                                                    "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+            guard r.status == 0, r.stdout.count == 1080 * 1920 * 3 else { throw OracleError("ffmpeg picture \(index): \(r.stderr)") }
+            let raw = [UInt8](r.stdout), block = 20, width = 1080
+            var means: [Double] = []
+            for by in stride(from: 0, through: 1920 - block, by: block) {
+                for bx in stride(from: 0, through: width - block, by: block) {
+                    for k in 0..<3 {
+                        var sum = 0
+                        for y in by..<by + block { for x in bx..<bx + block { sum += Int(raw[(y * width + x) * 3 + k]) } }
+                        means.append(Double(sum) / Double(block * block))
+                    }
+                }
+            }
+            return means
+        }
+        func difference(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) }.reduce(0, +) / Double(max(a.count, 1)) }
+        for (index, time) in zip(pictures, times) {
+            let chrome: [Double] = try #require(shown.first { abs((Double($0.key) ?? 0) - time) < 1e-3 }?.value)
+            let same = difference(chrome, try ffmpegPicture(index))
+            let neighbours = try [index - 1, index + 1].filter { (0..<162).contains($0) }.map { difference(chrome, try ffmpegPicture($0)) }
+            #expect(same < 2 && neighbours.allSatisfy { same < $0 }, "picture \(index): \(same) from ffmpeg's, \(neighbours) from its neighbours'")
+        }
+    }
+}

@@ -169,7 +169,8 @@ public struct JobExecutor: Sendable {
         }
         var fullReencodeReason: String? = nil
         if let cut {
-            if let reason = burn != nil ? "captions are burned in" : SmartCutter.reasonNotToSmartCut(source) {
+            let asked = template.btsSmartCut == false ? "the template asks for a full re-encode (bts_smart_cut: false)" : nil
+            if let reason = asked ?? (burn != nil ? "captions are burned in" : SmartCutter.reasonNotToSmartCut(source)) {
                 fullReencodeReason = reason
             } else {
                 switch try smartCut(to: path, cut: cut) {

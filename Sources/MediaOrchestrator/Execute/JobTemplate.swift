@@ -23,6 +23,9 @@ public struct JobTemplate: Sendable, Codable, Equatable {
     public var bts: Rendition?
     /// Burn the captions into the editors' cut too (default: no).
     public var btsCaptions: Bool?
+    /// A cut between two times copies the camera's GOPs and re-encodes only its ends (default:
+    /// yes); false re-encodes every picture, for a player that stumbles at the joins.
+    public var btsSmartCut: Bool?
     /// The reply's words; the handle goes before and the petition URL after.
     public var postText: String?
     /// The folder the template was read from: its pictures and sounds are named relative to it.
@@ -34,7 +37,7 @@ public struct JobTemplate: Sendable, Codable, Equatable {
         self.reply = reply
     }
 
-    enum CodingKeys: String, CodingKey { case name, description, outputs, reply, captions, endCard, bts, btsCaptions, postText, folder }
+    enum CodingKeys: String, CodingKey { case name, description, outputs, reply, captions, endCard, bts, btsCaptions, btsSmartCut, postText, folder }
 
     /// Only `name` and `outputs` are required; every setting has its production default.
     public init(from decoder: any Decoder) throws {
@@ -47,6 +50,7 @@ public struct JobTemplate: Sendable, Codable, Equatable {
         endCard = try c.decodeIfPresent(EndCardTemplate.self, forKey: .endCard)
         bts = try c.decodeIfPresent(Rendition.self, forKey: .bts)
         btsCaptions = try c.decodeIfPresent(Bool.self, forKey: .btsCaptions)
+        btsSmartCut = try c.decodeIfPresent(Bool.self, forKey: .btsSmartCut)
         postText = try c.decodeIfPresent(String.self, forKey: .postText)
         folder = nil
     }
