@@ -3,12 +3,13 @@
 # make bench — release build; figures and ratios against the ffmpeg command line (and the shared store's, bench-store)
 # make api-fuzz — schemathesis against the running API (needs PyPI)
 # make fuzz — release build; 2000 damaged clips through `mediaorch process` (FUZZ_ARGS to change)
+# make fuzz-cut — release build; 1000 damaged clips through an editors' cut between two times (smart cut)
 # make test-asan — the Transcode tests (every owning wrapper's error paths) under AddressSanitizer
 # make fuzz-parsers — libFuzzer (with ASan) on the caption parsers and the ticket decoder, FUZZ_SECONDS each
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-cut api-fuzz crash-test multinode-test fuzz fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-cut bench-chains api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -63,6 +64,10 @@ bench-sources: release
 bench-cut: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch --cut-only
 
+# Section 16 alone: the colour and HDR picture chains against their alternatives, no encoder.
+bench-chains: release
+	@python3 scripts/bench-sources.py .build/release/mediaorch --chains-only
+
 # Sections 12-13 alone: claim throughput on 1-4 nodes, and upload on one node to job on another.
 bench-store: release
 	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench-store.py .build/release/mediaorch .build/release/mediaorch-store-bench
@@ -73,6 +78,10 @@ clean:
 FUZZ_ARGS ?= --cases 2000 --jobs 2
 fuzz: release
 	@python3 scripts/fuzz.py --binary .build/release/mediaorch $(FUZZ_ARGS)
+
+FUZZ_CUT_ARGS ?= --cases 1000 --jobs 2
+fuzz-cut: release
+	@python3 scripts/fuzz.py --binary .build/release/mediaorch --editors-cut $(FUZZ_CUT_ARGS)
 
 # Fuzz/ is a package of its own (the product's build never compiles the harnesses); it finds this
 # checkout through a link, whatever the checkout's folder is called. SwiftPM gives executables an

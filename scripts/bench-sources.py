@@ -16,7 +16,10 @@ Section 15: an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 phone
 High, B-frames, 1 s closed GOPs): our smart cut, our full re-encode of the cut (bts_smart_cut:
 false) and the ffmpeg command line re-encoding the same range at CRF 18; and whether every copied
 packet is byte-identical to the camera's. Figures, not assertions.
-Usage: bench-sources.py MEDIAORCH [--cut-only]
+Section 16: the picture chains alone (decode and filters, no encoder: `ffmpeg -f null`), the
+colour step and the HDR tone mapping each against its alternatives, with each variant's picture
+compared (PSNR, mean luma) against the most exact one.
+Usage: bench-sources.py MEDIAORCH [--cut-only | --chains-only]
 """
 import json, os, statistics, subprocess, sys
 from pathlib import Path
@@ -99,13 +102,81 @@ def editors_cut(binary):
     print()
 
 
+def chain_cost(clip, chain, rounds):
+    """Wall and CPU seconds of decoding `clip` through `chain` into nothing, medians."""
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-noautorotate", "-i", str(clip), "-an", "-vf", chain, "-f", "null", "-"]
+    s = compare({"chain": cmd}, rounds)["chain"]
+    return s[0], s[1]
+
+
+def still(clip, chain, at, path):
+    """One picture through `chain` at `at` seconds, as a PNG and as its luma plane."""
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-noautorotate", "-ss", str(at), "-i", str(clip),
+                    "-vf", chain, "-frames:v", "1", str(path)], check=True)
+    return path
+
+
+def compared(reference, other):
+    """PSNR (dB, all planes) of picture `other` against `reference`, and both mean lumas (0-255)."""
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(reference), "-i", str(other), "-filter_complex",
+                          "[0:v]format=yuv444p,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-[a];"
+                          "[1:v]format=yuv444p[b];[a][b]psnr", "-f", "null", "-"], capture_output=True, text=True)
+    psnr = next((line.split("average:")[1].split()[0] for line in out.stderr.splitlines() if "average:" in line), "?")
+    def mean(path):
+        r = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(path), "-vf", "format=yuv444p,signalstats,metadata=print:key=lavfi.signalstats.YAVG",
+                            "-f", "null", "-"], capture_output=True, text=True)
+        return next((float(l.split("=")[1]) for l in r.stderr.splitlines() if "YAVG" in l), float("nan"))
+    return psnr, mean(reference), mean(other)
+
+
+def picture_chains(binary):
+    print(f"16. picture chains alone (decode + filters, no encoder; ffmpeg -f null), {ROUNDS} rounds, medians; each picture against the first row's")
+    print(f"    {'chain':<58} {'wall':>7} {'cpu':>7} {'PSNR':>7} {'mean luma':>10}")
+    hlg = make_source(*next(x for x in SOURCES if x[0].startswith("HLG")))
+    sd = make_source(*next(x for x in SOURCES if x[0].startswith("640x480")))
+    tonemap = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+    groups = [
+        ("HLG 10-bit 1080x1920 to SDR 720x1280", hlg, [
+            ("tone map at full size, then scale", f"{tonemap},format=yuv420p,scale=720:1280"),
+            ("scale, then tone map (the reply's chain)", f"scale=720:1280,{tonemap},format=yuv420p"),
+            ("scale, then HLG to BT.709 without a tone curve", "scale=720:1280,zscale=tin=arib-std-b67:pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p"),
+        ]),
+        ("640x480 BT.601 to BT.709 960x720", sd, [
+            ("colorspace filter (exact, float)", "scale=960:720,colorspace=all=bt709:iall=bt601-6-525:fast=0,format=yuv420p"),
+            ("swscale matrix in the scale (the reply's chain)", "scale=960:720:in_color_matrix=bt601:in_range=tv:out_color_matrix=bt709:out_range=tv,format=yuv420p"),
+            ("colorspace filter, fast", "scale=960:720,colorspace=all=bt709:iall=bt601-6-525:fast=1,format=yuv420p"),
+            ("zscale matrix", "zscale=w=960:h=720:min=170m:m=709:rin=tv:r=tv,format=yuv420p"),
+            ("no conversion (wrong colours: the cost floor)", "scale=960:720,format=yuv420p"),
+        ]),
+    ]
+    for title, clip, variants in groups:
+        print(f"    {title}")
+        reference = None
+        for i, (name, chain) in enumerate(variants):
+            wall, cpu = chain_cost(clip, chain, ROUNDS)
+            picture = still(clip, chain, 12.0, OUT / f"chain_{clip.stem}_{i}.png")
+            if reference is None:
+                reference = picture
+                _, luma, _ = compared(picture, picture)
+                print(f"      {name:<56} {wall:6.2f}s {cpu:6.2f}s {'ref':>7} {luma:10.1f}")
+            else:
+                psnr, _, luma = compared(reference, picture)
+                print(f"      {name:<56} {wall:6.2f}s {cpu:6.2f}s {psnr:>7} {luma:10.1f}")
+    print(f"    (pictures in {OUT}/chain_*.png)")
+    print()
+
+
 def main():
     binary = sys.argv[1]
     OUT.mkdir(exist_ok=True)
     templates = plain_templates()
+    if "--chains-only" in sys.argv:
+        return picture_chains(binary)
     if "--cut-only" not in sys.argv:
         sources(binary, templates)
     editors_cut(binary)
+    if "--cut-only" not in sys.argv:
+        picture_chains(binary)
 
 
 def sources(binary, templates):

@@ -9,6 +9,12 @@ must end either as an X-compliant reply (checked independently with ffprobe) or 
 refusal (exit 1 or 2, one line on stderr naming the file and the reason, no reply.mp4, no
 manifest.json, no hidden or partial files), never a signal, a hang or more than 1.5 GB of memory.
 
+With --editors-cut every case is an editor's cut between two times instead (`--template bts-cut
+--trim-start A --trim-end B`, the times a function of the case number): the smart cut's reader
+and joiner, or the full re-encode it falls back to, on the same damaged files. Exit 0 must then
+leave a bts.mp4 that ffprobe reads as one H.264/HEVC video track and that ffmpeg decodes through,
+and a manifest saying how the cut was made.
+
 Every case is a pure function of (--seed, case number, the seed clips), so a finding can be
 rerun with --replay N; the damaged file of every finding is kept in fuzz-output/findings/.
 Python 3.11 standard library only; ffprobe must be on PATH.
@@ -972,6 +978,42 @@ def check_reply(path):
     return problems
 
 
+def check_bts(path):
+    """Problems that keep bts.mp4 from being an editors' cut a player opens and plays through."""
+    try:
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                               capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return ["ffprobe timed out"]
+    if probe.returncode != 0:
+        return [f"ffprobe cannot read it: {probe.stderr.strip()[:200]}"]
+    info = json.loads(probe.stdout or "{}")
+    videos = [s for s in info.get("streams", []) if s.get("codec_type") == "video"]
+    problems = []
+    if len(videos) != 1 or videos[0].get("codec_name") not in ("h264", "hevc"):
+        problems.append(f"video streams: {[v.get('codec_name') for v in videos]}")
+    try:
+        if not float(info.get("format", {}).get("duration", "0")) > 0:
+            problems.append("no duration")
+    except ValueError:
+        problems.append("no duration")
+    try:
+        played = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True, timeout=300)
+        if played.returncode != 0:
+            problems.append(f"ffmpeg cannot play it through: {played.stderr.strip()[:200]}")
+    except subprocess.TimeoutExpired:
+        problems.append("ffmpeg timed out playing it")
+    return problems
+
+
+def cut_times(number):
+    """The in and out points of case `number`'s editors' cut: within the first few seconds, as
+    most seed clips are short; some past the end, which must be refused cleanly."""
+    rng = random.Random(f"cut-{number}")
+    start = round(rng.choice([0, 0.1, 0.4, 0.5, 1.0, 1.7, 2.5, 6.0]) + rng.random() * 0.3, 3)
+    return start, round(start + rng.choice([0.6, 1.2, 2.0, 3.3, 8.0]), 3)
+
+
 def leftovers(out_dir):
     """Hidden or partial files anywhere under the output folder."""
     found = []
@@ -983,7 +1025,7 @@ def leftovers(out_dir):
     return found
 
 
-def classify(case_file, out_dir, run):
+def classify(case_file, out_dir, run, editors_cut=False):
     """(outcome, problem or None). The outcomes that are findings carry a problem."""
     if run.timed_out:
         return "hang", f"no exit after {run.seconds:.0f} s (killed)"
@@ -998,23 +1040,31 @@ def classify(case_file, out_dir, run):
     if run.strays:
         return "stray-process", f"exit {run.exit_code} but left processes {run.strays} running"
     if run.exit_code == 0:
-        reply, manifest = out_dir / "reply.mp4", out_dir / "manifest.json"
+        reply, manifest = out_dir / ("bts.mp4" if editors_cut else "reply.mp4"), out_dir / "manifest.json"
         problems = []
         if not reply.is_file():
-            problems.append("exit 0 without reply.mp4")
+            problems.append(f"exit 0 without {reply.name}")
         else:
-            problems += check_reply(reply)
+            problems += check_bts(reply) if editors_cut else check_reply(reply)
         if not manifest.is_file():
             problems.append("no manifest.json")
         else:
             try:
-                json.loads(manifest.read_text())
+                written = json.loads(manifest.read_text())
+                if editors_cut and not any(o.get("role") == "bts" and o.get("cut", {}).get("method") in ("smart", "reencoded")
+                                           for o in written.get("outputs", [])):
+                    problems.append("the manifest does not say how the cut was made")
             except (ValueError, UnicodeDecodeError) as e:
                 problems.append(f"manifest.json is not JSON: {e}")
         partial = leftovers(out_dir)
         if partial:
             problems.append(f"hidden/partial files: {', '.join(partial)}")
-        return ("bad-reply", "; ".join(problems)) if problems else ("reply", None)
+        if problems:
+            return "bad-reply", "; ".join(problems)
+        if editors_cut:
+            method = next(o["cut"]["method"] for o in json.loads(manifest.read_text())["outputs"] if o.get("role") == "bts")
+            return f"cut-{method}", None
+        return "reply", None
     if run.exit_code in (1, 2):
         problems = []
         lines = [l for l in run.stderr.splitlines() if l.strip() and not PROGRESS_LINE.match(l)]
@@ -1057,7 +1107,7 @@ FINDING_OUTCOMES = ("crash", "hang", "over-memory", "bad-refusal", "bad-reply", 
 
 
 def replay_command(args, number):
-    parts = ["python3 scripts/fuzz.py", f"--seed {args.seed}"]
+    parts = ["python3 scripts/fuzz.py", f"--seed {args.seed}"] + (["--editors-cut"] if args.editors_cut else [])
     if args.only:
         parts.append(f"--only {args.only}")
     if args.mutation:
@@ -1076,6 +1126,9 @@ def run_case(args, seeds, number, allowed, keep):
     case_file.write_bytes(case.data)
     out_dir = case_dir / "out"
     cmd = [args.binary, "process", relative(case_file), "--out", relative(out_dir)]
+    if args.editors_cut:
+        start, end = cut_times(number)
+        cmd += ["--template", "bts-cut", "--trim-start", str(start), "--trim-end", str(end)]
     for attempt in range(4):
         if out_dir.exists():
             remove_tree(out_dir)
@@ -1090,7 +1143,7 @@ def run_case(args, seeds, number, allowed, keep):
         if not keep:
             remove_tree(case_dir)
         return None
-    outcome, problem = classify(case_file, out_dir, run)
+    outcome, problem = classify(case_file, out_dir, run, args.editors_cut)
     kept = None
     if problem:
         FINDINGS.mkdir(parents=True, exist_ok=True)
@@ -1144,6 +1197,7 @@ def parse_args(argv):
     ap.add_argument("--start", type=int, default=1, help="first case number (default 1)")
     ap.add_argument("--rlimit-as", type=int, default=8, metavar="GB",
                     help="address-space limit of the child in GiB, a safety net (0: none; default 8)")
+    ap.add_argument("--editors-cut", action="store_true", help="every case an editors' cut between two times (bts-cut template)")
     ap.add_argument("--dry-run", action="store_true", help="make the cases and print their mutations without running")
     args = ap.parse_args(argv)
     if args.seed == "random":
@@ -1233,7 +1287,10 @@ def main(argv=None):
     replies = counts.get("reply", 0)
     refusals = counts.get("refusal-1", 0) + counts.get("refusal-2", 0)
     print("\nsummary:")
-    print(f"  replies       {replies}")
+    if args.editors_cut:
+        print(f"  cuts          {counts.get('cut-smart', 0)} smart, {counts.get('cut-reencoded', 0)} re-encoded in full")
+    else:
+        print(f"  replies       {replies}")
     print(f"  refusals      {refusals} (exit 2: {counts.get('refusal-2', 0)}, exit 1: {counts.get('refusal-1', 0)})")
     for outcome, label in (("crash", "crashes"), ("hang", "hangs"), ("over-memory", "over-memory"),
                            ("bad-refusal", "bad refusals"), ("bad-reply", "bad replies"),
