@@ -110,23 +110,22 @@ def chain_cost(clip, chain, rounds):
 
 
 def still(clip, chain, at, path):
-    """One picture through `chain` at `at` seconds, as a PNG and as its luma plane."""
+    """One picture through `chain` at `at` seconds, turned into RGB as a BT.709 player shows it
+    (every chain ends in BT.709 limited range), as a PNG; and its mean luma (0-255)."""
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-noautorotate", "-ss", str(at), "-i", str(clip),
-                    "-vf", chain, "-frames:v", "1", str(path)], check=True)
-    return path
+                    "-vf", f"{chain},scale=in_color_matrix=bt709:in_range=tv,format=rgb24", "-frames:v", "1", str(path)], check=True)
+    r = subprocess.run(["ffmpeg", "-hide_banner", "-noautorotate", "-ss", str(at), "-i", str(clip), "-vf",
+                        f"{chain},signalstats,metadata=print:key=lavfi.signalstats.YAVG", "-frames:v", "1", "-f", "null", "-"],
+                       capture_output=True, text=True)
+    luma = next((float(l.split("=")[1]) for l in r.stderr.splitlines() if "YAVG" in l), float("nan"))
+    return path, luma
 
 
-def compared(reference, other):
-    """PSNR (dB, all planes) of picture `other` against `reference`, and both mean lumas (0-255)."""
+def psnr(reference, other):
+    """PSNR (dB) of RGB picture `other` against `reference`."""
     out = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(reference), "-i", str(other), "-filter_complex",
-                          "[0:v]format=yuv444p,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-[a];"
-                          "[1:v]format=yuv444p[b];[a][b]psnr", "-f", "null", "-"], capture_output=True, text=True)
-    psnr = next((line.split("average:")[1].split()[0] for line in out.stderr.splitlines() if "average:" in line), "?")
-    def mean(path):
-        r = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(path), "-vf", "format=yuv444p,signalstats,metadata=print:key=lavfi.signalstats.YAVG",
-                            "-f", "null", "-"], capture_output=True, text=True)
-        return next((float(l.split("=")[1]) for l in r.stderr.splitlines() if "YAVG" in l), float("nan"))
-    return psnr, mean(reference), mean(other)
+                          "[0:v]format=gbrp[a];[1:v]format=gbrp[b];[a][b]psnr", "-f", "null", "-"], capture_output=True, text=True)
+    return next((line.split("average:")[1].split()[0] for line in out.stderr.splitlines() if "average:" in line), "?")
 
 
 def picture_chains(binary):
@@ -142,9 +141,10 @@ def picture_chains(binary):
             ("scale, then HLG to BT.709 without a tone curve", "scale=720:1280,zscale=tin=arib-std-b67:pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p"),
         ]),
         ("640x480 BT.601 to BT.709 960x720", sd, [
-            ("colorspace filter (exact, float)", "scale=960:720,colorspace=all=bt709:iall=bt601-6-525:fast=0,format=yuv420p"),
+            # The matrix alone (BT.601 primaries and curve read as BT.709's, as players do): float, exact.
+            ("colorspace filter (exact, float)", "scale=960:720,colorspace=all=bt709:ispace=bt470bg:itrc=bt709:iprimaries=bt709:irange=tv:fast=0,format=yuv420p"),
             ("swscale matrix in the scale (the reply's chain)", "scale=960:720:in_color_matrix=bt601:in_range=tv:out_color_matrix=bt709:out_range=tv,format=yuv420p"),
-            ("colorspace filter, fast", "scale=960:720,colorspace=all=bt709:iall=bt601-6-525:fast=1,format=yuv420p"),
+            ("colorspace filter, fast", "scale=960:720,colorspace=all=bt709:ispace=bt470bg:itrc=bt709:iprimaries=bt709:irange=tv:fast=1,format=yuv420p"),
             ("zscale matrix", "zscale=w=960:h=720:min=170m:m=709:rin=tv:r=tv,format=yuv420p"),
             ("no conversion (wrong colours: the cost floor)", "scale=960:720,format=yuv420p"),
         ]),
@@ -154,14 +154,10 @@ def picture_chains(binary):
         reference = None
         for i, (name, chain) in enumerate(variants):
             wall, cpu = chain_cost(clip, chain, ROUNDS)
-            picture = still(clip, chain, 12.0, OUT / f"chain_{clip.stem}_{i}.png")
-            if reference is None:
-                reference = picture
-                _, luma, _ = compared(picture, picture)
-                print(f"      {name:<56} {wall:6.2f}s {cpu:6.2f}s {'ref':>7} {luma:10.1f}")
-            else:
-                psnr, _, luma = compared(reference, picture)
-                print(f"      {name:<56} {wall:6.2f}s {cpu:6.2f}s {psnr:>7} {luma:10.1f}")
+            picture, luma = still(clip, chain, 12.0, OUT / f"chain_{clip.stem}_{i}.png")
+            score = "ref" if reference is None else psnr(reference, picture)
+            reference = reference or picture
+            print(f"      {name:<56} {wall:6.2f}s {cpu:6.2f}s {score:>7} {luma:10.1f}")
     print(f"    (pictures in {OUT}/chain_*.png)")
     print()
 

@@ -55,7 +55,14 @@ final class StreamDecoder {
             }
             return
         }
-        throw TranscodeError(.processing, file: fileName, "stream \(streamIndex): decoding failed: \(libavErrorText(status))")
+        throw Self.failure(status, stream: streamIndex, file: fileName)
+    }
+
+    /// A decoder's refusal other than running out of memory is about the bytes it was given (a
+    /// damaged H.263 packet comes back as EPERM): the clip's fault, so retrying cannot help.
+    private static func failure(_ status: Int32, stream: Int, file: String) -> TranscodeError {
+        TranscodeError(status == mo_averror(ENOMEM) ? .processing : .badInput, file: file,
+                       "stream \(stream): decoding failed: \(libavErrorText(status))")
     }
 
     /// After a drain (`send(nil)`), ready for packets again from the next keyframe.
@@ -67,6 +74,6 @@ final class StreamDecoder {
         if status >= 0 { return true }
         if status == LibAVStatus.tryAgain || status == LibAVStatus.endOfFile { return false }
         if status == mo_averror_invaliddata() { corruptPackets += 1; return false }
-        throw TranscodeError(.processing, file: fileName, "stream \(streamIndex): decoding failed: \(libavErrorText(status))")
+        throw Self.failure(status, stream: streamIndex, file: fileName)
     }
 }

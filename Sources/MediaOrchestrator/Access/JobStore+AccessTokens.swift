@@ -74,7 +74,7 @@ extension JobStore {
         // This node's clock is good enough for "last used", and saves asking the database.
         let t = now.timeIntervalSince1970
         if t - (found.lastUsedAt ?? 0) >= 60 {
-            try? database.write { try $0.execute("UPDATE access_tokens SET last_used_at = ? WHERE id = ?", [t, found.id]) }
+            _ = try? database.write { try $0.execute("UPDATE access_tokens SET last_used_at = ? WHERE id = ?", [t, found.id]) }
         }
         return found
     }

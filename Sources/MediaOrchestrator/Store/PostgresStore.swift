@@ -37,6 +37,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
         for connection in connections { Self.closeSoon(connection) }
     }
 
+    @discardableResult
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         try retryingConflicts {
             try withConnection { connection in

@@ -25,6 +25,7 @@ public final class SQLiteStore: StoreDatabase {
         try Self.migrate(pool)
     }
 
+    @discardableResult
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         try pool.write { try body(Transaction(db: $0)) }
     }

@@ -127,6 +127,7 @@ public protocol StoreDatabase: Sendable {
     var dialect: SQLDialect { get }
     /// A human-readable name for messages and `/health` (never a password).
     var displayName: String { get }
+    @discardableResult
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// One statement that is a transaction by itself (PostgreSQL: no BEGIN or COMMIT round trips).
