@@ -7,7 +7,8 @@ Serves the file from a local HTTP server (same origin, so the page may read its 
 it through to the end muted at 4x, then seeks to each of SECONDS and reads the picture shown at
 full size, as the mean RGB of each 20x20 block (block means, not a scaled picture, so the
 comparison does not depend on how a browser scales). Prints one JSON object: {"ended", "error", "duration", "decodedFrames",
-"pictures": {second: [r, g, b of each block, row by row]}}. The test that runs it makes the judgements (it
+"pictures": {second: {"mediaTime": the presented picture's time, "means": [r, g, b of each
+block, row by row]}}}. The test that runs it makes the judgements (it
 compares each picture with ffmpeg's decode of the same time).
 """
 import functools, http.server, importlib.util, json, os, sys, threading
@@ -33,7 +34,12 @@ PLAY = """new Promise(resolve => {
 
 PICTURE = """(t => new Promise(resolve => {
   const v = document.getElementById('v'), c = document.getElementById('c'), g = c.getContext('2d');
-  v.onseeked = () => requestAnimationFrame(() => {
+  let done = false;
+  // Drawn once the sought picture is really presented (requestVideoFrameCallback), not merely
+  // when the seek ends: on a loaded machine the two can be a frame apart.
+  const draw = (mediaTime) => {
+    if (done) return;
+    done = true;
     const w = c.width = v.videoWidth, h = c.height = v.videoHeight, B = 20;
     g.drawImage(v, 0, 0, w, h);
     const d = g.getImageData(0, 0, w, h).data, means = [];
@@ -42,8 +48,10 @@ PICTURE = """(t => new Promise(resolve => {
       for (let y = by; y < by + B; y++) for (let x = bx; x < bx + B; x++) sum += d[(y * w + x) * 4 + k];
       means.push(sum / (B * B));
     }
-    resolve(means);
-  });
+    resolve({mediaTime, means});
+  };
+  v.requestVideoFrameCallback((now, meta) => draw(meta.mediaTime));
+  v.onseeked = () => setTimeout(() => draw(null), 5000);
   v.pause();
   v.currentTime = t;
 }))(%f)"""

@@ -129,7 +129,7 @@ import TestSupport
         let seen = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
         #expect(seen["ended"] as? Bool == true && seen["error"] is NSNull, "played to the end: \(seen["error"] ?? "")")
         #expect(abs((seen["duration"] as? Double ?? 0) - 162 * 1001 / 30000.0) < 0.02)
-        let shown = try #require(seen["pictures"] as? [String: [Double]])
+        let shown = try #require(seen["pictures"] as? [String: [String: Any]])
 
         /// ffmpeg's decode of picture `index`, as the script reports Chromium's: mean RGB of each 20x20 block.
         func ffmpegPicture(_ index: Int) throws -> [Double] {
@@ -151,7 +151,9 @@ import TestSupport
         }
         func difference(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) }.reduce(0, +) / Double(max(a.count, 1)) }
         for (index, time) in zip(pictures, times) {
-            let chrome: [Double] = try #require(shown.first { abs((Double($0.key) ?? 0) - time) < 1e-3 }?.value)
+            let picture = try #require(shown.first { abs((Double($0.key) ?? 0) - time) < 1e-3 }?.value)
+            let chrome = try #require(picture["means"] as? [Double])
+            #expect(abs((picture["mediaTime"] as? Double ?? -1) - Double(index) * 1001 / 30000) < 0.017, "Chromium presents picture \(index): \(picture["mediaTime"] ?? "none")")
             let same = difference(chrome, try ffmpegPicture(index))
             let neighbours = try [index - 1, index + 1].filter { (0..<162).contains($0) }.map { difference(chrome, try ffmpegPicture($0)) }
             #expect(same < 2 && neighbours.allSatisfy { same < $0 }, "picture \(index): \(same) from ffmpeg's, \(neighbours) from its neighbours'")
