@@ -9,7 +9,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-cut bench-chains api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-cut bench-chains bench-upload api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -56,7 +56,8 @@ multinode-test: build
 bench: release
 	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench.py .build/release/mediaorch
 
-# Section 14 alone: the reply on five kinds of source (untagged, BT.709, HLG HEVC, 4K60, SD BT.601).
+# Sections 14-17: the reply on five kinds of source (untagged, BT.709, HLG HEVC, 4K60, SD BT.601),
+# an editor's smart cut, the colour and HDR chains, an upload to its manifest.
 bench-sources: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch
 
@@ -67,6 +68,10 @@ bench-cut: release
 # Section 16 alone: the colour and HDR picture chains against their alternatives, no encoder.
 bench-chains: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch --chains-only
+
+# Section 17 alone: an upload completing to its reply's manifest, production and fast templates.
+bench-upload: release
+	@python3 scripts/bench-sources.py .build/release/mediaorch --upload-only
 
 # Sections 12-13 alone: claim throughput on 1-4 nodes, and upload on one node to job on another.
 bench-store: release

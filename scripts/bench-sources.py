@@ -19,7 +19,10 @@ packet is byte-identical to the camera's. Figures, not assertions.
 Section 16: the picture chains alone (decode and filters, no encoder: `ffmpeg -f null`), the
 colour step and the HDR tone mapping each against its alternatives, with each variant's picture
 compared (PSNR, mean luma) against the most exact one.
-Usage: bench-sources.py MEDIAORCH [--cut-only | --chains-only]
+Section 17: from an upload completing (a .part renamed into a running `mediaorch watch`'s inbox)
+to its reply's manifest.json in the outbox, for the 30 s BT.709 1080x1920 clip, with the
+production `twitter-reply` template (captions, end card, thumbnails) and `twitter-reply-fast`.
+Usage: bench-sources.py MEDIAORCH [--cut-only | --chains-only | --upload-only]
 """
 import json, os, statistics, subprocess, sys
 from pathlib import Path
@@ -162,17 +165,64 @@ def picture_chains(binary):
     print()
 
 
+def upload_to_manifest(binary):
+    import shutil, time
+    clip = make_source(*next(x for x in SOURCES if x[0].startswith("BT.709")))
+    print(f"17. upload completed to the reply's manifest, 30 s BT.709 1080x1920 clip, {ROUNDS} rounds, medians")
+    for template in ("twitter-reply", "twitter-reply-fast"):
+        ws = OUT / "upload-workspace"
+        shutil.rmtree(ws, ignore_errors=True)
+        (ws / "inbox").mkdir(parents=True)
+        service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--no-http", "--workers", "1"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = []
+        try:
+            time.sleep(1.0)
+            for i in range(ROUNDS):
+                name = f"reply{i}.mp4"
+                (ws / "inbox" / f"reply{i}.job.json").write_text(json.dumps({
+                    "template": template, "speaker": {"name": "Bench", "camp": "Kakuma", "consent": True}, "reply_to": {"handle": "@bench"}}))
+                part = ws / "inbox" / f".{name}.part"
+                shutil.copyfile(clip, part)
+                with open(part, "ab") as f:
+                    f.write(bytes([i]))  # a different upload each round
+                done = time.monotonic()
+                part.rename(ws / "inbox" / name)
+                before = set((ws / "outbox").glob("*/manifest.json")) if (ws / "outbox").is_dir() else set()
+                found = None
+                while found is None and time.monotonic() - done < 600:
+                    time.sleep(0.05)
+                    now = set((ws / "outbox").glob("*/manifest.json")) if (ws / "outbox").is_dir() else set()
+                    fresh = [m for m in now - before if json.loads(m.read_text()).get("template") == template]
+                    found = fresh[0] if fresh else None
+                seconds.append(time.monotonic() - done if found else float("nan"))
+                # Let the bts job the production template queues finish before the next round.
+                while any(j["state"] in ("queued", "running") for j in json.loads(subprocess.run(
+                        [binary, "jobs", "list", "--json", "--workspace", str(ws)], capture_output=True, text=True).stdout or "[]")):
+                    time.sleep(0.5)
+        finally:
+            service.terminate()
+            service.wait()
+        median = statistics.median(seconds)
+        print(f"    {template:<20} {median:6.2f}s = {median / 30:.2f}x the clip's length  (runs: {', '.join(f'{x:.2f}' for x in seconds)})")
+    print("    (target: <= 0.5x the clip's length)")
+    print()
+
+
 def main():
     binary = sys.argv[1]
     OUT.mkdir(exist_ok=True)
     templates = plain_templates()
     if "--chains-only" in sys.argv:
         return picture_chains(binary)
+    if "--upload-only" in sys.argv:
+        return upload_to_manifest(binary)
     if "--cut-only" not in sys.argv:
         sources(binary, templates)
     editors_cut(binary)
     if "--cut-only" not in sys.argv:
         picture_chains(binary)
+        upload_to_manifest(binary)
 
 
 def sources(binary, templates):

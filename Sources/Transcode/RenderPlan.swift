@@ -183,10 +183,15 @@ struct RenderPlan {
     static func pictureChain(video: StreamInfo, content: Size, canvas: Size) -> String {
         var chain: [String] = []
         let scaleSize = video.isRotatedQuarterTurn ? Size(width: content.height, height: content.width) : content
+        let colour = SourceColour(video)
         if video.isHDR {
             chain.append("scale=\(scaleSize.width):\(scaleSize.height)")
+        } else if let matrix = colour.matrixFilter {
+            // Converted on the smaller picture: before an upscale, after a downscale.
+            let upscaling = scaleSize.width * scaleSize.height > (video.width ?? 0) * (video.height ?? 0)
+            chain += upscaling ? [matrix, "scale=\(scaleSize.width):\(scaleSize.height)"] : ["scale=\(scaleSize.width):\(scaleSize.height)", matrix]
         } else {
-            chain.append("scale=\(scaleSize.width):\(scaleSize.height):\(SourceColour(video).scaleOptions)")
+            chain.append("scale=\(scaleSize.width):\(scaleSize.height):\(colour.scaleOptions)")
         }
         chain += rotationFilters(video.rotation ?? 0)
         if video.isHDR {

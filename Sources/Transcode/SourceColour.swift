@@ -31,4 +31,22 @@ struct SourceColour: Equatable {
     var scaleOptions: String {
         "in_color_matrix=\(matrix):in_range=\(fullRange ? "pc" : "tv"):out_color_matrix=bt709:out_range=tv"
     }
+
+    /// For a limited-range source whose matrix alone differs (BT.601 SD, most often): the
+    /// `colorspace` filter, which `make bench` (section 16) measured at the cost of no conversion,
+    /// where swscale's matrix path costs about a fifth of the whole chain. Primaries and curve are
+    /// read as BT.709's, as players read them, so only the matrix changes and its fast mode is
+    /// exact. Nil when swscale is to do it (full range: the yuvj formats the filter does not take).
+    var matrixFilter: String? {
+        guard !fullRange, matrix != "bt709" else { return nil }
+        let space: String
+        switch matrix {
+        case "bt601": space = "bt470bg"
+        case "bt2020": space = "bt2020ncl"
+        case "smpte240m": space = "smpte240m"
+        case "fcc": space = "fcc"
+        default: return nil
+        }
+        return "colorspace=all=bt709:ispace=\(space):itrc=bt709:iprimaries=bt709:irange=tv:range=tv:fast=1"
+    }
 }
