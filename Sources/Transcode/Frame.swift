@@ -28,6 +28,11 @@ public final class Frame {
         set { pointer.pointee.pts = newValue }
     }
 
+    /// A frame of sound's length in `timeBase` ticks, by its samples.
+    func soundDuration(in timeBase: AVRational) -> Int64 {
+        av_rescale_q(Int64(pointer.pointee.nb_samples), AVRational(num: 1, den: pointer.pointee.sample_rate), timeBase)
+    }
+
     public var width: Int { Int(pointer.pointee.width) }
     public var height: Int { Int(pointer.pointee.height) }
 }

@@ -18,6 +18,11 @@ enum H264Bitstream {
         return types
     }
 
+    /// Whether an MP4 sample carries an IDR slice: a keyframe decoding may start at with nothing before it.
+    static func carriesIDR(sample: UnsafeBufferPointer<UInt8>, lengthSize: Int) -> Bool {
+        nalUnitTypes(sample: sample, lengthSize: lengthSize).contains(idrSlice)
+    }
+
     /// NAL length-prefix size (1, 2 or 4) from an avcC record; nil for Annex B streams.
     static func lengthSize(avcC: UnsafeBufferPointer<UInt8>) -> Int? {
         guard avcC.count >= 5, avcC[0] == 1 else { return nil }

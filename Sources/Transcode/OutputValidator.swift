@@ -112,8 +112,7 @@ public struct OutputValidator {
                 if firstIsKey == nil { firstIsKey = isKey }
                 guard isKey else { continue }
                 keyframes += 1
-                let types = H264Bitstream.nalUnitTypes(sample: UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size)), lengthSize: lengthSize)
-                if !types.contains(H264Bitstream.idrSlice) { openKeyframes += 1 }
+                if !H264Bitstream.carriesIDR(sample: packet.bytes, lengthSize: lengthSize) { openKeyframes += 1 }
             }
             stoppedEarly = input.readError
             try input.rewind()

@@ -114,9 +114,7 @@ final class Pipeline {
     /// the packet's duration or, failing that, the stream's average frame interval.
     private func frameDuration(_ frame: Frame, _ decoder: StreamDecoder) -> Int64 {
         let f = frame.pointer.pointee
-        if f.nb_samples > 0 {
-            return av_rescale_q(Int64(f.nb_samples), AVRational(num: 1, den: f.sample_rate), decoder.timeBase)
-        }
+        if f.nb_samples > 0 { return frame.soundDuration(in: decoder.timeBase) }
         if f.pkt_duration > 0 { return f.pkt_duration }
         let rate = input.stream(decoder.streamIndex).pointee.avg_frame_rate
         guard rate.num > 0 else { return 0 }

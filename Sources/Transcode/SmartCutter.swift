@@ -218,7 +218,7 @@ public final class SmartCutter {
                 throw SmartCutRefusal(reason: "a video packet has no timestamp")
             }
             let isKey = (p.flags & AV_PKT_FLAG_KEY) != 0
-            let isIDR = isKey && H264Bitstream.nalUnitTypes(sample: packet.bytes, lengthSize: lengthSize).contains(H264Bitstream.idrSlice)
+            let isIDR = isKey && H264Bitstream.carriesIDR(sample: packet.bytes, lengthSize: lengthSize)
             packets.append(SourcePacket(pts: p.pts, dts: p.dts, duration: p.duration, isKey: isKey, isIDR: isIDR))
         }
         if let error = input.readError { throw SmartCutRefusal(reason: "the file cannot be read to its end (\(error))") }
@@ -392,8 +392,7 @@ private final class CutSound {
             guard ts != LibAVStatus.noTimestamp else { frame.unref(); continue }
             frame.pts = ts - shift
             latest = max(latest, Double(frame.pts) * av_q2d(decoder.timeBase))
-            let samples = Int64(frame.pointer.pointee.nb_samples)
-            try track.push(frame, duration: av_rescale_q(samples, AVRational(num: 1, den: frame.pointer.pointee.sample_rate), decoder.timeBase))
+            try track.push(frame, duration: frame.soundDuration(in: decoder.timeBase))
         }
         return latest
     }

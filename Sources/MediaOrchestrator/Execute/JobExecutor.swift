@@ -155,17 +155,16 @@ public struct JobExecutor: Sendable {
     /// upright at a constant rate, the manifest saying why.
     private func makeEditorsCut(folder: URL, captions: JobCaptions, cut: Trim?) throws -> (manifest: Manifest.Output, source: MediaInfo) {
         let path = folder.appendingPathComponent("bts.mp4").path
+        let rendition = template.bts ?? .editorsCut
         let source = try Demuxer(path: input).probe()
         let burn = template.btsCaptions == true ? captions.burned : nil
         if cut == nil, burn == nil, StreamCopyRemuxer.reasonToReencode(source) == nil,
            let copied = try copyForEditors(to: path) {
             let probe = try Demuxer(path: path).probe()
             let v = probe.videoStreams.first, a = probe.audioStreams.first
-            return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: copied.duration,
-                                    width: v?.displayWidth ?? 0, height: v?.displayHeight ?? 0,
-                                    frameRate: Int((v?.averageFrameRate?.value ?? 0).rounded()),
-                                    videoCodec: "\(v?.codec ?? "") (copied from the camera)", audioCodec: a.map { "\($0.codec) (copied)" } ?? "none",
-                                    validation: copied.validation, exactFrameRate: v?.averageFrameRate?.fraction), source)
+            return (try btsOutput(path, duration: copied.duration, width: v?.displayWidth ?? 0, height: v?.displayHeight ?? 0,
+                                  frameRate: v?.averageFrameRate, videoCodec: "\(v?.codec ?? "") (copied from the camera)",
+                                  audioCodec: a.map { "\($0.codec) (copied)" } ?? "none", validation: copied.validation), source)
         }
         var fullReencodeReason: String? = nil
         if let cut {
@@ -173,42 +172,48 @@ public struct JobExecutor: Sendable {
             if let reason = asked ?? (burn != nil ? "captions are burned in" : SmartCutter.reasonNotToSmartCut(source)) {
                 fullReencodeReason = reason
             } else {
-                switch try smartCut(to: path, cut: cut) {
+                switch try smartCut(to: path, cut: cut, rendition: rendition) {
                 case .success(let report):
-                    return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path),
-                                            duration: report.duration, width: report.width, height: report.height,
-                                            frameRate: Int(report.frameRate.value.rounded()),
-                                            videoCodec: "h264 \(report.profile) (smart cut: camera's GOPs copied, ends re-encoded at CRF \((template.bts ?? .editorsCut).crf))",
-                                            audioCodec: "aac LC 48 kHz stereo \((template.bts ?? .editorsCut).audioBitrateKbps) kb/s",
-                                            validation: report.validation, exactFrameRate: report.frameRate.fraction,
-                                            cut: .init(method: .smart, copiedPackets: report.copiedPackets, copiedSeconds: report.copiedSeconds,
-                                                       reencodedPictures: report.reencodedPictures, reencodedSeconds: report.reencodedSeconds)), source)
+                    return (try btsOutput(path, duration: report.duration, width: report.width, height: report.height, frameRate: report.frameRate,
+                                          videoCodec: "h264 \(report.profile) (smart cut: camera's GOPs copied, ends re-encoded at CRF \(rendition.crf))",
+                                          audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s", validation: report.validation,
+                                          cut: .init(method: .smart, copiedPackets: report.copiedPackets, copiedSeconds: report.copiedSeconds,
+                                                     reencodedPictures: report.reencodedPictures, reencodedSeconds: report.reencodedSeconds)), source)
                 case .failure(let refusal):
                     fullReencodeReason = refusal.reason
                 }
             }
         }
-        var request = RenderRequest(input: input, output: path, trim: cut, rendition: template.bts ?? .editorsCut, cancellation: cancellation)
+        var request = RenderRequest(input: input, output: path, trim: cut, rendition: rendition, cancellation: cancellation)
         request.validation = .editorsCut
         request.burnIn = burnIn(burn, trimStart: cut?.start ?? 0, card: nil, cardLanguage: nil)
-        if let report = self.progress { request.progress = { @Sendable progress in report("bts", progress) } }
+        request.progress = btsProgress
         let report = try ClipRenderer(request).render()
-        let rendition = template.bts ?? .editorsCut
-        return (Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: report.duration,
-                                width: report.width, height: report.height, frameRate: Int(report.frameRate.value.rounded()),
-                                videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
-                                validation: report.validation, exactFrameRate: report.frameRate.fraction,
-                                cut: fullReencodeReason.map { .init(method: .reencoded, reason: $0) }), report.source)
+        return (try btsOutput(path, duration: report.duration, width: report.width, height: report.height, frameRate: report.frameRate,
+                              videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
+                              validation: report.validation, cut: fullReencodeReason.map { .init(method: .reencoded, reason: $0) }), report.source)
+    }
+
+    /// bts.mp4 in the manifest, however it was made: its size and digest read from the file.
+    private func btsOutput(_ path: String, duration: Double, width: Int, height: Int, frameRate: Rational?, videoCodec: String,
+                           audioCodec: String, validation: ValidationReport, cut: Manifest.CutMethod? = nil) throws -> Manifest.Output {
+        Manifest.Output(role: "bts", path: "bts.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: duration,
+                        width: width, height: height, frameRate: Int((frameRate?.value ?? 0).rounded()), videoCodec: videoCodec, audioCodec: audioCodec,
+                        validation: validation, exactFrameRate: frameRate?.fraction, cut: cut)
+    }
+
+    /// The bts cut's progress, reported under its role.
+    private var btsProgress: (@Sendable (RenderProgress) -> Void)? {
+        guard let report = self.progress else { return nil }
+        return { @Sendable progress in report("bts", progress) }
     }
 
     /// The smart cut, or why it could not be made: a source it refuses, or a failure of its own
     /// (then the full re-encode gets its chance, and a failure of that names the clip).
-    private func smartCut(to path: String, cut: Trim) throws -> Result<SmartCutter.Report, SmartCutRefusal> {
-        var progress: (@Sendable (RenderProgress) -> Void)? = nil
-        if let report = self.progress { progress = { @Sendable p in report("bts", p) } }
+    private func smartCut(to path: String, cut: Trim, rendition: Rendition) throws -> Result<SmartCutter.Report, SmartCutRefusal> {
         do {
-            return .success(try SmartCutter(input: input, output: path, trim: cut, rendition: template.bts ?? .editorsCut,
-                                            cancellation: cancellation, progress: progress).cut())
+            return .success(try SmartCutter(input: input, output: path, trim: cut, rendition: rendition,
+                                            cancellation: cancellation, progress: btsProgress).cut())
         } catch let refusal as SmartCutRefusal {
             return .failure(refusal)
         } catch let error as TranscodeError where error.kind != .cancelled {
