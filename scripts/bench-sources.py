@@ -28,7 +28,7 @@ import json, os, statistics, subprocess, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import OUT, ROOT, ROUNDS, SPEECH, compare, ffmpeg_command, plain_templates  # noqa: E402
+from bench import OUT, ROOT, ROUNDS, SPEECH, compare, compare_runs, ffmpeg_command, plain_templates  # noqa: E402
 
 SOURCES = [
     # (name, size, fps, seconds, video encoding arguments)
@@ -227,15 +227,24 @@ def main():
 
 def sources(binary, templates):
     print(f"14. the reply on five kinds of source against the ffmpeg command line, same filters and x264 settings, {ROUNDS} alternating rounds, medians")
-    print(f"    {'source':<20} {'wall ours':>9} {'wall ffmpeg':>11} {'wall ratio':>10} {'cpu ratio':>9} {'RSS ours':>9} {'RSS ffmpeg':>10}")
+    print(f"    {'source':<20} {'wall ours':>9} {'wall ffmpeg':>11} {'wall ratio':>10} {'cpu ratio':>9} {'cores ours':>10} {'cores ffmpeg':>12} {'RSS ours':>9} {'RSS ffmpeg':>10}")
     for name, size, fps, seconds, video in SOURCES:
         clip = make_source(name, size, fps, seconds, video)
         ours = [binary, "process", str(clip), "--out", str(OUT / f"ours_{clip.stem}"), "--templates", str(templates),
                 "--template", "reply-plain", "--outputs", "reply"]
-        s = compare({"mediaorch": ours, "ffmpeg": ffmpeg_command(binary, clip, OUT / f"ffmpeg_{clip.stem}.mp4", templates)}, ROUNDS)
-        (ow, oc, orss), (fw, fc, frss) = s["mediaorch"], s["ffmpeg"]
-        print(f"    {name:<20} {ow:8.2f}s {fw:10.2f}s {ow / fw:10.3f} {oc / fc:9.3f} {orss:8.0f}M {frss:9.0f}M")
-    print("    (targets: wall ratio <= 0.95 on every kind, peak RSS <= 350 MB)")
+        runs = compare_runs({"mediaorch": ours, "ffmpeg": ffmpeg_command(binary, clip, OUT / f"ffmpeg_{clip.stem}.mp4", templates)}, ROUNDS)
+        mine, theirs = runs["mediaorch"], runs["ffmpeg"]
+        # This machine's speed drifts by a fifth over minutes: each round's two runs, back to back,
+        # are compared with each other, and the ratios' median is reported.
+        wall = statistics.median(a[0] / b[0] for a, b in zip(mine, theirs))
+        cpu = statistics.median(a[1] / b[1] for a, b in zip(mine, theirs))
+        cores = [statistics.median(r[1] / r[0] for r in side) for side in (mine, theirs)]
+        ow, fw = (statistics.median(r[0] for r in side) for side in (mine, theirs))
+        orss, frss = (max(r[2] for r in side) for side in (mine, theirs))
+        print(f"    {name:<20} {ow:8.2f}s {fw:10.2f}s {wall:10.3f} {cpu:9.3f} {cores[0]:10.2f} {cores[1]:12.2f} {orss:8.0f}M {frss:9.0f}M"
+              f"   (rounds: {', '.join(f'{a[0] / b[0]:.3f}' for a, b in zip(mine, theirs))})")
+    print("    (targets: wall ratio <= 0.95 on every kind, peak RSS <= 350 MB; ratios: median of each round's pair;")
+    print("     cores: CPU seconds per wall second, of 2)")
     print()
 
 

@@ -106,12 +106,19 @@ def ffmpeg_bts_and_thumbnails(binary, clip, templates, thumb_time):
     return bts, thumbs
 
 
-def compare(commands, rounds):
-    """Runs the named commands alternately, so all see the same machine state."""
+def compare_runs(commands, rounds):
+    """Runs the named commands alternately, so all see the same machine state; every run's
+    (wall, cpu, RSS), by name, in round order."""
     results = {name: [] for name in commands}
     for _ in range(rounds):
         for name, cmd in commands.items():
             results[name].append(measure(cmd))
+    return results
+
+
+def compare(commands, rounds):
+    """compare_runs' medians: (wall, cpu, the largest RSS) by name."""
+    results = compare_runs(commands, rounds)
     summary = {}
     for name, runs in results.items():
         summary[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))

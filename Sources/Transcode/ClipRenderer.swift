@@ -17,6 +17,9 @@ public struct RenderRequest: Sendable {
     public var thumbnails: [ThumbnailSpec] = []
     /// X's rules for a reply; the editors' rules for a re-encoded behind-the-scenes cut.
     public var validation: OutputValidator.Profile = .xUpload
+    /// Encoders and muxer on a thread of their own (the default), or in line with decoding: the
+    /// outputs are the same bytes either way, which a test checks.
+    var encodesOnOwnThread = true
 
     public init(input: String, output: String, trim: Trim? = nil, rendition: Rendition = Rendition(),
                 progress: (@Sendable (RenderProgress) -> Void)? = nil, cancellation: CancellationFlag = CancellationFlag()) {
@@ -145,7 +148,8 @@ public final class ClipRenderer {
         let picker = request.thumbnails.isEmpty ? nil : ThumbnailPicker(clipDuration: plan.duration)
         let (videoFrames, decodedFrames, corruptPackets) = try releasingWhenDone {
             let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName,
-                                        assScriptPath: scriptFile?.path, endCard: request.endCard)
+                                        assScriptPath: scriptFile?.path, endCard: request.endCard,
+                                        encodesOnOwnThread: request.encodesOnOwnThread)
             pipeline.thumbnailPicker = picker
             try pipeline.run(cancellation: request.cancellation, progress: request.progress)
             return (pipeline.videoFramesEncoded, pipeline.videoFramesDecoded, pipeline.corruptPackets)

@@ -2,22 +2,28 @@ import CAV
 
 /// One output stream: frames go into its filter graph; what the graph gives out is encoded and
 /// muxed. Flushing follows libav's order: graph end → encoder drain → (the muxer's trailer, later).
+/// With a stage, encoding and muxing run on the stage's thread; the graph stays on the caller's.
 final class EncodedTrack {
     let graph: FilterGraph
     let encoder: StreamEncoder
     private let muxer: Muxer
     private let streamIndex: Int
+    private let stage: EncodingStage?
+    /// Read once here: with a stage, the encoder belongs to the stage's thread.
+    private let encoderTimeBase: AVRational
     private let filtered = Frame()
     private let packet = Packet()
     private(set) var framesEncoded = 0
-    /// Output time (seconds) reached by the frames handed to the encoder.
+    /// Output time (seconds) reached by the frames handed to the encoder (or its stage).
     private(set) var position: Double = 0
     private(set) var finished = false
 
-    init(graph: FilterGraph, encoder: StreamEncoder, muxer: Muxer) throws {
+    init(graph: FilterGraph, encoder: StreamEncoder, muxer: Muxer, stage: EncodingStage? = nil) throws {
         self.graph = graph
         self.encoder = encoder
         self.muxer = muxer
+        self.stage = stage
+        encoderTimeBase = encoder.timeBase
         streamIndex = try muxer.addStream(for: encoder)
     }
 
@@ -46,7 +52,7 @@ final class EncodedTrack {
             switch try graph.pull(into: filtered) {
             case .frame:
                 // Filter output time base → encoder time base (concat, for one, outputs in microseconds).
-                let tb = encoder.timeBase
+                let tb = encoderTimeBase
                 if filtered.pts != LibAVStatus.noTimestamp {
                     filtered.pts = av_rescale_q(filtered.pts, graph.outputTimeBase, tb)
                 }
@@ -55,18 +61,29 @@ final class EncodedTrack {
                 filtered.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
                 let end = samples > 0 ? filtered.pts + samples : filtered.pts + 1
                 position = Double(end) * av_q2d(tb)
-                try encoder.send(filtered)
-                filtered.unref()
                 framesEncoded += 1
-                try writeEncodedPackets()
+                if let stage {
+                    let handed = Frame()
+                    av_frame_move_ref(handed.pointer, filtered.pointer)
+                    try stage.submit(.encode(handed, self))
+                } else {
+                    try encode(filtered)
+                    filtered.unref()
+                }
             case .needsInput:
                 return
             case .ended:
-                try encoder.send(nil)
-                try writeEncodedPackets()
+                if let stage { try stage.submit(.flush(self)) } else { try encode(nil) }
                 finished = true
             }
         }
+    }
+
+    /// Encodes one filtered frame, or flushes the encoder with nil, and muxes what comes out.
+    /// On the stage's thread when there is one.
+    func encode(_ frame: Frame?) throws {
+        try encoder.send(frame)
+        try writeEncodedPackets()
     }
 
     private func writeEncodedPackets() throws {

@@ -225,6 +225,9 @@ struct RenderPlan {
         chain.append(channels == 1 ? "pan=stereo|c0=c0|c1=c0" : "aformat=channel_layouts=stereo")
         if rendition.normaliseLoudness {
             chain.append("loudnorm=I=\(decimal(rendition.loudnessLUFS)):TP=\(decimal(rendition.truePeakDBTP)):LRA=\(decimal(rendition.loudnessRangeLU))")
+            // At the end loudnorm hands on its last 3 s as one 192 kHz frame; resampled whole, that
+            // frame took 55 MB at the render's peak. Cut small first: the same samples come out.
+            chain.append("asetnsamples=n=4096:p=0")
         }
         chain.append("aresample=48000")
         chain.append("aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo")

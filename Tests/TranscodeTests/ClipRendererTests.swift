@@ -35,6 +35,25 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
+    /// The encoding stage only moves x264, the AAC encoder and the muxer to a thread of their own:
+    /// every packet of both tracks, with its timestamps, is what encoding in line gives.
+    @Test func encodingOnItsOwnThreadChangesTimingNotBytes() throws {
+        let folder = try TestPaths.scratch("renderer-stage")
+        func packets(onOwnThread: Bool) throws -> [String] {
+            let output = folder.appendingPathComponent(onOwnThread ? "staged.mp4" : "inline.mp4").path
+            var request = RenderRequest(input: TestPaths.sample("kakuma_portrait.mov"), output: output, rendition: Self.fast)
+            request.encodesOnOwnThread = onOwnThread
+            #expect(try ClipRenderer(request).render().validation.passed)
+            let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", output, "-map", "0", "-c", "copy", "-f", "framemd5", "-"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
+        }
+        let staged = try packets(onOwnThread: true), inline = try packets(onOwnThread: false)
+        #expect(staged.count > 100)
+        #expect(Set(staged.map { $0.split(separator: ",")[0] }).count == 2, "a video and a sound track")
+        #expect(staged == inline)
+    }
+
     @Test func validatorNamesEveryRuleARawCameraFileBreaks() {
         // The GoPro original: Main profile, full-range yuvj420p, 848x480, moov after mdat, GPS, telemetry tracks.
         let report = OutputValidator(path: TestPaths.shared("gopro_max_heromode.mp4")).validate()
