@@ -9,7 +9,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-cut bench-chains bench-upload api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -60,6 +60,10 @@ bench: release
 # an editor's smart cut, the colour and HDR chains, an upload to its manifest.
 bench-sources: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch
+
+# Section 14 alone: the reply on the five kinds of source against the ffmpeg command line.
+bench-replies: release
+	@python3 scripts/bench-sources.py .build/release/mediaorch --sources-only
 
 # Section 15 alone: an editor's 20 s cut from a 60 s clip, smart cut against full re-encodes.
 bench-cut: release

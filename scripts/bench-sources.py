@@ -10,7 +10,8 @@ phone clip against the ffmpeg command line doing the same work (the filters and 
   640x480 BT.601 H.264 (old phones, messaging apps)
 
 Each clip has camera-like noise and speech-like audio; 30 s, but 10 s for 4K60. Prints wall and
-CPU ratios and both peak RSS figures.
+CPU ratios (each round's two runs compared with each other, the median of those), the cores each
+side kept busy, and both peak RSS figures.
 
 Section 15: an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 phone-like clip (H.264
 High, B-frames, 1 s closed GOPs): our smart cut, our full re-encode of the cut (bts_smart_cut:
@@ -20,9 +21,10 @@ Section 16: the picture chains alone (decode and filters, no encoder: `ffmpeg -f
 colour step and the HDR tone mapping each against its alternatives, with each variant's picture
 compared (PSNR, mean luma) against the most exact one.
 Section 17: from an upload completing (a .part renamed into a running `mediaorch watch`'s inbox)
-to its reply's manifest.json in the outbox, for the 30 s BT.709 1080x1920 clip, with the
-production `twitter-reply` template (captions, end card, thumbnails) and `twitter-reply-fast`.
-Usage: bench-sources.py MEDIAORCH [--cut-only | --chains-only | --upload-only]
+to its reply's manifest.json in the outbox, for the 30 s BT.709 1080x1920 clip (55 Mb/s of noise)
+and the same pictures at a phone's 16 Mb/s, with the production `twitter-reply` template (captions,
+end card, thumbnails) and `twitter-reply-fast`.
+Usage: bench-sources.py MEDIAORCH [--sources-only | --cut-only | --chains-only | --upload-only]
 """
 import json, os, statistics, subprocess, sys
 from pathlib import Path
@@ -165,48 +167,67 @@ def picture_chains(binary):
     print()
 
 
+def at_phone_rate(clip):
+    """The same pictures at a phone camera's 16 Mb/s (the bench's noise makes 55 Mb/s, which
+    costs twice the decoding of what phones upload)."""
+    path = clip.with_name(clip.stem + "_16M.mp4")
+    if not path.exists():
+        temporary = path.with_name("." + path.name + ".making.mp4")
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(clip), "-c:v", "libx264", "-preset", "veryfast",
+                        "-b:v", "16M", "-maxrate", "16M", "-bufsize", "32M", "-pix_fmt", "yuv420p", "-color_primaries", "bt709",
+                        "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv", "-c:a", "copy", str(temporary)], check=True)
+        os.replace(temporary, path)
+    return path
+
+
 def upload_to_manifest(binary):
-    import shutil, time
-    clip = make_source(*next(x for x in SOURCES if x[0].startswith("BT.709")))
+    bench_clip = make_source(*next(x for x in SOURCES if x[0].startswith("BT.709")))
     print(f"17. upload completed to the reply's manifest, 30 s BT.709 1080x1920 clip, {ROUNDS} rounds, medians")
-    for template in ("twitter-reply", "twitter-reply-fast"):
-        ws = OUT / "upload-workspace"
-        shutil.rmtree(ws, ignore_errors=True)
-        (ws / "inbox").mkdir(parents=True)
-        service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--no-http", "--workers", "1"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        seconds = []
-        try:
-            time.sleep(1.0)
-            for i in range(ROUNDS):
-                name = f"reply{i}.mp4"
-                (ws / "inbox" / f"reply{i}.job.json").write_text(json.dumps({
-                    "template": template, "speaker": {"name": "Bench", "camp": "Kakuma", "consent": True}, "reply_to": {"handle": "@bench"}}))
-                part = ws / "inbox" / f".{name}.part"
-                shutil.copyfile(clip, part)
-                with open(part, "ab") as f:
-                    f.write(bytes([i]))  # a different upload each round
-                done = time.monotonic()
-                part.rename(ws / "inbox" / name)
-                before = set((ws / "outbox").glob("*/manifest.json")) if (ws / "outbox").is_dir() else set()
-                found = None
-                while found is None and time.monotonic() - done < 600:
-                    time.sleep(0.05)
-                    now = set((ws / "outbox").glob("*/manifest.json")) if (ws / "outbox").is_dir() else set()
-                    fresh = [m for m in now - before if json.loads(m.read_text()).get("template") == template]
-                    found = fresh[0] if fresh else None
-                seconds.append(time.monotonic() - done if found else float("nan"))
-                # Let the bts job the production template queues finish before the next round.
-                while any(j["state"] in ("queued", "running") for j in json.loads(subprocess.run(
-                        [binary, "jobs", "list", "--json", "--workspace", str(ws)], capture_output=True, text=True).stdout or "[]")):
-                    time.sleep(0.5)
-        finally:
-            service.terminate()
-            service.wait()
-        median = statistics.median(seconds)
-        print(f"    {template:<20} {median:6.2f}s = {median / 30:.2f}x the clip's length  (runs: {', '.join(f'{x:.2f}' for x in seconds)})")
+    for label, clip in (("55 Mb/s", bench_clip), ("16 Mb/s", at_phone_rate(bench_clip))):
+        for template in ("twitter-reply", "twitter-reply-fast"):
+            upload_rounds(binary, clip, label, template)
     print("    (target: <= 0.5x the clip's length)")
     print()
+
+
+def upload_rounds(binary, clip, label, template):
+    """One template's rounds of upload to manifest, each against a freshly started service."""
+    import shutil, time
+    ws = OUT / "upload-workspace"
+    shutil.rmtree(ws, ignore_errors=True)
+    (ws / "inbox").mkdir(parents=True)
+    service = subprocess.Popen([binary, "watch", "--workspace", str(ws), "--no-http", "--workers", "1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = []
+    try:
+        time.sleep(1.0)
+        for i in range(ROUNDS):
+            name = f"reply{i}.mp4"
+            (ws / "inbox" / f"reply{i}.job.json").write_text(json.dumps({
+                "template": template, "speaker": {"name": "Bench", "camp": "Kakuma", "consent": True}, "reply_to": {"handle": "@bench"}}))
+            part = ws / "inbox" / f".{name}.part"
+            shutil.copyfile(clip, part)
+            with open(part, "ab") as f:
+                f.write(bytes([i]))  # a different upload each round
+            done = time.monotonic()
+            part.rename(ws / "inbox" / name)
+            before = set((ws / "outbox").glob("*/manifest.json")) if (ws / "outbox").is_dir() else set()
+            found = None
+            while found is None and time.monotonic() - done < 600:
+                time.sleep(0.05)
+                now = set((ws / "outbox").glob("*/manifest.json")) if (ws / "outbox").is_dir() else set()
+                fresh = [m for m in now - before if json.loads(m.read_text()).get("template") == template]
+                found = fresh[0] if fresh else None
+            seconds.append(time.monotonic() - done if found else float("nan"))
+            # Let the bts job the production template queues finish before the next round.
+            while any(j["state"] in ("queued", "running") for j in json.loads(subprocess.run(
+                    [binary, "jobs", "list", "--json", "--workspace", str(ws)], capture_output=True, text=True).stdout or "[]")):
+                time.sleep(0.5)
+    finally:
+        service.terminate()
+        service.wait()
+    median = statistics.median(seconds)
+    print(f"    {label} {template:<20} {median:6.2f}s = {median / 30:.2f}x the clip's length  (runs: {', '.join(f'{x:.2f}' for x in seconds)})")
 
 
 def main():
@@ -217,6 +238,8 @@ def main():
         return picture_chains(binary)
     if "--upload-only" in sys.argv:
         return upload_to_manifest(binary)
+    if "--sources-only" in sys.argv:
+        return sources(binary, templates)
     if "--cut-only" not in sys.argv:
         sources(binary, templates)
     editors_cut(binary)

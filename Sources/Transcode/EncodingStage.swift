@@ -42,6 +42,7 @@ final class EncodingStage: @unchecked Sendable {
         condition.unlock()
         let thread = Thread { [self] in work() }
         thread.name = "mediaorch-encode"
+        thread.stackSize = 8 << 20 // x264's and the AAC encoder's calls run here: a main thread's usual stack
         thread.start()
     }
 
