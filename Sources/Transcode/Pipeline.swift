@@ -6,7 +6,7 @@ import Foundation
 /// bounded whatever the clip's length. Timestamps are rescaled at every boundary: source stream
 /// time base (rebased to the output's zero) → filter input → sink time base → encoder time base
 /// (1/fps, 1/48000) → muxer stream time base. The encoders and the muxer run on an
-/// `EncodingStage` of their own, so decoding never waits while x264 is busy.
+/// `EncodingStage` of their own, so decoding goes on while x264 works.
 final class Pipeline {
     private let input: Demuxer
     private let plan: RenderPlan
@@ -141,7 +141,7 @@ final class Pipeline {
 
     /// Frame threads for the camera's pictures. With the encoders on a stage of their own, libav's
     /// own choice (one a core, plus one) keeps both cores busier than one a core does (1.96
-    /// against 1.92 cores on a 1080x1920 clip, `make bench-sources`). Each thread holds pictures
+    /// against 1.92 cores on a 1080x1920 clip, `make bench-replies`). Each thread holds pictures
     /// of its own, so sources with pictures bigger than 8-bit 1080p-class (4K, 10-bit HDR) get
     /// one a core: the extra thread cost them 20 to 35 MB.
     static func decoderThreads(for stream: UnsafeMutablePointer<AVStream>) -> Int32 {
