@@ -249,7 +249,7 @@ def main():
 
 
 def sources(binary, templates):
-    print(f"14. the reply on five kinds of source against the ffmpeg command line, same filters and x264 settings, {ROUNDS} alternating rounds, medians")
+    print(f"14. the reply on five kinds of source against the ffmpeg command line, same filters and x264 settings, {ROUNDS} alternating rounds: medians, and ratios of each round's pair")
     print(f"    {'source':<20} {'wall ours':>9} {'wall ffmpeg':>11} {'wall ratio':>10} {'cpu ratio':>9} {'cores ours':>10} {'cores ffmpeg':>12} {'RSS ours':>9} {'RSS ffmpeg':>10}")
     for name, size, fps, seconds, video in SOURCES:
         clip = make_source(name, size, fps, seconds, video)
