@@ -15,7 +15,8 @@ final class Pipeline {
     private let audioDecoder: StreamDecoder?
     private let video: EncodedTrack
     private let audio: EncodedTrack
-    private let stage = EncodingStage()
+    /// Nil when encoding in line.
+    private let stage: EncodingStage?
     private let decoded = Frame()
     private let packet = Packet()
 
@@ -30,6 +31,8 @@ final class Pipeline {
          assScriptPath: String?, endCard: EndCardVisual?, encodesOnOwnThread: Bool = true) throws {
         self.input = input
         self.plan = plan
+        let stage = encodesOnOwnThread ? EncodingStage() : nil
+        self.stage = stage
         input.keepOnly(streams: Set([plan.videoStream] + (plan.audioStream.map { [$0] } ?? [])))
         videoDecoder = try StreamDecoder(stream: input.stream(plan.videoStream), fileName: input.fileName,
                                          threads: Self.decoderThreads(for: input.stream(plan.videoStream)))
@@ -40,21 +43,21 @@ final class Pipeline {
                                          description: plan.videoGraph(assScriptPath: assScriptPath, card: endCard),
                                          sinkFilter: "buffersink", context: input.fileName)
         let videoEncoder = try Self.h264Encoder(graph: videoGraph, frameRate: plan.frameRate, rendition: rendition, outputName: outputName)
-        video = try EncodedTrack(graph: videoGraph, encoder: videoEncoder, muxer: muxer, stage: encodesOnOwnThread ? stage : nil)
+        video = try EncodedTrack(graph: videoGraph, encoder: videoEncoder, muxer: muxer, stage: stage)
 
         let audioGraph = try FilterGraph(sourceFilter: audioDecoder.map { ("abuffer", Self.audioSourceArguments($0)) },
                                          description: plan.audioGraph(sourceHasAudio: audioDecoder != nil, card: endCard),
                                          sinkFilter: "abuffersink", context: input.fileName)
         let audioEncoder = try Self.aacEncoder(rendition: rendition, outputName: outputName)
         audioGraph.setOutputFrameSize(audioEncoder.frameSize)
-        audio = try EncodedTrack(graph: audioGraph, encoder: audioEncoder, muxer: muxer, stage: encodesOnOwnThread ? stage : nil)
+        audio = try EncodedTrack(graph: audioGraph, encoder: audioEncoder, muxer: muxer, stage: stage)
         try muxer.writeHeader()
     }
 
     func run(cancellation: CancellationFlag, progress: (@Sendable (RenderProgress) -> Void)?) throws {
-        stage.start()
+        stage?.start()
         // Joined on every way out: the encoders and the muxer must be idle before anyone frees them.
-        defer { stage.stop() }
+        defer { stage?.stop() }
         var meter = ProgressMeter(duration: plan.totalDuration, report: progress)
         if plan.sourceStart > 0.001 { input.seek(to: plan.sourceStart) }
         let videoStartTicks = ticks(plan.sourceStart, in: videoDecoder.timeBase)
@@ -89,7 +92,7 @@ final class Pipeline {
             _ = try decodeAvailable(audioDecoder, rebaseBy: audioStartTicks, into: audio)
         }
         try audio.endInput()
-        try stage.finish()
+        try stage?.finish()
         try checkPicturesCoverTheClip()
         try muxer.finish()
         meter.update(position: plan.totalDuration, force: true) // done: the last frame may end a tick short of the plan
