@@ -30,6 +30,7 @@ import TestSupport
         }
         func json(_ arguments: [String]) throws -> Any {
             let run = try ExternalTool.run(TestPaths.mediaorch, arguments + ["--json", "--workspace", workspace.path], environment: env)
+            try #require(run.status == 0, "mediaorch \(arguments.joined(separator: " ")) --json: \(run.stderr)")
             return try JSONSerialization.jsonObject(with: run.stdout)
         }
         func jobs() throws -> [[String: Any]] { try json(["jobs", "list"]) as? [[String: Any]] ?? [] }
