@@ -24,7 +24,7 @@ public final class Demuxer {
                                             "flv", "asf", "mpeg", "ogg"]
 
     public init(path: String, cancellation: CancellationFlag? = nil) throws {
-        _ = LibAVLogging.quietByDefault
+        _ = LibAVProcess.defaults
         self.path = path
         let name = URL(fileURLWithPath: path).lastPathComponent
         fileName = name
@@ -200,6 +200,10 @@ public final class Demuxer {
                 return TranscodeError(.badInput, file: name,
                     "MP4 is truncated: \(layout.missingBytes) bytes missing at the end (\(libavErrorText(code)))")
             }
+        }
+        if code == LibAVStatus.outOfMemory {
+            return TranscodeError(.badInput, file: name,
+                "damaged: its index claims more memory than any real clip needs (over \(LibAVProcess.largestAllocation >> 20) MiB at once)")
         }
         return TranscodeError(.badInput, file: name,
             "not a media file libav can read (\(libavErrorText(code)))")

@@ -14,6 +14,7 @@ func libavErrorText(_ code: Int32) -> String {
 enum LibAVStatus {
     static let endOfFile = mo_averror_eof()
     static let tryAgain = mo_averror_eagain()
+    static let outOfMemory = mo_averror(ENOMEM)
     static let noTimestamp = mo_nopts_value()
 }
 
@@ -28,21 +29,18 @@ public enum LibAVLogging {
     nonisolated(unsafe) private static var sink: Sink?
 
     public static func setVerbose(_ verbose: Bool) {
-        _ = quietByDefault // so the lazy default cannot undo this choice later
+        _ = LibAVProcess.defaults // so the lazy default cannot undo this choice later
         av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_QUIET)
     }
 
     /// Sends libav's lines at `level` and more severe to `sink` instead of stderr. Call once,
     /// at start-up, before any libav object exists.
     public static func route(atLevel level: Int32 = AV_LOG_WARNING, to sink: @escaping Sink) {
-        _ = quietByDefault
+        _ = LibAVProcess.defaults
         Self.sink = sink
         av_log_set_callback(libavLogLine)
         av_log_set_level(level)
     }
-
-    /// Quiet by default the first time any libav object is made in this process.
-    static let quietByDefault: Void = { av_log_set_level(AV_LOG_QUIET) }()
 
     fileprivate static func deliver(_ level: Int32, _ line: String) { sink?(level, line) }
 }

@@ -42,4 +42,38 @@ import TestSupport
             expectNothingLeftBehind(in: folder)
         }
     }
+
+    /// Found by make fuzz: one flipped bit in an iPhone clip's `sgpd` box (the sync sample group) makes
+    /// its entry count a billion, and libav's mov demuxer took 1.1 GB for it before it refused
+    /// the file (ffprobe still does). Now it is refused at once, saying the file is damaged, and
+    /// the whole `process` run stays small. Its peak memory is read by a python3 parent, the only
+    /// child it waits for (getrusage), so other tests running beside it do not count.
+    @Test func anIndexClaimingAGigabyteIsRefusedWithoutTakingIt() throws {
+        var iphone = try Data(contentsOf: URL(fileURLWithPath: TestPaths.shared("iphone14pro_hevc10_hlg_dolbyvision.MOV")))
+        // The box's type, version 1 and its flags, grouping type "sync" (the one libav reads),
+        // default length, then the entry count.
+        let sgpd = try #require(iphone.range(of: Data("sgpd".utf8) + Data([1, 0, 0, 0]) + Data("sync".utf8)),
+                                "the iPhone clip has a sync sample group box")
+        let count = sgpd.upperBound + 4
+        iphone.replaceSubrange(count..<count + 4, with: [0x40, 0, 0, 1])
+        let folder = try TestPaths.scratch("replies/broken-sgpd-billion")
+        let damaged = folder.appendingPathComponent("sgpd-billion.MOV")
+        try iphone.write(to: damaged)
+        let measure = """
+            import json, resource, subprocess, sys
+            run = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            print(json.dumps({"status": run.returncode, "stderr": run.stderr, "peak_kib": peak}))
+            """
+        let run = try ExternalTool.run("python3", ["-c", measure, TestPaths.mediaorch, "process", damaged.path, "--out", folder.path,
+                                                   "--template", "twitter-reply-fast", "--templates", TestPaths.jobs.path])
+        let report = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any], "\(run.stderr)")
+        let stderr = report["stderr"] as? String ?? ""
+        #expect(report["status"] as? Int == 2, "\(stderr)")
+        let lines = stderr.split(separator: "\n").filter { !$0.contains("%") }
+        #expect(lines.count == 1 && lines[0].contains("sgpd-billion.MOV") && lines[0].contains("damaged"), "\(stderr)")
+        let peakMiB = (report["peak_kib"] as? Int ?? .max) / 1024
+        #expect(peakMiB < 300, "mediaorch process took \(peakMiB) MiB to refuse it")
+        expectNothingLeftBehind(in: folder)
+    }
 }
