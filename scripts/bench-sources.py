@@ -13,8 +13,8 @@ Each clip has camera-like noise and speech-like audio; 30 s, but 10 s for 4K60. 
 CPU ratios (each round's two runs compared with each other, the median of those), the cores each
 side kept busy, and both peak RSS figures.
 
-Section 15: an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 phone-like clip (H.264
-High, B-frames, 1 s closed GOPs): our smart cut, our full re-encode of the cut (bts_smart_cut:
+Section 15: an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 phone-like clip (15a H.264
+High, 15b HEVC Main; B-frames, 1 s closed GOPs): our smart cut, our full re-encode of the cut (bts_smart_cut:
 false) and the ffmpeg command line re-encoding the same range at CRF 18; and whether every copied
 packet is byte-identical to the camera's. Figures, not assertions.
 Section 16: the picture chains alone (decode and filters, no encoder: `ffmpeg -f null`), the
@@ -66,14 +66,27 @@ def packet_md5s(path):
     return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
+# The editors' cut's cameras: (codec, clip file, video encoding arguments); 1 s closed GOPs with B-frames.
+CUT_CAMERAS = [
+    ("H.264", "source_editors_60s_2997.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "30", "-keyint_min", "30",
+                                              "-sc_threshold", "0", "-bf", "3", "-profile:v", "high", "-pix_fmt", "yuv420p"]),
+    ("HEVC", "source_editors_60s_2997_hevc.mp4", ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "22", "-pix_fmt", "yuv420p", "-tag:v", "hvc1",
+                                                  "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3"]),
+]
+
+
 def editors_cut(binary):
-    clip = OUT / "source_editors_60s_2997.mp4"
+    for number, (codec, name, video) in enumerate(CUT_CAMERAS):
+        editors_cut_of(binary, f"15{'abc'[number]}", codec, name, video)
+
+
+def editors_cut_of(binary, section, codec, name, video):
+    clip = OUT / name
     if not clip.exists():
         temporary = clip.with_name("." + clip.name + ".making.mp4")
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
                         "-f", "lavfi", "-i", "testsrc2=s=1080x1920:r=30000/1001:d=60,noise=alls=14:allf=t+u",
-                        "-f", "lavfi", "-i", f"{SPEECH}:d=60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-                        "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-bf", "3", "-profile:v", "high", "-pix_fmt", "yuv420p",
+                        "-f", "lavfi", "-i", f"{SPEECH}:d=60", *video,
                         "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
                         "-c:a", "aac", "-b:a", "128k", str(temporary)], check=True)
         os.replace(temporary, clip)
@@ -82,19 +95,20 @@ def editors_cut(binary):
     template.update(name="bts-cut-full", bts_smart_cut=False)
     (templates / "bts-cut-full.json").write_text(json.dumps(template))
     (templates / "bts-cut.json").write_text((ROOT / "Jobs/bts-cut.json").read_text())
-    ours = lambda name, template: [binary, "process", str(clip), "--out", str(OUT / name), "--templates", str(templates),
+    tag = "" if codec == "H.264" else "_" + codec.lower()
+    ours = lambda name, template: [binary, "process", str(clip), "--out", str(OUT / (name + tag)), "--templates", str(templates),
                                    "--template", template, "--trim-start", "20", "--trim-end", "40"]
     ffmpeg = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-ss", "20", "-i", str(clip), "-t", "20",
               "-map", "0:v:0", "-map", "0:a:0", "-c:v", "libx264", "-preset", "faster", "-crf", "18", "-profile:v", "high",
               "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-ar", "48000",
-              "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(OUT / "ffmpeg_cut.mp4")]
+              "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(OUT / f"ffmpeg_cut{tag}.mp4")]
     s = compare({"smart": ours("cut_smart", "bts-cut"), "full": ours("cut_full", "bts-cut-full"), "ffmpeg": ffmpeg}, ROUNDS)
-    manifest = json.loads((OUT / "cut_smart" / "manifest.json").read_text())
+    manifest = json.loads((OUT / ("cut_smart" + tag) / "manifest.json").read_text())
     cut = next(o for o in manifest["outputs"] if o["role"] == "bts")["cut"]
     camera = set(packet_md5s(clip))
-    written = packet_md5s(OUT / "cut_smart" / "bts.mp4")
+    written = packet_md5s(OUT / ("cut_smart" + tag) / "bts.mp4")
     identical = sum(1 for p in written if p in camera)
-    print(f"15. an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 clip (1 s GOPs, B-frames), {ROUNDS} alternating rounds, medians")
+    print(f"{section}. an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 {codec} clip (1 s GOPs, B-frames), {ROUNDS} alternating rounds, medians")
     print(f"    {'how':<34} {'wall':>7} {'cpu':>7} {'RSS':>6}")
     for name, label in (("smart", "smart cut (ours)"), ("full", "full re-encode, CRF 18 (ours)"), ("ffmpeg", "full re-encode, CRF 18 (ffmpeg CLI)")):
         w, c, r = s[name]
@@ -102,7 +116,7 @@ def editors_cut(binary):
     print(f"    smart cut / ffmpeg CLI re-encode: {s['smart'][0] / s['ffmpeg'][0]:.3f} wall; smart cut / our re-encode: {s['smart'][0] / s['full'][0]:.3f} wall")
     print(f"    method {cut['method']}: {cut.get('copied_packets')} packets ({cut.get('copied_seconds', 0):.2f} s) copied, "
           f"{cut.get('reencoded_pictures')} pictures ({cut.get('reencoded_seconds', 0):.2f} s) re-encoded; "
-          f"{identical} of {len(written)} packets byte-identical to the camera's")
+          f"{identical} of {len(written)} packets byte-identical to the camera's" + (f"; reason: {cut['reason']}" if "reason" in cut else ""))
     print("    (target: smart cut <= 0.2x the time of a full re-encode, every copied packet byte-identical)")
     print()
 

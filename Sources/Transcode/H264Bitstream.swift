@@ -1,21 +1,26 @@
 /// Just enough of H.264's bitstream to tell an IDR keyframe (closed GOP) from an open-GOP
-/// recovery point: the NAL unit types inside an MP4 sample.
+/// recovery point: the NAL unit types inside an MP4 sample (HEVC's samples are split the same way).
 enum H264Bitstream {
     static let idrSlice: UInt8 = 5
 
-    /// NAL unit types of one sample, given the length-prefix size from the avcC record.
-    static func nalUnitTypes(sample: UnsafeBufferPointer<UInt8>, lengthSize: Int) -> [UInt8] {
-        var types: [UInt8] = []
+    /// The first byte of each NAL unit in one sample (its header: H.264's type is the low 5 bits,
+    /// HEVC's the 6 after the first), given the length-prefix size from the avcC or hvcC record.
+    static func nalHeaderBytes(sample: UnsafeBufferPointer<UInt8>, lengthSize: Int) -> [UInt8] {
+        var headers: [UInt8] = []
         var offset = 0
         while offset + lengthSize < sample.count {
             var length = 0
             for i in 0..<lengthSize { length = length << 8 | Int(sample[offset + i]) }
             offset += lengthSize
             guard length > 0, offset + length <= sample.count else { break }
-            types.append(sample[offset] & 0x1F)
+            headers.append(sample[offset])
             offset += length
         }
-        return types
+        return headers
+    }
+
+    static func nalUnitTypes(sample: UnsafeBufferPointer<UInt8>, lengthSize: Int) -> [UInt8] {
+        nalHeaderBytes(sample: sample, lengthSize: lengthSize).map { $0 & 0x1F }
     }
 
     /// Whether an MP4 sample carries an IDR slice: a keyframe decoding may start at with nothing before it.

@@ -3,9 +3,10 @@ import Foundation
 
 /// An editors' cut between two times at camera quality: every whole GOP in between is copied
 /// packet for packet, and only the pictures from the in point to the first keyframe and from the
-/// last keyframe to the out point are re-encoded, by libx264 set to the camera's profile, level,
-/// size, pixel range, colour and time base. x264's parameter sets get ids of their own and join
-/// the camera's in the one avcC record, so the joins play anywhere an MP4 plays. The sound is
+/// last keyframe to the out point are re-encoded, by libx264 (H.264) or libx265 (HEVC) set to the
+/// camera's profile, level, size, pixel format and range, colour and time base. The encoder's
+/// parameter sets get ids of their own and join the camera's in the one avcC or hvcC record, so
+/// the joins play anywhere an MP4 plays. The sound is
 /// re-encoded (AAC), exact to the sample. Sources that cannot be joined safely are refused with
 /// a reason before anything is written (`SmartCutRefusal`); the caller re-encodes them in full.
 public final class SmartCutter {
@@ -27,16 +28,20 @@ public final class SmartCutter {
     /// Why this source's video cannot be smart cut at all, or nil when it may be.
     public static func reasonNotToSmartCut(_ info: MediaInfo) -> String? {
         guard let video = RenderPlan.mainVideoStream(in: info) else { return "no video stream" }
-        if video.codec == "hevc" {
-            return "HEVC: libx265 cannot give its parameter sets ids apart from the camera's, so re-encoded joins cannot share the track"
+        guard ["h264", "hevc"].contains(video.codec) else { return "video is \(video.codec), not H.264 or HEVC" }
+        let formats = video.codec == "hevc" ? ["yuv420p", "yuvj420p", "yuv420p10le"] : ["yuv420p", "yuvj420p"]
+        guard formats.contains(video.pixelFormat ?? "") else {
+            return "video is \(video.pixelFormat ?? "of an unknown pixel format"), not \(video.codec == "hevc" ? "8- or 10-bit" : "8-bit") 4:2:0"
         }
-        guard video.codec == "h264" else { return "video is \(video.codec), not H.264" }
-        guard ["yuv420p", "yuvj420p"].contains(video.pixelFormat ?? "") else { return "video is \(video.pixelFormat ?? "of an unknown pixel format"), not 8-bit 4:2:0" }
         guard !video.isHDR else { return "video is HDR" }
         guard ["progressive", "unknown", nil].contains(video.fieldOrder) else { return "video is interlaced" }
         if let sar = video.sampleAspectRatio, sar.isKnown, sar.num != sar.den { return "pixels are not square (\(sar))" }
         guard min(video.displayWidth ?? 0, video.displayHeight ?? 0) <= 1080 else { return "larger than 1080 on the short side" }
-        guard x264Profile(video.profile) != nil else { return "H.264 profile \(video.profile ?? "unknown") has no matching x264 profile" }
+        if video.codec == "hevc" {
+            guard ["Main", "Main 10"].contains(video.profile ?? "") else { return "HEVC profile \(video.profile ?? "unknown") has no matching x265 profile" }
+        } else {
+            guard x264Profile(video.profile) != nil else { return "H.264 profile \(video.profile ?? "unknown") has no matching x264 profile" }
+        }
         return nil
     }
 
@@ -80,33 +85,28 @@ public final class SmartCutter {
         let audioPlan = try RenderPlan.make(info: info, videoEnd: { try input.endTime(ofStream: video.index) }, trim: trim, rendition: rendition)
         let stream = input.stream(video.index)
         let timeBase = stream.pointee.time_base
-        let camera = try cameraConfiguration(stream, file: input.fileName)
+        let camera = try SmartCutCamera(stream)
 
         input.keepOnly(streams: [video.index])
-        let packets = try scan(input, stream: video.index, lengthSize: camera.lengthSize)
+        let packets = try scan(input, stream: video.index, camera: camera)
         let inTicks = ticks(audioPlan.sourceStart, in: timeBase)
         let outTicks = ticks(audioPlan.sourceStart + audioPlan.duration, in: timeBase)
         let plan = try SmartCutPlan.make(packets: packets, in: inTicks, out: outTicks)
 
         // Ids no camera set uses, for the head's and the tail's encoders.
-        let freeIDs = (0..<32).filter { !camera.sequenceIDs.contains($0) && !camera.pictureIDs.contains($0) }
-        guard freeIDs.count >= 2 else { throw SmartCutRefusal(reason: "the camera's parameter sets use every id") }
+        let ids = try camera.freeIDs(parts: 2)
         let decoder = try StreamDecoder(stream: stream, fileName: input.fileName, threads: Int32(ProcessInfo.processInfo.activeProcessorCount))
-        let head = plan.headPictures > 0
-            ? try HeadOrTail(id: freeIDs[0], range: plan.head, stream: stream, decoder: decoder, rendition: rendition, outputName: outputName) : nil
-        let tail = plan.tailPictures > 0
-            ? try HeadOrTail(id: freeIDs[1], range: plan.tail, stream: stream, decoder: decoder, rendition: rendition, outputName: outputName) : nil
-        var record = camera
-        for part in [head, tail].compactMap({ $0 }) {
-            record.sequenceParameterSets.append(part.sequenceParameterSet)
-            record.pictureParameterSets.append(part.pictureParameterSet)
+        func reencoder(_ ids: SmartCutIDs, _ range: Range<Int64>) throws -> SmartCutReencoder {
+            try SmartCutReencoder(ids: ids, camera: camera, range: range, stream: stream, decoder: decoder, rendition: rendition, outputName: outputName)
         }
-        record.compatibility = record.sequenceParameterSets.reduce(0xFF) { $0 & ($1.count > 2 ? $1[2] : 0) }
+        let head = plan.headPictures > 0 ? try reencoder(ids[0], plan.head) : nil
+        let tail = plan.tailPictures > 0 ? try reencoder(ids[1], plan.tail) : nil
+        let record = camera.joined(with: [head, tail].compactMap { $0 }.flatMap(\.parameterSets))
         let delay = max(plan.copiedReorderDelay, head?.reorderDelay ?? 0, tail?.reorderDelay ?? 0)
 
         let muxer = try Muxer(path: temporary, outputName: outputName)
         let videoOut = try muxer.addStream(copying: stream)
-        muxer.setExtradata(record.bytes, stream: videoOut)
+        muxer.setExtradata(record, stream: videoOut)
         let origin = plan.pictures[0]
         let sound = try CutSound(input: input, plan: audioPlan, origin: Double(origin) * av_q2d(timeBase), muxer: muxer, outputName: outputName)
         try muxer.writeHeader()
@@ -128,7 +128,7 @@ public final class SmartCutter {
             for encoded in try head.finish() { try writer.write(encoded) }
             headFlushed = true
         }
-        func receivePictures(into part: HeadOrTail?) throws {
+        func receivePictures(into part: SmartCutReencoder?) throws {
             while try decoder.receive(into: frame) {
                 defer { frame.unref() }
                 let pts = frame.pointer.pointee.best_effort_timestamp
@@ -191,22 +191,8 @@ public final class SmartCutter {
                       validation: validation)
     }
 
-    /// The camera's avcC record; refused when the stream is not length-prefixed MP4-style H.264.
-    private func cameraConfiguration(_ stream: UnsafeMutablePointer<AVStream>, file: String) throws -> AVCConfiguration {
-        let par = stream.pointee.codecpar.pointee
-        guard let data = par.extradata, par.extradata_size > 0,
-              let record = AVCConfiguration(Array(UnsafeBufferPointer(start: data, count: Int(par.extradata_size)))) else {
-            throw SmartCutRefusal(reason: "the H.264 stream has no avcC record (parameter sets in the stream)")
-        }
-        guard !record.sequenceParameterSets.isEmpty, !record.pictureParameterSets.isEmpty,
-              record.sequenceIDs.count == record.sequenceParameterSets.count, record.pictureIDs.count == record.pictureParameterSets.count else {
-            throw SmartCutRefusal(reason: "the camera's avcC record does not list its parameter sets plainly")
-        }
-        return record
-    }
-
     /// Every video packet's timestamps and whether it starts a closed GOP: a demux-only pass.
-    private func scan(_ input: Demuxer, stream index: Int, lengthSize: Int) throws -> [SourcePacket] {
+    private func scan(_ input: Demuxer, stream index: Int, camera: SmartCutCamera) throws -> [SourcePacket] {
         let packet = Packet()
         var packets: [SourcePacket] = []
         while try input.read(into: packet) {
@@ -218,88 +204,13 @@ public final class SmartCutter {
                 throw SmartCutRefusal(reason: "a video packet has no timestamp")
             }
             let isKey = (p.flags & AV_PKT_FLAG_KEY) != 0
-            let isIDR = isKey && H264Bitstream.carriesIDR(sample: packet.bytes, lengthSize: lengthSize)
+            let isIDR = isKey && camera.startsAfresh(packet.bytes)
             packets.append(SourcePacket(pts: p.pts, dts: p.dts, duration: p.duration, isKey: isKey, isIDR: isIDR))
         }
         if let error = input.readError { throw SmartCutRefusal(reason: "the file cannot be read to its end (\(error))") }
         try input.rewind()
         return packets
     }
-}
-
-/// The re-encoder of the head or the tail: libx264 set to the camera's stream, under its own ids.
-private final class HeadOrTail {
-    let encoder: StreamEncoder
-    let sequenceParameterSet: [UInt8]
-    let pictureParameterSet: [UInt8]
-    /// Pictures x264 decodes ahead of showing them (its B-frame delay).
-    let reorderDelay: Int
-    /// The presentation times this part re-encodes.
-    let range: Range<Int64>
-    private var encoded: [SmartCutEncodedPicture] = []
-    private let packet = Packet()
-
-    init(id: Int, range: Range<Int64>, stream: UnsafeMutablePointer<AVStream>, decoder: StreamDecoder, rendition: Rendition, outputName: String) throws {
-        self.range = range
-        let par = stream.pointee.codecpar.pointee
-        let level = Int(par.level)
-        var options = ["preset": rendition.x264Preset, "crf": String(rendition.crf),
-                       "profile": SmartCutter.x264Profile(avcodec_profile_name(par.codec_id, par.profile).map { String(cString: $0) }) ?? "high",
-                       "x264-params": "sps-id=\(id):open-gop=0:scenecut=0"]
-        if level > 0 { options["level"] = "\(level / 10).\(level % 10)" }
-        let rate = stream.pointee.avg_frame_rate.num > 0 ? stream.pointee.avg_frame_rate : stream.pointee.r_frame_rate
-        encoder = try StreamEncoder(codecName: "libx264", outputName: outputName, options: options) { ctx in
-            ctx.pointee.width = par.width
-            ctx.pointee.height = par.height
-            ctx.pointee.pix_fmt = decoder.context.pointee.pix_fmt == AV_PIX_FMT_YUVJ420P ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P
-            ctx.pointee.time_base = stream.pointee.time_base
-            ctx.pointee.framerate = rate.num > 0 ? rate : AVRational(num: 30, den: 1)
-            ctx.pointee.sample_aspect_ratio = par.sample_aspect_ratio.num > 0 ? par.sample_aspect_ratio : AVRational(num: 1, den: 1)
-            ctx.pointee.color_primaries = par.color_primaries
-            ctx.pointee.color_trc = par.color_trc
-            ctx.pointee.colorspace = par.color_space
-            ctx.pointee.color_range = par.color_range == AVCOL_RANGE_JPEG || decoder.context.pointee.pix_fmt == AV_PIX_FMT_YUVJ420P ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
-            ctx.pointee.thread_count = 0
-        }
-        let extradata = Array(UnsafeBufferPointer(start: encoder.context.pointee.extradata, count: Int(encoder.context.pointee.extradata_size)))
-        let units = extradata.withUnsafeBufferPointer { H264Bitstream.annexBUnits($0) }.map(Array.init)
-        guard let sps = units.first(where: { H264Bitstream.sequenceParameterSetID($0) == id }),
-              let pps = units.first(where: { H264Bitstream.pictureParameterSetID($0) == id }) else {
-            throw TranscodeError(.processing, file: outputName, "libx264 did not write its parameter sets under id \(id)")
-        }
-        sequenceParameterSet = sps
-        pictureParameterSet = pps
-        reorderDelay = Int(encoder.context.pointee.has_b_frames)
-    }
-
-    /// Takes what the encoder has ready: slices and SEI only, as NAL units.
-    func collect() throws {
-        while try encoder.receive(into: packet) {
-            defer { packet.unref() }
-            let p = packet.bytes
-            let annexB = p.count >= 4 && p[0] == 0 && p[1] == 0 && (p[2] == 1 || (p[2] == 0 && p[3] == 1))
-            guard let units = annexB ? H264Bitstream.annexBUnits(p) : H264Bitstream.lengthPrefixedUnits(p, lengthSize: 4) else {
-                throw TranscodeError(.processing, file: "libx264", "an encoded picture could not be split into NAL units")
-            }
-            let kept = units.filter { ![H264Bitstream.sequenceParameterSet, H264Bitstream.pictureParameterSet, 9].contains($0.first! & 0x1F) }
-            encoded.append(SmartCutEncodedPicture(units: kept, pts: packet.pointer.pointee.pts,
-                                                  isKey: (packet.pointer.pointee.flags & AV_PKT_FLAG_KEY) != 0))
-        }
-    }
-
-    /// Flushes the encoder: every picture of this part, in decode order.
-    func finish() throws -> [SmartCutEncodedPicture] {
-        try encoder.send(nil)
-        try collect()
-        defer { encoded = [] }
-        return encoded
-    }
-}
-
-struct SmartCutEncodedPicture {
-    var units: [ArraySlice<UInt8>]
-    var pts: Int64
-    var isKey: Bool
 }
 
 /// Writes the cut's video packets in decode order, with decode times that stay ordered across the joins.

@@ -87,9 +87,10 @@ import TestSupport
         let openGOP = try Fixtures.make("smartcut-open-gop.mp4", [
             "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-t", "6", "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-bf", "3",
             "-x264-params", "open-gop=1:scenecut=0"])
-        let hevc = try Fixtures.make("smartcut-hevc.mp4", [
-            "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-t", "6", "-c:v", "libx265", "-x265-params", "log-level=error"])
-        for (source, name, reason) in [(openGOP, "open-gop", "open GOPs"), (hevc, "hevc", "HEVC")] {
+        // libx265's own default: CRA keyframes, which leading pictures may follow.
+        let hevc = try Fixtures.make("smartcut-hevc-open-gop.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-t", "6", "-c:v", "libx265", "-x265-params", "log-level=error:keyint=30:scenecut=0"])
+        for (source, name, reason) in [(openGOP, "open-gop", "open GOPs"), (hevc, "hevc-open-gop", "open GOPs")] {
             let (bts, output) = try Self.cut(source, name: name, from: "1.5", to: "4.5")
             let cut = try #require(output["cut"] as? [String: Any])
             #expect(cut["method"] as? String == "reencoded")
@@ -97,6 +98,61 @@ import TestSupport
             let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
             #expect(video.string("codec_name") == "h264" && video.int("nb_frames") == 90, "\(name): 3 s at 30 fps, re-encoded")
         }
+    }
+
+    /// A phone-like HEVC clip: 1 s closed GOPs (IDR keyframes) with B-frames, at 29.97, with sound.
+    static func hevcPhoneClip(tenBit: Bool) throws -> String {
+        try Fixtures.make("smartcut-hevc-\(tenBit ? "main10" : "main")-2997.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=720x1280:r=30000/1001", "-f", "lavfi", "-i", Fixtures.speech, "-t", "8",
+            "-c:v", "libx265", "-preset", "fast", "-pix_fmt", tenBit ? "yuv420p10le" : "yuv420p", "-tag:v", "hvc1",
+            "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3",
+            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-c:a", "aac", "-shortest"])
+    }
+
+    /// The parameter set ids an HEVC file's record lists, and those its slices use, as ffmpeg's
+    /// trace_headers reads them (an independent parser of the whole syntax).
+    static func hevcIDs(_ file: String) throws -> (sequence: [Int], picture: [Int], slices: Set<Int>) {
+        let run = try ExternalTool.run("ffmpeg", ["-hide_banner", "-i", file, "-map", "0:v:0", "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"])
+        guard run.status == 0 else { throw OracleError("trace_headers \(file): \(run.stderr.suffix(2000))") }
+        func values(_ name: String) -> [Int] {
+            run.stderr.split(separator: "\n").filter { $0.contains(" \(name) ") }.compactMap { Int($0.split(separator: "=").last?.trimmingCharacters(in: .whitespaces) ?? "") }
+        }
+        return (values("sps_seq_parameter_set_id"), values("pps_pic_parameter_set_id"), Set(values("slice_pic_parameter_set_id")))
+    }
+
+    @Test(arguments: [false, true]) func anHEVCCutCopiesTheCamerasGOPsAndJoinsX265sPicturesUnderIdsOfTheirOwn(tenBit: Bool) throws {
+        let source = try Self.hevcPhoneClip(tenBit: tenBit)
+        let (bts, output) = try Self.cut(source, name: "hevc-\(tenBit)", from: "1.5", to: "5.5")
+        let cut = try #require(output["cut"] as? [String: Any])
+        #expect(cut["method"] as? String == "smart", "\(cut)")
+        #expect(cut["copied_packets"] as? Int == 90, "three whole 1 s GOPs between 1.5 s and 5.5 s: \(cut)")
+
+        let sourceTimes = try FFprobe.frames(source, select: "v:0", entries: "frame=pts_time").compactMap { $0.double("pts_time") }
+        let expected = sourceTimes.filter { $0 >= 1.5 - 1e-6 && $0 < 5.5 - 1e-6 }.count
+        let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
+        #expect(video.string("codec_name") == "hevc" && video.string("codec_tag_string") == "hvc1", "QuickTime and Safari play only hvc1")
+        #expect(video.string("profile") == (tenBit ? "Main 10" : "Main") && video.string("pix_fmt") == (tenBit ? "yuv420p10le" : "yuv420p"))
+        #expect(video.string("r_frame_rate") == "30000/1001" && video.int("nb_frames") == expected, "\(video.int("nb_frames") ?? 0) of \(expected)")
+
+        // The camera's packets in one unbroken run, byte for byte, between re-encoded ends.
+        let sourcePackets = try Self.md5s(source, decoded: false), outPackets = try Self.md5s(bts, decoded: false)
+        let head = sourceTimes.filter { $0 >= 1.5 - 1e-6 && $0 < 2.002 - 1e-6 }.count
+        let runStart = try #require(sourcePackets.firstIndex(of: outPackets[head]))
+        #expect(Array(outPackets[head..<head + 90]) == Array(sourcePackets[runStart..<runStart + 90]))
+        #expect(Set(outPackets[..<head]).isDisjoint(with: sourcePackets) && Set(outPackets[(head + 90)...]).isDisjoint(with: sourcePackets))
+
+        // The record holds the camera's sets and x265's under other ids, and the slices use all three.
+        let ids = try Self.hevcIDs(bts)
+        #expect(ids.sequence.count == 3 && Set(ids.sequence).count == 3 && Set(ids.picture).count == 3, "\(ids)")
+        #expect(ids.slices == Set(ids.picture), "\(ids)")
+
+        // It decodes cleanly through both joins, each picture the source's at that place.
+        let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
+        #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
+        let scores = try Self.psnr(bts, against: source, from: 1.5, to: 5.5)
+        #expect(scores.count == expected)
+        #expect(scores[head..<head + 90].allSatisfy { $0 == .infinity }, "copied pictures decode to the camera's own")
+        #expect(scores.allSatisfy { $0 > 38 }, "worst \(scores.min() ?? 0) dB")
     }
 
     @Test func copiedHEVCIsTaggedHvc1() throws {
