@@ -50,14 +50,17 @@ PROGRESS_LINE = re.compile(r"^[A-Za-z][\w-]*: \d{1,3}% \(")   # ProgressDisplay'
 # Seeds
 # --------------------------------------------------------------------------------------------
 
-def seed_files(only=None):
-    """Every file of ../shared/media except README.md, and SampleMedia's *.mov / *.mp4, sorted."""
+def seed_files(only=None, editors_cut=False):
+    """Every file of ../shared/media except README.md, and SampleMedia's *.mov / *.mp4, sorted;
+    for editors' cuts also an SDR HEVC camera clip (see made_hevc_seed)."""
     seeds = []
     shared, samples = SEED_DIRS
     if shared.is_dir():
         seeds += sorted(p for p in shared.iterdir() if p.is_file() and p.name != "README.md")
     if samples.is_dir():
         seeds += sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS)
+    if editors_cut:
+        seeds.append(made_hevc_seed())
     if only:
         seeds = [p for p in seeds if p.name == only or p.stem == only]
         if not seeds:
@@ -65,6 +68,24 @@ def seed_files(only=None):
     if not seeds:
         sys.exit("fuzz: no seed clips found in ../shared/media or SampleMedia")
     return seeds
+
+
+def made_hevc_seed():
+    """The shared clips' only HEVC one is HDR, which the smart cut leaves to a full re-encode, so
+    the smart cut's HEVC path (hvcC record, parameter set ids, libx265's joins) gets a seed of its
+    own: 4 s of SDR HEVC Main with 1 s closed GOPs, B-frames and sound, made once with ffmpeg
+    (single-threaded, so the same bytes every time) and kept in fuzz-output/seeds/."""
+    path = OUTPUT / "seeds" / "made_hevc_main_closed_gop.mp4"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(".making.mp4")
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-threads", "1",
+                        "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=4", "-f", "lavfi", "-i", "sine=f=440:d=4",
+                        "-c:v", "libx265", "-preset", "fast", "-tag:v", "hvc1",
+                        "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3:frame-threads=1:pools=none",
+                        "-c:a", "aac", "-shortest", str(temporary)], check=True)
+        os.replace(temporary, path)
+    return path
 
 
 def relative(path):
@@ -1207,7 +1228,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    seeds = seed_files(args.only)
+    seeds = seed_files(args.only, editors_cut=args.editors_cut)
     allowed = None
     if args.mutation:
         allowed = {m.strip() for m in args.mutation.split(",") if m.strip()}
