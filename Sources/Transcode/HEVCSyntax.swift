@@ -5,15 +5,12 @@
 /// numbers whose length changes with the value, so everything after them shifts), and each
 /// slice header's PPS id, for which the slice header is read to its end (the slice data after
 /// it starts on a byte boundary and is kept byte for byte). Only the syntax libx265 writes under
-/// the settings `HEVCReencoder.x265Parameters` gives it is read; anything else is refused, and
+/// the settings `SmartCutReencoder.x265Options` give it is read; anything else is refused, and
 /// the cut is then re-encoded in full.
 enum HEVCSyntax {
     static let videoParameterSet: UInt8 = 32
     static let sequenceParameterSet: UInt8 = 33
     static let pictureParameterSet: UInt8 = 34
-    static let accessUnitDelimiter: UInt8 = 35
-    static let prefixSEI: UInt8 = 39
-    static let suffixSEI: UInt8 = 40
     /// IDR_W_RADL and IDR_N_LP: decoding starts afresh, nothing before it is referred to.
     static let idrTypes: ClosedRange<UInt8> = 19...20
     /// Coded slices of any picture type (VCL NAL units that libx265 writes).

@@ -6,9 +6,9 @@ import Foundation
 /// last keyframe to the out point are re-encoded, by libx264 (H.264) or libx265 (HEVC) set to the
 /// camera's profile, level, size, pixel format and range, colour and time base. The encoder's
 /// parameter sets get ids of their own and join the camera's in the one avcC or hvcC record, so
-/// the joins play anywhere an MP4 plays. The sound is
-/// re-encoded (AAC), exact to the sample. Sources that cannot be joined safely are refused with
-/// a reason before anything is written (`SmartCutRefusal`); the caller re-encodes them in full.
+/// the joins play anywhere an MP4 plays. The sound is re-encoded (AAC), exact to the sample.
+/// Sources that cannot be joined safely are refused with a reason before anything is written
+/// (`SmartCutRefusal`); the caller re-encodes them in full.
 public final class SmartCutter {
     public struct Report: Sendable, Codable {
         public var duration: Double
