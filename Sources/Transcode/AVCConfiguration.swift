@@ -64,27 +64,15 @@ extension H264Bitstream {
     /// seq_parameter_set_id: the first Exp-Golomb number after profile, constraints and level.
     static func sequenceParameterSetID(_ nal: [UInt8]) -> Int? {
         guard nal.first.map({ $0 & 0x1F }) == sequenceParameterSet else { return nil }
-        var reader = ExpGolombReader(rbsp: payload(nal, skipping: 1), startingAtByte: 3)
-        return reader.unsigned()
+        var reader = RBSPReader(EmulationPrevention.removed(nal.dropFirst(1)))
+        return try? { try reader.skip(24); return try reader.ue() }()
     }
 
     /// pic_parameter_set_id: the PPS's first Exp-Golomb number.
     static func pictureParameterSetID(_ nal: [UInt8]) -> Int? {
         guard nal.first.map({ $0 & 0x1F }) == pictureParameterSet else { return nil }
-        var reader = ExpGolombReader(rbsp: payload(nal, skipping: 1), startingAtByte: 0)
-        return reader.unsigned()
-    }
-
-    /// The NAL unit's payload after its header, with emulation-prevention bytes (00 00 03) removed.
-    static func payload(_ nal: [UInt8], skipping header: Int, limit: Int = 64) -> [UInt8] {
-        var out: [UInt8] = []
-        var zeros = 0
-        for byte in nal.dropFirst(header).prefix(limit) {
-            if zeros >= 2 && byte == 3 { zeros = 0; continue }
-            zeros = byte == 0 ? zeros + 1 : 0
-            out.append(byte)
-        }
-        return out
+        var reader = RBSPReader(EmulationPrevention.removed(nal.dropFirst(1)))
+        return try? reader.ue()
     }
 
     /// NAL units of an Annex B byte stream (start codes 00 00 01 or 00 00 00 01), as libx264 writes them.
@@ -133,38 +121,5 @@ extension H264Bitstream {
             out += unit
         }
         return out
-    }
-}
-
-/// Reads ue(v) numbers from an RBSP, as the parameter sets' ids are written.
-struct ExpGolombReader {
-    private let bytes: [UInt8]
-    private var bit: Int
-
-    init(rbsp: [UInt8], startingAtByte byte: Int) {
-        bytes = rbsp
-        bit = byte * 8
-    }
-
-    private mutating func next() -> Int? {
-        guard bit < bytes.count * 8 else { return nil }
-        defer { bit += 1 }
-        return Int(bytes[bit / 8] >> (7 - UInt8(bit % 8))) & 1
-    }
-
-    mutating func unsigned() -> Int? {
-        var leadingZeros = 0
-        while true {
-            guard let b = next() else { return nil }
-            if b == 1 { break }
-            leadingZeros += 1
-            if leadingZeros > 31 { return nil }
-        }
-        var value = 0
-        for _ in 0..<leadingZeros {
-            guard let b = next() else { return nil }
-            value = value << 1 | b
-        }
-        return (1 << leadingZeros) - 1 + value
     }
 }

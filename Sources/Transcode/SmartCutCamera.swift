@@ -41,10 +41,9 @@ enum SmartCutCamera {
 
     /// Whether a sample carries an IDR picture: nothing before it is referred to after it.
     func startsAfresh(_ sample: UnsafeBufferPointer<UInt8>) -> Bool {
-        let headers = H264Bitstream.nalHeaderBytes(sample: sample, lengthSize: lengthSize)
         switch self {
-        case .avc: return headers.contains { $0 & 0x1F == H264Bitstream.idrSlice }
-        case .hevc: return headers.contains { HEVCSyntax.idrTypes.contains(($0 >> 1) & 0x3F) }
+        case .avc: return H264Bitstream.carriesIDR(sample: sample, lengthSize: lengthSize)
+        case .hevc: return H264Bitstream.nalHeaderBytes(sample: sample, lengthSize: lengthSize).contains { HEVCSyntax.idrTypes.contains(($0 >> 1) & 0x3F) }
         }
     }
 

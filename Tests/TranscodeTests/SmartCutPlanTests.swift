@@ -103,11 +103,11 @@ import TestSupport
     }
 
     @Test func expGolombNumbersAndNALFramingRoundTrip() throws {
-        var reader = ExpGolombReader(rbsp: [0b1010_0110, 0b0101_0000], startingAtByte: 0)
-        #expect(reader.unsigned() == 0)   // 1
-        #expect(reader.unsigned() == 1)   // 010
-        #expect(reader.unsigned() == 2)   // 011
-        #expect(reader.unsigned() == 4)   // 00101
+        var reader = RBSPReader([0b1010_0110, 0b0101_0000])
+        #expect(try reader.ue() == 0)   // 1
+        #expect(try reader.ue() == 1)   // 010
+        #expect(try reader.ue() == 2)   // 011
+        #expect(try reader.ue() == 4)   // 00101
         let units: [ArraySlice<UInt8>] = [[0x65, 1, 2, 3][...], [0x06, 9][...]]
         let sample = try #require(H264Bitstream.sample(units, lengthSize: 4))
         #expect(sample == [0, 0, 0, 4, 0x65, 1, 2, 3, 0, 0, 0, 2, 0x06, 9])
