@@ -16,7 +16,14 @@ public final class SmartCutter {
         public var height: Int
         /// The camera's own rate, kept (its timestamps are copied).
         public var frameRate: Rational
+        /// "h264" or "hevc", and the camera's profile, both kept.
+        public var codec: String
         public var profile: String
+        /// "HLG" for an HLG camera stream, kept; nil for SDR.
+        public var hdr: String?
+        /// The camera's Dolby Vision record was left out: its re-encoded pictures carry no RPU, so
+        /// the cut is plain HLG everywhere rather than switching looks at the joins.
+        public var dolbyVisionLeftOut: Bool
         public var pictures: Int
         public var copiedPackets: Int
         public var copiedSeconds: Double
@@ -33,7 +40,11 @@ public final class SmartCutter {
         guard formats.contains(video.pixelFormat ?? "") else {
             return "video is \(video.pixelFormat ?? "of an unknown pixel format"), not \(video.codec == "hevc" ? "8- or 10-bit" : "8-bit") 4:2:0"
         }
-        guard !video.isHDR else { return "video is HDR" }
+        // HLG lives in the parameter sets alone, which x265 writes with the camera's transfer, so
+        // its joins look the same; PQ's mastering-display and light-level messages would be missing
+        // from the re-encoded pictures.
+        if video.hdr == "PQ" { return "video is HDR10 (PQ): the re-encoded pictures would lack its mastering display metadata" }
+        if video.isHDR, video.codec != "hevc" { return "video is HDR H.264: only HEVC's HLG is joined" }
         guard ["progressive", "unknown", nil].contains(video.fieldOrder) else { return "video is interlaced" }
         if let sar = video.sampleAspectRatio, sar.isKnown, sar.num != sar.den { return "pixels are not square (\(sar))" }
         guard min(video.displayWidth ?? 0, video.displayHeight ?? 0) <= 1080 else { return "larger than 1080 on the short side" }
@@ -186,7 +197,8 @@ public final class SmartCutter {
         let total = Double(plan.length) * av_q2d(timeBase)
         let rate = video.averageFrameRate.flatMap { $0.isKnown ? $0 : nil } ?? video.realFrameRate ?? Rational(0, 1)
         return Report(duration: total, width: video.displayWidth ?? 0, height: video.displayHeight ?? 0, frameRate: rate,
-                      profile: video.profile ?? "", pictures: writer.written, copiedPackets: plan.copied.count, copiedSeconds: copiedSeconds,
+                      codec: video.codec, profile: video.profile ?? "", hdr: video.hdr, dolbyVisionLeftOut: video.dolbyVision == true,
+                      pictures: writer.written, copiedPackets: plan.copied.count, copiedSeconds: copiedSeconds,
                       reencodedPictures: writer.written - plan.copied.count, reencodedSeconds: max(0, total - copiedSeconds),
                       validation: validation)
     }

@@ -33,8 +33,10 @@ import TestSupport
     }
 
     /// PSNR (dB, all planes) of each picture of `file` against the source's pictures from `start` seconds.
+    /// The stats file sits beside `file`, in its test's own folder: a folder shared between tests
+    /// running side by side was emptied by whichever started next.
     static func psnr(_ file: String, against source: String, from start: Double, to end: Double) throws -> [Double] {
-        let stats = try TestPaths.scratch("smartcut/psnr").appendingPathComponent(UUID().uuidString + ".log").path
+        let stats = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("psnr.log").path
         let graph = "[0:v]trim=start=\(start):end=\(end),setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];[a][b]psnr=stats_file=\(stats)"
         let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", source, "-i", file, "-filter_complex", graph, "-f", "null", "-"])
         guard result.status == 0 else { throw OracleError("ffmpeg psnr: \(result.stderr)") }
@@ -100,39 +102,74 @@ import TestSupport
         }
     }
 
-    /// A phone-like HEVC clip: 1 s closed GOPs (IDR keyframes) with B-frames, at 29.97, with sound.
-    static func hevcPhoneClip(tenBit: Bool) throws -> String {
-        try Fixtures.make("smartcut-hevc-\(tenBit ? "main10" : "main")-2997.mp4", [
-            "-f", "lavfi", "-i", "testsrc2=s=720x1280:r=30000/1001", "-f", "lavfi", "-i", Fixtures.speech, "-t", "8",
-            "-c:v", "libx265", "-preset", "fast", "-pix_fmt", tenBit ? "yuv420p10le" : "yuv420p", "-tag:v", "hvc1",
-            "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3",
-            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-c:a", "aac", "-shortest"])
+    /// The HEVC a phone films: 8-bit SDR, 10-bit SDR, 10-bit HLG, or HLG marked as Dolby Vision
+    /// 8.4 (an iPhone's default).
+    enum HEVCCamera: String, CaseIterable, Sendable {
+        case main, main10, hlg, dolbyVision
+        var tenBit: Bool { self != .main }
+        var isHLG: Bool { self == .hlg || self == .dolbyVision }
+        var colour: [String] {
+            isHLG ? ["-colorspace", "bt2020nc", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67"]
+                : ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+        }
     }
 
-    /// The parameter set ids an HEVC file's record lists, and those its slices use, as ffmpeg's
-    /// trace_headers reads them (an independent parser of the whole syntax).
-    static func hevcIDs(_ file: String) throws -> (sequence: [Int], picture: [Int], slices: Set<Int>) {
+    /// A phone-like HEVC clip: 1 s closed GOPs (IDR keyframes) with B-frames, at 29.97, with sound.
+    static func hevcPhoneClip(_ camera: HEVCCamera) throws -> String {
+        try Fixtures.make("smartcut-hevc-\(camera.rawValue)-2997.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=720x1280:r=30000/1001", "-f", "lavfi", "-i", Fixtures.speech, "-t", "8",
+            "-c:v", "libx265", "-preset", "fast", "-pix_fmt", camera.tenBit ? "yuv420p10le" : "yuv420p", "-tag:v", "hvc1",
+            "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3"] + camera.colour + ["-c:a", "aac", "-shortest"]
+        ) { path in
+            guard camera == .dolbyVision else { return }
+            let script = TestPaths.packageRoot.appendingPathComponent("scripts/add-dolby-vision-record.py").path
+            let result = try ExternalTool.run("python3", [script, path])
+            guard result.status == 0 else { throw OracleError("add-dolby-vision-record: \(result.stderr)") }
+        }
+    }
+
+    /// Whether ffprobe finds a Dolby Vision configuration record on the file's video.
+    static func hasDolbyVisionRecord(_ file: String) throws -> Bool {
+        let result = try ExternalTool.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream_side_data=side_data_type", "-of", "csv=p=0", file])
+        guard result.status == 0 else { throw OracleError("ffprobe \(file): \(result.stderr)") }
+        return result.text.contains("DOVI configuration record")
+    }
+
+    /// The parameter set ids an HEVC file's record lists, those its slices use, and each sequence
+    /// parameter set's transfer, as ffmpeg's trace_headers reads them (an independent parser of the whole syntax).
+    static func hevcHeaders(_ file: String) throws -> (sequence: [Int], picture: [Int], slices: Set<Int>, transfers: [Int]) {
         let run = try ExternalTool.run("ffmpeg", ["-hide_banner", "-i", file, "-map", "0:v:0", "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"])
         guard run.status == 0 else { throw OracleError("trace_headers \(file): \(run.stderr.suffix(2000))") }
         func values(_ name: String) -> [Int] {
             run.stderr.split(separator: "\n").filter { $0.contains(" \(name) ") }.compactMap { Int($0.split(separator: "=").last?.trimmingCharacters(in: .whitespaces) ?? "") }
         }
-        return (values("sps_seq_parameter_set_id"), values("pps_pic_parameter_set_id"), Set(values("slice_pic_parameter_set_id")))
+        return (values("sps_seq_parameter_set_id"), values("pps_pic_parameter_set_id"), Set(values("slice_pic_parameter_set_id")),
+                values("transfer_characteristics"))
     }
 
-    @Test(arguments: [false, true]) func anHEVCCutCopiesTheCamerasGOPsAndJoinsX265sPicturesUnderIdsOfTheirOwn(tenBit: Bool) throws {
-        let source = try Self.hevcPhoneClip(tenBit: tenBit)
-        let (bts, output) = try Self.cut(source, name: "hevc-\(tenBit)", from: "1.5", to: "5.5")
+    @Test(arguments: HEVCCamera.allCases) func anHEVCCutCopiesTheCamerasGOPsAndJoinsX265sPicturesUnderIdsOfTheirOwn(camera: HEVCCamera) throws {
+        let source = try Self.hevcPhoneClip(camera)
+        let (bts, output) = try Self.cut(source, name: "hevc-\(camera.rawValue)", from: "1.5", to: "5.5")
         let cut = try #require(output["cut"] as? [String: Any])
         #expect(cut["method"] as? String == "smart", "\(cut)")
         #expect(cut["copied_packets"] as? Int == 90, "three whole 1 s GOPs between 1.5 s and 5.5 s: \(cut)")
+        let profile = camera.tenBit ? "Main 10" : "Main"
+        let description = try #require(output["video_codec"] as? String)
+        #expect(description.hasPrefix("hevc \(profile)\(camera.isHLG ? " HLG" : "") (smart cut"), "\(description)")
+        // A Dolby Vision player would switch looks at each join (x265's pictures carry no RPU): the cut is plain HLG.
+        #expect(try Self.hasDolbyVisionRecord(source) == (camera == .dolbyVision), "the fixture's record")
+        #expect(try !Self.hasDolbyVisionRecord(bts))
+        #expect(description.contains("Dolby Vision record left out") == (camera == .dolbyVision), "\(description)")
 
         let sourceTimes = try FFprobe.frames(source, select: "v:0", entries: "frame=pts_time").compactMap { $0.double("pts_time") }
         let expected = sourceTimes.filter { $0 >= 1.5 - 1e-6 && $0 < 5.5 - 1e-6 }.count
         let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
         #expect(video.string("codec_name") == "hevc" && video.string("codec_tag_string") == "hvc1", "QuickTime and Safari play only hvc1")
-        #expect(video.string("profile") == (tenBit ? "Main 10" : "Main") && video.string("pix_fmt") == (tenBit ? "yuv420p10le" : "yuv420p"))
+        #expect(video.string("profile") == profile && video.string("pix_fmt") == (camera.tenBit ? "yuv420p10le" : "yuv420p"))
         #expect(video.string("r_frame_rate") == "30000/1001" && video.int("nb_frames") == expected, "\(video.int("nb_frames") ?? 0) of \(expected)")
+        if camera.isHLG {
+            #expect(video.string("color_transfer") == "arib-std-b67" && video.string("color_primaries") == "bt2020", "HLG stays HLG")
+        }
 
         // The camera's packets in one unbroken run, byte for byte, between re-encoded ends.
         let sourcePackets = try Self.md5s(source, decoded: false), outPackets = try Self.md5s(bts, decoded: false)
@@ -142,9 +179,11 @@ import TestSupport
         #expect(Set(outPackets[..<head]).isDisjoint(with: sourcePackets) && Set(outPackets[(head + 90)...]).isDisjoint(with: sourcePackets))
 
         // The record holds the camera's sets and x265's under other ids, and the slices use all three.
-        let ids = try Self.hevcIDs(bts)
+        let ids = try Self.hevcHeaders(bts)
         #expect(ids.sequence.count == 3 && Set(ids.sequence).count == 3 && Set(ids.picture).count == 3, "\(ids)")
         #expect(ids.slices == Set(ids.picture), "\(ids)")
+        // x265's pictures show with the camera's transfer: one look across the joins.
+        #expect(ids.transfers == [Int](repeating: camera.isHLG ? 18 : 1, count: 3), "\(ids.transfers)")
 
         // It decodes cleanly through both joins, each picture the source's at that place.
         let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])

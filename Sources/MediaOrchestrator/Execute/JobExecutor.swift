@@ -175,7 +175,7 @@ public struct JobExecutor: Sendable {
                 switch try smartCut(to: path, cut: cut, rendition: rendition) {
                 case .success(let report):
                     return (try btsOutput(path, duration: report.duration, width: report.width, height: report.height, frameRate: report.frameRate,
-                                          videoCodec: "h264 \(report.profile) (smart cut: camera's GOPs copied, ends re-encoded at CRF \(rendition.crf))",
+                                          videoCodec: Self.smartCutDescription(report, crf: rendition.crf),
                                           audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s", validation: report.validation,
                                           cut: .init(method: .smart, copiedPackets: report.copiedPackets, copiedSeconds: report.copiedSeconds,
                                                      reencodedPictures: report.reencodedPictures, reencodedSeconds: report.reencodedSeconds)), source)
@@ -192,6 +192,13 @@ public struct JobExecutor: Sendable {
         return (try btsOutput(path, duration: report.duration, width: report.width, height: report.height, frameRate: report.frameRate,
                               videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
                               validation: report.validation, cut: fullReencodeReason.map { .init(method: .reencoded, reason: $0) }), report.source)
+    }
+
+    /// What a smart cut's video is, for the manifest: "hevc Main 10 HLG (smart cut: …)".
+    static func smartCutDescription(_ report: SmartCutter.Report, crf: Int) -> String {
+        let encoder = report.codec == "hevc" ? "libx265" : "libx264"
+        let dolbyVision = report.dolbyVisionLeftOut ? "; the camera's Dolby Vision record left out, so it plays as HLG everywhere" : ""
+        return "\(report.codec) \(report.profile)\(report.hdr.map { " \($0)" } ?? "") (smart cut: camera's GOPs copied, ends re-encoded by \(encoder) at CRF \(crf)\(dolbyVision))"
     }
 
     /// bts.mp4 in the manifest, however it was made: its size and digest read from the file.
