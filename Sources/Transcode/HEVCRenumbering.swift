@@ -3,7 +3,7 @@
 struct HEVCRenumbering {
     let ids: SmartCutIDs
     /// The rewritten VPS, SPS and PPS, with their NAL types.
-    let parameterSets: [(type: UInt8, unit: [UInt8])]
+    let parameterSets: [ParameterSet]
     private let pictureSets: [Int: HEVCSyntax.PictureParameterSet]
     private let sequenceSets: [Int: HEVCSyntax.SequenceParameterSet]
 
@@ -37,9 +37,9 @@ struct HEVCRenumbering {
         newPPS.copy(ppsBits, from: picture.idBits.upperBound, to: try HEVCSyntax.stopBit(ppsBits))
         newPPS.align()
 
-        parameterSets = [(HEVCSyntax.videoParameterSet, HEVCSyntax.nal(header: vps, rbsp: vpsBits)),
-                         (HEVCSyntax.sequenceParameterSet, HEVCSyntax.nal(header: sps, rbsp: newSPS.bytes)),
-                         (HEVCSyntax.pictureParameterSet, HEVCSyntax.nal(header: pps, rbsp: newPPS.bytes))]
+        parameterSets = [ParameterSet(type: HEVCSyntax.videoParameterSet, unit: HEVCSyntax.nal(header: vps, rbsp: vpsBits)),
+                         ParameterSet(type: HEVCSyntax.sequenceParameterSet, unit: HEVCSyntax.nal(header: sps, rbsp: newSPS.bytes)),
+                         ParameterSet(type: HEVCSyntax.pictureParameterSet, unit: HEVCSyntax.nal(header: pps, rbsp: newPPS.bytes))]
         // Slices are read against the sets as the encoder wrote them, under its own ids.
         pictureSets = [picture.id: picture]
         sequenceSets = [sequence.id: sequence]

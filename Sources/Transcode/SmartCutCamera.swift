@@ -65,7 +65,7 @@ enum SmartCutCamera {
     }
 
     /// The record with the re-encoded parts' parameter sets added after the camera's.
-    func joined(with sets: [(type: UInt8, unit: [UInt8])]) -> [UInt8] {
+    func joined(with sets: [ParameterSet]) -> [UInt8] {
         switch self {
         case .avc(var record):
             for set in sets {
@@ -80,4 +80,10 @@ enum SmartCutCamera {
             return record.bytes
         }
     }
+}
+
+/// One parameter set NAL unit (with its header) and its NAL type, for a joined record.
+struct ParameterSet: Equatable {
+    var type: UInt8
+    var unit: [UInt8]
 }

@@ -4,11 +4,16 @@ import CAV
 /// (profile, level, size, pixel format and range, colour, time base), writing its parameter sets
 /// under ids of its own so its pictures and the camera's share one track.
 final class SmartCutReencoder {
+    /// What the joined record and the decode times need to know of an encoder before it encodes.
+    struct Header: Equatable {
+        /// Its parameter sets, with their NAL types.
+        var parameterSets: [ParameterSet]
+        /// Pictures the encoder decodes ahead of showing them (its B-frame delay).
+        var reorderDelay: Int
+    }
+
     let encoder: StreamEncoder
-    /// Its parameter sets, with their NAL types, for the joined record.
-    let parameterSets: [(type: UInt8, unit: [UInt8])]
-    /// Pictures the encoder decodes ahead of showing them (its B-frame delay).
-    let reorderDelay: Int
+    let header: Header
     /// The presentation times this part re-encodes.
     let range: Range<Int64>
     private let renumbering: HEVCRenumbering?
@@ -38,15 +43,17 @@ final class SmartCutReencoder {
             ctx.pointee.color_range = par.color_range == AVCOL_RANGE_JPEG || decodedFormat == AV_PIX_FMT_YUVJ420P ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
             ctx.pointee.thread_count = 0
         }
-        let header = Array(UnsafeBufferPointer(start: encoder.context.pointee.extradata, count: Int(encoder.context.pointee.extradata_size)))
-        let units = header.withUnsafeBufferPointer { H264Bitstream.annexBUnits($0) }
+        let extradata = Array(UnsafeBufferPointer(start: encoder.context.pointee.extradata, count: Int(encoder.context.pointee.extradata_size)))
+        let units = extradata.withUnsafeBufferPointer { H264Bitstream.annexBUnits($0) }
+        let parameterSets: [ParameterSet]
         switch camera {
         case .avc:
             guard let sps = units.first(where: { H264Bitstream.sequenceParameterSetID(Array($0)) == ids.sequence }),
                   let pps = units.first(where: { H264Bitstream.pictureParameterSetID(Array($0)) == ids.picture }) else {
                 throw TranscodeError(.processing, file: outputName, "libx264 did not write its parameter sets under id \(ids.sequence)")
             }
-            parameterSets = [(H264Bitstream.sequenceParameterSet, Array(sps)), (H264Bitstream.pictureParameterSet, Array(pps))]
+            parameterSets = [ParameterSet(type: H264Bitstream.sequenceParameterSet, unit: Array(sps)),
+                             ParameterSet(type: H264Bitstream.pictureParameterSet, unit: Array(pps))]
             renumbering = nil
         case .hevc:
             do {
@@ -57,7 +64,7 @@ final class SmartCutReencoder {
                 throw TranscodeError(.processing, file: outputName, error.description)
             }
         }
-        reorderDelay = Int(encoder.context.pointee.has_b_frames)
+        header = Header(parameterSets: parameterSets, reorderDelay: Int(encoder.context.pointee.has_b_frames))
     }
 
     static func x264Options(_ par: AVCodecParameters, ids: SmartCutIDs, rendition: Rendition) -> [String: String] {

@@ -110,10 +110,14 @@ public final class SmartCutter {
         func reencoder(_ ids: SmartCutIDs, _ range: Range<Int64>) throws -> SmartCutReencoder {
             try SmartCutReencoder(ids: ids, camera: camera, range: range, stream: stream, decoder: decoder, rendition: rendition, outputName: outputName)
         }
-        let head = plan.headPictures > 0 ? try reencoder(ids[0], plan.head) : nil
-        let tail = plan.tailPictures > 0 ? try reencoder(ids[1], plan.tail) : nil
-        let record = camera.joined(with: [head, tail].compactMap { $0 }.flatMap(\.parameterSets))
-        let delay = max(plan.copiedReorderDelay, head?.reorderDelay ?? 0, tail?.reorderDelay ?? 0)
+        // One encoder open at a time (libx265 at 1080x1920 holds about 150 MB): the record needs
+        // the tail's parameter sets before anything is written, so they come from an encoder
+        // opened and freed at once, and the one that later encodes the tail must write the same.
+        let tailHeader = plan.tailPictures > 0 ? try reencoder(ids[1], plan.tail).header : nil
+        var head = plan.headPictures > 0 ? try reencoder(ids[0], plan.head) : nil
+        var tail: SmartCutReencoder? = nil
+        let record = camera.joined(with: [head?.header, tailHeader].compactMap { $0 }.flatMap(\.parameterSets))
+        let delay = max(plan.copiedReorderDelay, head?.header.reorderDelay ?? 0, tailHeader?.reorderDelay ?? 0)
 
         let muxer = try Muxer(path: temporary, outputName: outputName)
         let videoOut = try muxer.addStream(copying: stream)
@@ -128,16 +132,27 @@ public final class SmartCutter {
         var meter = ProgressMeter(duration: audioPlan.duration, report: progress)
         let index = Dictionary(uniqueKeysWithValues: packets.enumerated().map { ($1.pts, $0) })
         let packet = Packet(), frame = Frame()
-        var videoDone = false, headFlushed = head == nil, firstRead: Int? = nil
+        var videoDone = false, firstRead: Int? = nil
         var audioReached = audioPlan.audioStream == nil ? Double.infinity : -Double.infinity
 
         func finishHead() throws {
-            guard !headFlushed, let head else { return }
+            guard let part = head else { return }
             try decoder.send(nil)
-            try receivePictures(into: head)
+            try receivePictures(into: part)
             decoder.restart()
-            for encoded in try head.finish() { try writer.write(encoded) }
-            headFlushed = true
+            for encoded in try part.finish() { try writer.write(encoded) }
+            head = nil
+        }
+        func startTail() throws -> SmartCutReencoder? {
+            try finishHead()
+            if tail == nil, let tailHeader {
+                let part = try reencoder(ids[1], plan.tail)
+                guard part.header == tailHeader else {
+                    throw TranscodeError(.processing, file: outputName, "smart cut: the tail's encoder wrote other parameter sets than it did before")
+                }
+                tail = part
+            }
+            return tail
         }
         func receivePictures(into part: SmartCutReencoder?) throws {
             while try decoder.receive(into: frame) {
@@ -173,19 +188,19 @@ public final class SmartCutter {
                 try finishHead()
                 try writer.copy(packet)
             } else {
-                try finishHead()
+                let part = try startTail()
                 try decoder.send(packet)
-                try receivePictures(into: tail)
+                try receivePictures(into: part)
             }
             if i >= plan.lastNeeded || i + 1 == packets.count { videoDone = true }
             meter.update(position: writer.position(timeBase))
             try sound.keepPace(with: writer.position(timeBase))
         }
         try finishHead()
-        if let tail {
+        if let part = tail {
             try decoder.send(nil)
-            try receivePictures(into: tail)
-            for encoded in try tail.finish() { try writer.write(encoded) }
+            try receivePictures(into: part)
+            for encoded in try part.finish() { try writer.write(encoded) }
         }
         guard writer.written > 0 else { throw TranscodeError(.badInput, file: input.fileName, "no picture of the cut could be read") }
         try sound.finish()
