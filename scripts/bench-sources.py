@@ -67,39 +67,44 @@ def packet_md5s(path):
 
 
 # The editors' cut's cameras: (codec, clip file, video encoding arguments); 1 s closed GOPs with B-frames.
+BT709 = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]
+X265_CLOSED_GOPS = ["-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3"]
 CUT_CAMERAS = [
     ("H.264", "source_editors_60s_2997.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "30", "-keyint_min", "30",
-                                              "-sc_threshold", "0", "-bf", "3", "-profile:v", "high", "-pix_fmt", "yuv420p"]),
+                                              "-sc_threshold", "0", "-bf", "3", "-profile:v", "high", "-pix_fmt", "yuv420p", *BT709]),
     ("HEVC", "source_editors_60s_2997_hevc.mp4", ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "22", "-pix_fmt", "yuv420p", "-tag:v", "hvc1",
-                                                  "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3"]),
+                                                  *X265_CLOSED_GOPS, *BT709]),
+    # An iPhone's default: 10-bit HLG HEVC.
+    ("HEVC HLG", "source_editors_60s_2997_hlg.mp4", ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "22", "-pix_fmt", "yuv420p10le",
+                                                      "-tag:v", "hvc1", *X265_CLOSED_GOPS,
+                                                      "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc"]),
 ]
 
 
 def editors_cut(binary):
+    templates = OUT / "templates"
+    template = json.loads((ROOT / "Jobs/bts-cut.json").read_text())
+    template.update(name="bts-cut-full", bts_smart_cut=False)
+    (templates / "bts-cut-full.json").write_text(json.dumps(template))
+    (templates / "bts-cut.json").write_text((ROOT / "Jobs/bts-cut.json").read_text())
     for number, (codec, name, video) in enumerate(CUT_CAMERAS):
-        editors_cut_of(binary, f"15{'abc'[number]}", codec, name, video)
+        editors_cut_of(binary, templates, f"15{'abc'[number]}", codec, name, video)
 
 
-def editors_cut_of(binary, section, codec, name, video):
+def editors_cut_of(binary, templates, section, codec, name, video):
     clip = OUT / name
     if not clip.exists():
         temporary = clip.with_name("." + clip.name + ".making.mp4")
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
                         "-f", "lavfi", "-i", "testsrc2=s=1080x1920:r=30000/1001:d=60,noise=alls=14:allf=t+u",
                         "-f", "lavfi", "-i", f"{SPEECH}:d=60", *video,
-                        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
                         "-c:a", "aac", "-b:a", "128k", str(temporary)], check=True)
         os.replace(temporary, clip)
-    templates = OUT / "templates"
-    template = json.loads((ROOT / "Jobs/bts-cut.json").read_text())
-    template.update(name="bts-cut-full", bts_smart_cut=False)
-    (templates / "bts-cut-full.json").write_text(json.dumps(template))
-    (templates / "bts-cut.json").write_text((ROOT / "Jobs/bts-cut.json").read_text())
-    tag = "" if codec == "H.264" else "_" + codec.lower()
+    tag = "" if codec == "H.264" else "_" + codec.lower().replace(" ", "_")
     ours = lambda name, template: [binary, "process", str(clip), "--out", str(OUT / (name + tag)), "--templates", str(templates),
                                    "--template", template, "--trim-start", "20", "--trim-end", "40"]
     ffmpeg = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-ss", "20", "-i", str(clip), "-t", "20",
-              "-map", "0:v:0", "-map", "0:a:0", "-c:v", "libx264", "-preset", "faster", "-crf", "18", "-profile:v", "high",
+              "-map", "0:v:0", "-map", "0:a:0", "-c:v", "libx264", "-preset", "faster", "-crf", "18", "-profile:v", "high", "-pix_fmt", "yuv420p",
               "-c:a", "aac", "-b:a", "192k", "-ac", "2", "-ar", "48000",
               "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(OUT / f"ffmpeg_cut{tag}.mp4")]
     s = compare({"smart": ours("cut_smart", "bts-cut"), "full": ours("cut_full", "bts-cut-full"), "ffmpeg": ffmpeg}, ROUNDS)
