@@ -52,7 +52,7 @@ PROGRESS_LINE = re.compile(r"^[A-Za-z][\w-]*: \d{1,3}% \(")   # ProgressDisplay'
 
 def seed_files(only=None, editors_cut=False):
     """Every file of ../shared/media except README.md, and SampleMedia's *.mov / *.mp4, sorted;
-    for editors' cuts also an SDR HEVC camera clip (see made_hevc_seed)."""
+    for editors' cuts also two HEVC camera clips (see made_hevc_seeds)."""
     seeds = []
     shared, samples = SEED_DIRS
     if shared.is_dir():
@@ -60,7 +60,7 @@ def seed_files(only=None, editors_cut=False):
     if samples.is_dir():
         seeds += sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS)
     if editors_cut:
-        seeds.append(made_hevc_seed())
+        seeds += made_hevc_seeds()
     if only:
         seeds = [p for p in seeds if p.name == only or p.stem == only]
         if not seeds:
@@ -70,20 +70,29 @@ def seed_files(only=None, editors_cut=False):
     return seeds
 
 
-def made_hevc_seed():
-    """The shared clips' only HEVC one is HDR, which the smart cut leaves to a full re-encode, so
-    the smart cut's HEVC path (hvcC record, parameter set ids, libx265's joins) gets a seed of its
-    own: 4 s of SDR HEVC Main with 1 s closed GOPs, B-frames and sound, made once with ffmpeg
-    (single-threaded, so the same bytes every time) and kept in fuzz-output/seeds/."""
-    path = OUTPUT / "seeds" / "made_hevc_main_closed_gop.mp4"
+def made_hevc_seeds():
+    """The shared clips' only HEVC one is 5 pictures long, too short for a cut, so the smart cut's
+    HEVC path (hvcC record, parameter set ids, libx265's joins) gets seeds of its own: 4 s of HEVC
+    with 1 s closed GOPs, B-frames and sound, made once with ffmpeg (single-threaded, so the same
+    bytes every time) and kept in fuzz-output/seeds/: SDR Main, and 10-bit HLG marked as Dolby
+    Vision 8.4 the way an iPhone films."""
+    hlg = ["-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc"]
+    return [made_hevc_seed("made_hevc_main_closed_gop.mp4", []),
+            made_hevc_seed("made_hevc_hlg_dolby_vision.mp4", hlg, dolby_vision=True)]
+
+
+def made_hevc_seed(name, video, dolby_vision=False):
+    path = OUTPUT / "seeds" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(".making.mp4")
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-threads", "1",
                         "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=4", "-f", "lavfi", "-i", "sine=f=440:d=4",
-                        "-c:v", "libx265", "-preset", "fast", "-tag:v", "hvc1",
+                        "-c:v", "libx265", "-preset", "fast", "-tag:v", "hvc1", *video,
                         "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3:frame-threads=1:pools=none",
                         "-c:a", "aac", "-shortest", str(temporary)], check=True)
+        if dolby_vision:
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "add-dolby-vision-record.py"), str(temporary)], check=True)
         os.replace(temporary, path)
     return path
 
