@@ -8,7 +8,6 @@ usage: add-dolby-vision-record.py FILE"""
 import struct, sys
 
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
-SAMPLE_ENTRY_FIELDS = 78  # a visual sample entry's fixed fields, before its child boxes
 
 
 def boxes(data, start, end):

@@ -14,9 +14,10 @@ CPU ratios (each round's two runs compared with each other, the median of those)
 side kept busy, and both peak RSS figures.
 
 Section 15: an editor's 20 s cut from the middle of a 60 s 1080x1920 29.97 phone-like clip (15a H.264
-High, 15b HEVC Main; B-frames, 1 s closed GOPs): our smart cut, our full re-encode of the cut (bts_smart_cut:
-false) and the ffmpeg command line re-encoding the same range at CRF 18; and whether every copied
-packet is byte-identical to the camera's. Figures, not assertions.
+High, 15b HEVC Main, 15c HEVC Main 10 HLG; B-frames, 1 s closed GOPs): our smart cut, our full re-encode
+of the cut (bts_smart_cut: false) and the ffmpeg command line re-encoding the same range at CRF 18 (8-bit,
+no tone mapping: a time to compare with, not the same picture); and whether every copied packet is
+byte-identical to the camera's. Figures, not assertions.
 Section 16: the picture chains alone (decode and filters, no encoder: `ffmpeg -f null`), the
 colour step and the HDR tone mapping each against its alternatives, with each variant's picture
 compared (PSNR, mean luma) against the most exact one.
