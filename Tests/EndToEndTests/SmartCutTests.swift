@@ -130,9 +130,8 @@ import TestSupport
 
     /// Whether ffprobe finds a Dolby Vision configuration record on the file's video.
     static func hasDolbyVisionRecord(_ file: String) throws -> Bool {
-        let result = try ExternalTool.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream_side_data=side_data_type", "-of", "csv=p=0", file])
-        guard result.status == 0 else { throw OracleError("ffprobe \(file): \(result.stderr)") }
-        return result.text.contains("DOVI configuration record")
+        let video = try #require(try FFprobe.streams(file, select: "v:0").first)
+        return (video["side_data_list"] as? [FFprobe.JSON] ?? []).contains { $0.string("side_data_type") == "DOVI configuration record" }
     }
 
     /// The parameter set ids an HEVC file's record lists, those its slices use, and each sequence
