@@ -19,15 +19,16 @@ of the cut (bts_smart_cut: false) and the ffmpeg command line re-encoding the sa
 no tone mapping: a time to compare with, not the same picture); and whether every copied packet is
 byte-identical to the camera's. Figures, not assertions.
 Section 16: the picture chains alone (decode and filters, no encoder: `ffmpeg -f null`), the
-colour step and the HDR tone mapping each against its alternatives, with each variant's picture
-compared (PSNR, mean luma) against the most exact one.
+colour step and the HDR tone mapping each against its alternatives (for HLG, the exact chain
+sampled into a 33³ LUT as the reply does it, the table made here through the ffmpeg CLI), with
+each variant's picture compared (PSNR, mean luma) against the most exact one.
 Section 17: from an upload completing (a .part renamed into a running `mediaorch watch`'s inbox)
 to its reply's manifest.json in the outbox, for the 30 s BT.709 1080x1920 clip (55 Mb/s of noise)
 and the same pictures at a phone's 16 Mb/s, with the production `twitter-reply` template (captions,
 end card, thumbnails) and `twitter-reply-fast`.
 Usage: bench-sources.py MEDIAORCH [--sources-only | --cut-only | --chains-only | --upload-only]
 """
-import json, os, statistics, subprocess, sys
+import array, json, os, statistics, subprocess, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -153,6 +154,27 @@ def psnr(reference, other):
     return next((line.split("average:")[1].split()[0] for line in out.stderr.splitlines() if "average:" in line), "?")
 
 
+def hlg_lut(points=33):
+    """The reply's HLG table made the ffmpeg CLI's way, for section 16: the exact chain run on one
+    picture of every grid colour (16-bit RGB, red fastest), written as a .cube file."""
+    path = OUT / f"hlg_{points}.cube"
+    if path.exists():
+        return path
+    levels = [round(i * 65535 / (points - 1)) for i in range(points)]
+    grid = array.array("H", (levels[c] for b in range(points) for g in range(points) for r in range(points) for c in (r, g, b)))
+    if sys.byteorder != "little":
+        grid.byteswap()
+    chain = ("setparams=color_primaries=bt2020:color_trc=arib-std-b67:colorspace=gbr:range=pc,"
+             "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709,format=gbrpf32le")
+    out = subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s", f"{points * points}x{points}", "-i", "-",
+                          "-vf", chain, "-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-"], input=grid.tobytes(), capture_output=True, check=True).stdout
+    planes = array.array("f", out)
+    n = points ** 3
+    g, b, r = planes[:n], planes[n:2 * n], planes[2 * n:]
+    path.write_text(f"LUT_3D_SIZE {points}\n" + "".join(f"{r[i]:.6f} {g[i]:.6f} {b[i]:.6f}\n" for i in range(n)))
+    return path
+
+
 def picture_chains(binary):
     print(f"16. picture chains alone (decode + filters, no encoder; ffmpeg -f null), {ROUNDS} rounds, medians; each picture against the first row's")
     print(f"    {'chain':<58} {'wall':>7} {'cpu':>7} {'PSNR':>7} {'mean luma':>10}")
@@ -162,7 +184,10 @@ def picture_chains(binary):
     groups = [
         ("HLG 10-bit 1080x1920 to SDR 720x1280", hlg, [
             ("tone map at full size, then scale", f"{tonemap},format=yuv420p,scale=720:1280"),
-            ("scale, then tone map (the reply's chain)", f"scale=720:1280,{tonemap},format=yuv420p"),
+            ("scale, then tone map (the exact chain)", f"scale=720:1280,{tonemap},format=yuv420p"),
+            ("scale to RGB, the exact chain as a 33³ LUT (the reply's)",
+             f"scale=720:1280:in_color_matrix=bt2020:in_range=tv,format=gbrp16le,lut3d=file={hlg_lut()}:interp=tetrahedral,"
+             "scale=out_color_matrix=bt709:out_range=tv,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv,format=yuv420p"),
             ("scale, then HLG to BT.709 without a tone curve", "scale=720:1280,zscale=tin=arib-std-b67:pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p"),
         ]),
         ("640x480 BT.601 to BT.709 960x720", sd, [
@@ -286,6 +311,7 @@ def sources(binary, templates):
         orss, frss = (max(r[2] for r in side) for side in (mine, theirs))
         print(f"    {name:<20} {ow:8.2f}s {fw:10.2f}s {wall:10.3f} {cpu:9.3f} {cores[0]:10.2f} {cores[1]:12.2f} {orss:8.0f}M {frss:9.0f}M"
               f"   (rounds: {', '.join(f'{a[0] / b[0]:.3f}' for a, b in zip(mine, theirs))})")
+    print("    (HLG: the ffmpeg CLI runs the exact tone-mapping chain `mediaorch plan` prints; the reply samples it into a LUT, section 16)")
     print("    (targets: wall ratio <= 0.95 on every kind, peak RSS <= 350 MB; ratios: median of each round's pair;")
     print("     cores: CPU seconds per wall second, of 2)")
     print()

@@ -52,14 +52,15 @@ PROGRESS_LINE = re.compile(r"^[A-Za-z][\w-]*: \d{1,3}% \(")   # ProgressDisplay'
 
 def seed_files(only=None, editors_cut=False):
     """Every file of ../shared/media except README.md, and SampleMedia's *.mov / *.mp4, sorted;
-    for editors' cuts also two HEVC camera clips (see made_hevc_seeds)."""
+    for editors' cuts also two HEVC camera clips (see made_hevc_seeds), which --only can also
+    name for replies (the HLG one goes through the reply's tone-mapping LUT)."""
     seeds = []
     shared, samples = SEED_DIRS
     if shared.is_dir():
         seeds += sorted(p for p in shared.iterdir() if p.is_file() and p.name != "README.md")
     if samples.is_dir():
         seeds += sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in SAMPLE_EXTENSIONS)
-    if editors_cut:
+    if editors_cut or (only or "").startswith("made_hevc"):
         seeds += made_hevc_seeds()
     if only:
         seeds = [p for p in seeds if p.name == only or p.stem == only]

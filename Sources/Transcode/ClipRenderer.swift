@@ -87,6 +87,8 @@ public struct RenderPlanDescription: Sendable, Codable {
     public var frameRate: Rational
     /// libavfilter chains, in the ffmpeg filter syntax; the video chain expects timestamps that start at 0.
     public var videoFilters: String
+    /// For an HLG source: how the render does the tone mapping `videoFilters` spells out exactly.
+    public var toneMapping: String?
     public var audioFilters: String
     public var x264Options: [String: String]
     public var keyframeInterval: Int
@@ -107,28 +109,37 @@ public final class ClipRenderer {
     /// What `render` would do, without decoding: for producers (`mediaorch plan`) and for the
     /// benchmark, which gives the ffmpeg CLI the very same filters and encoder settings.
     public func plan() throws -> RenderPlanDescription {
-        let (_, _, plan) = try openAndPlan()
+        let (input, info) = try open()
+        let plan = try makePlan(input, info, hlgLUTPath: nil)
         let r = request.rendition
         return RenderPlanDescription(
             videoStream: plan.videoStream, audioStream: plan.audioStream, sourceStart: plan.sourceStart, duration: plan.duration,
             width: plan.canvas.width, height: plan.canvas.height, pictureWidth: plan.content.width, pictureHeight: plan.content.height,
             frameRate: plan.frameRate, videoFilters: plan.videoGraph(assScriptPath: nil, card: request.endCard),
+            toneMapping: RenderPlan.mainVideoStream(in: info)?.hdr == "HLG"
+                ? "the render samples the HDR step above (\(HLGToneMapLUT.exactChain)) at \(HLGToneMapLUT.points)³ colours "
+                    + "into a 3D LUT and applies it with lut3d on 16-bit RGB" : nil,
             audioFilters: plan.audioGraph(sourceHasAudio: plan.audioStream != nil, card: request.endCard),
             x264Options: Pipeline.h264Options(r), keyframeInterval: Pipeline.keyframeInterval(frameRate: plan.frameRate, rendition: r),
             maxrateKbps: r.maxrateKbps, bufsizeKbps: r.bufsizeKbps, audioBitrateKbps: r.audioBitrateKbps)
     }
 
-    /// Opens the source, refuses a cut-off MP4, and decides the render: shared by `plan` and `render`.
-    private func openAndPlan() throws -> (Demuxer, MediaInfo, RenderPlan) {
+    /// Opens the source and refuses a cut-off MP4: shared by `plan` and `render`.
+    private func open() throws -> (Demuxer, MediaInfo) {
         let input = try Demuxer(path: request.input, cancellation: request.cancellation)
         let info = try input.probe(framePacing: false)
         if let layout = ISOBaseMediaLayout(path: request.input), layout.missingBytes > 0 {
             throw TranscodeError(.badInput, file: input.fileName,
                                  "MP4 is truncated: \(layout.missingBytes) bytes missing at the end: the upload is incomplete")
         }
-        let plan = try RenderPlan.make(info: info, videoEnd: { try input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
-                                       trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0)
-        return (input, info, plan)
+        return (input, info)
+    }
+
+    /// Decides the render; an HLG source's pictures go through the LUT at `hlgLUTPath` when given.
+    private func makePlan(_ input: Demuxer, _ info: MediaInfo, hlgLUTPath: String?) throws -> RenderPlan {
+        try RenderPlan.make(info: info, videoEnd: { try input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
+                            trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0,
+                            hlgLUTPath: hlgLUTPath)
     }
 
     public func render() throws -> RenderReport {
@@ -137,7 +148,12 @@ public final class ClipRenderer {
         let temporary = DurableFile.temporaryPath(for: request.output)
         defer { unlink(temporary) } // gone after a publish (renamed) or a failure alike
 
-        let (input, info, plan) = try openAndPlan()
+        let (input, info) = try open()
+        let video = RenderPlan.mainVideoStream(in: info)
+        let lut = try video.flatMap { $0.hdr == "HLG" ? $0 : nil }
+            .map { try HLGToneMapLUT(besideOutput: request.output, outputName: outputName, primaries: $0.colorPrimaries) }
+        defer { lut?.remove() }
+        let plan = try makePlan(input, info, hlgLUTPath: lut?.path)
         let geometry = RenderGeometry(width: plan.canvas.width, height: plan.canvas.height,
                                       clipDuration: plan.duration, cardDuration: plan.cardDuration)
         let script = request.burnIn?(geometry)

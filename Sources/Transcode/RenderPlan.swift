@@ -27,8 +27,9 @@ struct RenderPlan {
     let cardDuration: Double
     var totalDuration: Double { duration + cardDuration }
 
+    /// `hlgLUTPath`: an `HLGToneMapLUT` for an HLG source; without one, HDR takes the exact chain.
     static func make(info: MediaInfo, videoEnd: () throws -> Double?, trim: Trim?, rendition: Rendition,
-                     cardDuration: Double = 0) throws -> RenderPlan {
+                     cardDuration: Double = 0, hlgLUTPath: String? = nil) throws -> RenderPlan {
         let file = info.file
         guard let video = mainVideoStream(in: info) else {
             let what = info.audioStreams.isEmpty ? "no video stream" : "only audio, no video stream"
@@ -101,7 +102,8 @@ struct RenderPlan {
             frameRate = Rational(sourceRate > 45 ? 60 : 30, 1)
         }
 
-        let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration)
+        let lut = video.hdr == "HLG" ? hlgLUTPath : nil
+        let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration, hlgLUTPath: lut)
         let stillFilters = Self.pictureChain(video: video, content: content, canvas: canvas)
         let audioFilters = Self.audioChain(channels: audio?.channels ?? 2, duration: duration, rendition: rendition)
         let silence = "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(duration)),aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
@@ -168,23 +170,26 @@ struct RenderPlan {
 
     /// deinterlace → constant rate → scale (before rotating: fewer pixels to turn) → rotate →
     /// tone-map HDR → pad to the canvas → square pixels, yuv420p BT.709.
-    static func videoChain(video: StreamInfo, content: Size, canvas: Size, frameRate: Rational, duration: Double) -> String {
+    static func videoChain(video: StreamInfo, content: Size, canvas: Size, frameRate: Rational, duration: Double, hlgLUTPath: String? = nil) -> String {
         var chain: [String] = []
         if let order = video.fieldOrder, ["tt", "bb", "tb", "bt"].contains(order) {
             chain.append("bwdif=mode=send_frame:parity=auto:deint=all")
         }
         chain.append("fps=fps=\(frameRate.fraction):start_time=0")
         chain.append("trim=end=\(decimal(duration))")
-        chain.append(pictureChain(video: video, content: content, canvas: canvas))
+        chain.append(pictureChain(video: video, content: content, canvas: canvas, hlgLUTPath: hlgLUTPath))
         return chain.joined(separator: ",")
     }
 
     /// Size, orientation, colour and frame of one picture: shared by the video and the stills.
-    static func pictureChain(video: StreamInfo, content: Size, canvas: Size) -> String {
+    static func pictureChain(video: StreamInfo, content: Size, canvas: Size, hlgLUTPath: String? = nil) -> String {
         var chain: [String] = []
         let scaleSize = video.isRotatedQuarterTurn ? Size(width: content.height, height: content.width) : content
         let colour = SourceColour(video)
-        if video.isHDR {
+        if hlgLUTPath != nil {
+            // Scaled and turned into the LUT's 16-bit RGB in one swscale pass.
+            chain.append("scale=\(scaleSize.width):\(scaleSize.height):in_color_matrix=\(colour.matrix):in_range=\(colour.fullRange ? "pc" : "tv"),format=gbrp16le")
+        } else if video.isHDR {
             chain.append("scale=\(scaleSize.width):\(scaleSize.height)")
         } else if let matrix = colour.matrixFilter {
             // Converted on the smaller picture: before an upscale, after a downscale.
@@ -194,8 +199,10 @@ struct RenderPlan {
             chain.append("scale=\(scaleSize.width):\(scaleSize.height):\(colour.scaleOptions)")
         }
         chain += rotationFilters(video.rotation ?? 0)
-        if video.isHDR {
-            chain.append("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv")
+        if let hlgLUTPath {
+            chain.append(HLGToneMapLUT.chain(lutPath: hlgLUTPath))
+        } else if video.isHDR {
+            chain.append(HLGToneMapLUT.exactChain)
         }
         chain.append("format=yuv420p")
         if content != canvas {

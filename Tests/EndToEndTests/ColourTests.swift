@@ -58,4 +58,82 @@ import TestSupport
             #expect(worst <= 6, "\(kind) \(colour.name): the reply shows \(got), the camera recorded \(colour.rgb)")
         }
     }
+
+    // MARK: HLG, as iPhones film it
+
+    /// The colour filmed in 10-bit HLG BT.2020 HEVC, as an iPhone records it: the sRGB patch
+    /// carried into BT.2020 primaries and the HLG curve by zimg, so every colour is in BT.709's gamut.
+    static func hlgSource(_ name: String, picture: String) throws -> String {
+        try Fixtures.make("colour-hlg-\(name).mp4", [
+            "-f", "lavfi", "-i", "\(picture),setparams=color_primaries=bt709:color_trc=bt709:colorspace=gbr:range=pc,"
+                + "zscale=t=arib-std-b67:p=bt2020:m=bt2020nc:r=tv:npl=100,format=yuv420p10le",
+            "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:lossless=1", "-tag:v", "hvc1",
+            "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", "-color_range", "tv"])
+    }
+
+    /// The exact tone-mapping chain `mediaorch plan` prints (zimg, Hable, in float) run by the
+    /// ffmpeg CLI on the same clip, kept losslessly: what the reply's LUT is sampled from.
+    static func exactChainReference(_ source: String, in folder: URL) throws -> String {
+        let plan = try ExternalTool.run(TestPaths.mediaorch, ["plan", source, "--template", "twitter-reply-fast", "--templates", TestPaths.jobs.path])
+        let json = try #require(try JSONSerialization.jsonObject(with: plan.stdout) as? [String: Any], "\(plan.stderr)")
+        let filters = try #require(json["video_filters"] as? String)
+        #expect(filters.contains("tonemap=tonemap=hable"), "plan spells out the exact chain: \(filters)")
+        #expect((json["tone_mapping"] as? String)?.contains("lut3d") == true, "plan says how the render does it")
+        let reference = folder.appendingPathComponent("exact-chain.mp4").path
+        let cli = try ExternalTool.run("ffmpeg", ["-v", "error", "-y", "-i", source, "-vf", filters, "-an", "-c:v", "libx264", "-preset", "ultrafast",
+                                                  "-qp", "0", "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", reference])
+        #expect(cli.status == 0, "\(cli.stderr)")
+        return reference
+    }
+
+    func replyOf(_ source: String, in out: URL, template: String, outputs: String) throws -> String {
+        let run = try ExternalTool.run(TestPaths.mediaorch, ["process", source, "--out", out.path, "--template", template,
+                                                             "--outputs", outputs, "--templates", TestPaths.jobs.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).allSatisfy { !$0.hasSuffix(".cube") }, "the tone-mapping table is removed")
+        return out.appendingPathComponent("reply.mp4").path
+    }
+
+    /// An iPhone's HLG patch shows in the reply as the exact chain shows it, within a few levels;
+    /// the HLG signal shown as it is (no tone mapping) misses by more than twice that.
+    @Test func anHLGClipShowsTheColourTheExactToneMappingGives() throws {
+        for colour in Self.colours {
+            let hex = colour.rgb.map { String(format: "%02X", $0) }.joined()
+            let source = try Self.hlgSource(colour.name, picture: "color=c=0x\(hex):s=1920x1080:r=30:d=1,format=gbrp")
+            let out = try TestPaths.scratch("colour/hlg-\(colour.name)")
+            // The production template, for its thumbnails; its end card comes after the patch.
+            let reply = try replyOf(source, in: out, template: "twitter-reply", outputs: "reply,thumbnails")
+            let exact = try Self.centreRGB(Self.exactChainReference(source, in: out))
+            let untreated = try Self.centreRGB(source)
+            // HLG is made to look right on SDR screens, so on these mid-tones "none" misses by 12 to 30 levels.
+            #expect(zip(exact, untreated).map { abs($0 - $1) }.max() ?? 0 > 10,
+                    "the fixture tells tone mapping from none: exact \(exact), untreated \(untreated)")
+            let got = try Self.centreRGB(reply)
+            let worst = zip(got, exact).map { abs($0 - $1) }.max() ?? 99
+            #expect(worst <= 6, "HLG \(colour.name): the reply shows \(got), the exact chain gives \(exact)")
+            // The thumbnail is read as BT.709 too, not with the source's BT.2020 matrix.
+            let thumbnail = out.appendingPathComponent("thumb.jpg").path
+            let still = try Self.centreRGB(thumbnail)
+            #expect(zip(still, exact).map { abs($0 - $1) }.max() ?? 99 <= 8, "HLG \(colour.name): the thumbnail shows \(still), the exact chain \(exact)")
+        }
+    }
+
+    /// A whole moving picture (test card, gradients, noise): each of the reply's pictures against
+    /// the exact chain's. The LUT plus x264 stays above 30 dB (37 on average); no tone mapping
+    /// gives 20 dB, Reinhard's curve instead of Hable's 22.
+    @Test func anHLGClipsPicturesMatchTheExactToneMapping() throws {
+        let source = try Self.hlgSource("card", picture: "testsrc2=s=1280x720:r=30:d=1,noise=alls=6:allf=t+u,format=gbrp")
+        let out = try TestPaths.scratch("colour/hlg-card")
+        let reply = try replyOf(source, in: out, template: "twitter-reply-fast", outputs: "reply")
+        let reference = try Self.exactChainReference(source, in: out)
+        let stats = out.appendingPathComponent("psnr.log").path
+        let run = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", reference, "-i", reply, "-filter_complex", "[0:v][1:v]psnr=stats_file=\(stats)", "-f", "null", "-"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let values = try String(contentsOfFile: stats, encoding: .utf8).split(separator: "\n").compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("psnr_avg:") }.flatMap { Double($0.dropFirst(9)) }
+        }
+        #expect(values.count == 30, "\(values.count) pictures compared")
+        #expect((values.min() ?? 0) > 30, "PSNR against the exact chain: \(values.map { String(format: "%.1f", $0) })")
+    }
 }
+

@@ -1,0 +1,116 @@
+import CAV
+import Foundation
+
+/// HLG to SDR BT.709 as a 3D LUT. The exact chain (zimg to display light, BT.2020 to BT.709
+/// primaries, Hable's curve, BT.709 gamma) runs in 32-bit float on every pixel: about 30 ms a
+/// 720x1280 picture, a third of an iPhone reply's CPU. Each output colour depends on its input
+/// colour alone, so the render samples that very chain once, at 33³ colours, into a .cube file
+/// beside the output, and lut3d interpolates it (tetrahedral) on 16-bit RGB. A single picture (a
+/// thumbnail) takes the exact chain: cheaper than lut3d reading the table.
+///
+/// Only HLG: its peak is HLG's nominal 1000 cd/m², the same for every picture. PQ's peak comes
+/// from each picture's mastering metadata, so PQ keeps the exact chain.
+struct HLGToneMapLUT {
+    /// Grid points on each axis. Against the exact chain, on random colours: 44 dB (65³: 50);
+    /// on a test card's pictures: 37 dB (65³: 38), where the RGB conversions set the limit.
+    /// lut3d reads the table as text when the graph opens: 0.07 s here, 0.55 s at 65³.
+    static let points = 33
+
+    /// HLG RGB → BT.709 primaries, tone-mapped, in linear light (1 = 100 cd/m²).
+    static let toDisplayLight = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0"
+    /// The exact chain for pictures of any HDR curve, ending in BT.709 limited-range YUV.
+    static let exactChain = toDisplayLight + ",zscale=t=bt709:m=bt709:r=tv"
+
+    let path: String
+
+    /// Writes the LUT beside `outputPath` for pictures with these primaries (BT.2020 when untagged).
+    init(besideOutput outputPath: String, outputName: String, primaries: String?) throws {
+        path = URL(fileURLWithPath: outputPath).deletingLastPathComponent().appendingPathComponent(".hlg-\(UUID().uuidString).cube").path
+        let text = try Self.cube(primaries: primaries, context: outputName)
+        guard FileManager.default.createFile(atPath: path, contents: text) else {
+            throw TranscodeError(.output, file: outputName, "cannot write the HDR tone-mapping table to \(path)")
+        }
+    }
+
+    func remove() { unlink(path) }
+
+    /// The filters from the scaled source to BT.709 YUV through the LUT at `path`. The frames
+    /// are re-tagged BT.709, as the exact chain's last zscale tags them, so later conversions
+    /// (the thumbnails' RGB) read them right.
+    static func chain(lutPath: String) -> String {
+        "lut3d=file=\(FilterEscaping.value(lutPath)):interp=tetrahedral,scale=out_color_matrix=bt709:out_range=tv,"
+            + "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+    }
+
+    /// The .cube text: the exact chain run on one picture holding every grid colour (full-range
+    /// 16-bit RGB, red fastest, as lut3d indexes it), values kept unclipped so interpolation
+    /// stays smooth where a channel crosses zero; lut3d clips its 16-bit output.
+    static func cube(primaries: String?, context: String) throws -> Data {
+        let n = points
+        let grid = Frame()
+        let f = grid.pointer
+        f.pointee.width = Int32(n * n)
+        f.pointee.height = Int32(n)
+        f.pointee.format = AV_PIX_FMT_GBRP16LE.rawValue
+        guard av_frame_get_buffer(f, 0) >= 0 else { fatalError("av_frame_get_buffer: out of memory") }
+        let level = (0..<n).map { UInt16((Double($0) * 65535 / Double(n - 1)).rounded()) }
+        // Planes in libav's GBR order; a row is one blue level, its columns green-major, red-minor.
+        for b in 0..<n {
+            let g = row(f.pointee.data.0, f.pointee.linesize.0, b, as: UInt16.self)
+            let bl = row(f.pointee.data.1, f.pointee.linesize.1, b, as: UInt16.self)
+            let r = row(f.pointee.data.2, f.pointee.linesize.2, b, as: UInt16.self)
+            for gi in 0..<n {
+                for ri in 0..<n {
+                    g[gi * n + ri] = level[gi]; bl[gi * n + ri] = level[b]; r[gi * n + ri] = level[ri]
+                }
+            }
+        }
+        let tagged = primaries.map { av_color_primaries_from_name($0) } ?? -1
+        f.pointee.color_primaries = tagged >= 0 ? AVColorPrimaries(rawValue: UInt32(tagged)) : AVCOL_PRI_BT2020
+        f.pointee.color_trc = AVCOL_TRC_ARIB_STD_B67
+        f.pointee.colorspace = AVCOL_SPC_RGB
+        f.pointee.color_range = AVCOL_RANGE_JPEG
+        f.pointee.pts = 0
+
+        let graph = try FilterGraph(sourceFilter: ("buffer", "video_size=\(n * n)x\(n):pix_fmt=\(AV_PIX_FMT_GBRP16LE.rawValue):time_base=1/1:pixel_aspect=1/1"),
+                                    description: toDisplayLight + ",zscale=t=bt709,format=gbrpf32le", sinkFilter: "buffersink", context: context)
+        try graph.push(grid)
+        try graph.end(at: 1)
+        let sampled = Frame()
+        guard try graph.pull(into: sampled) == .frame, sampled.width == n * n, sampled.height == n else {
+            throw TranscodeError(.processing, file: context, "the HDR tone-mapping filters gave no picture for the table")
+        }
+        let s = sampled.pointer.pointee
+        var text = Data("LUT_3D_SIZE \(n)\n".utf8)
+        text.reserveCapacity(n * n * n * 30)
+        for b in 0..<n {
+            let g = row(s.data.0, s.linesize.0, b, as: Float.self), bl = row(s.data.1, s.linesize.1, b, as: Float.self)
+            let r = row(s.data.2, s.linesize.2, b, as: Float.self)
+            for i in 0..<(n * n) {
+                appendDecimal(r[i], to: &text); text.append(0x20)
+                appendDecimal(g[i], to: &text); text.append(0x20)
+                appendDecimal(bl[i], to: &text); text.append(0x0A)
+            }
+        }
+        return text
+    }
+
+    /// Row `y` of a plane libav allocated (untyped memory), as samples of type `T`.
+    private static func row<T>(_ plane: UnsafeMutablePointer<UInt8>?, _ linesize: Int32, _ y: Int, as: T.Type) -> UnsafeMutablePointer<T> {
+        UnsafeMutableRawPointer(plane!.advanced(by: y * Int(linesize))).assumingMemoryBound(to: T.self)
+    }
+
+    /// `x` with six decimals ("-0.013403"): String(format:) would take a second for 275 000 rows.
+    static func appendDecimal(_ x: Float, to text: inout Data) {
+        let micro = x.isFinite ? Int((Double(max(-1000, min(1000, x))) * 1_000_000).rounded()) : 0
+        if micro < 0 { text.append(0x2D) }
+        let magnitude = abs(micro)
+        text.append(contentsOf: String(magnitude / 1_000_000).utf8)
+        text.append(0x2E)
+        let fraction = magnitude % 1_000_000
+        var digits = [UInt8](repeating: 0x30, count: 6)
+        var rest = fraction
+        for k in stride(from: 5, through: 0, by: -1) { digits[k] = UInt8(0x30 + rest % 10); rest /= 10 }
+        text.append(contentsOf: digits)
+    }
+}
