@@ -99,7 +99,7 @@ import TestSupport
     @Test func anHLGClipShowsTheColourTheExactToneMappingGives() throws {
         for colour in Self.colours {
             let hex = colour.rgb.map { String(format: "%02X", $0) }.joined()
-            let source = try Self.hlgSource(colour.name, picture: "color=c=0x\(hex):s=1920x1080:r=30:d=1,format=gbrp")
+            let source = try Self.hlgSource(colour.name, picture: "color=c=0x\(hex):s=1280x720:r=30:d=1,format=gbrp")
             let out = try TestPaths.scratch("colour/hlg-\(colour.name)")
             // The production template, for its thumbnails; its end card comes after the patch.
             let reply = try replyOf(source, in: out, template: "twitter-reply", outputs: "reply,thumbnails")
