@@ -154,6 +154,10 @@ def psnr(reference, other):
     return next((line.split("average:")[1].split()[0] for line in out.stderr.splitlines() if "average:" in line), "?")
 
 
+# The exact HDR chain up to display light, as Sources/Transcode/HLGToneMapLUT.swift spells it.
+TO_DISPLAY_LIGHT = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0"
+
+
 def hlg_lut(points=33):
     """The reply's HLG table made the ffmpeg CLI's way, for section 16: the exact chain run on one
     picture of every grid colour (16-bit RGB, red fastest), written as a .cube file."""
@@ -164,8 +168,7 @@ def hlg_lut(points=33):
     grid = array.array("H", (levels[c] for b in range(points) for g in range(points) for r in range(points) for c in (r, g, b)))
     if sys.byteorder != "little":
         grid.byteswap()
-    chain = ("setparams=color_primaries=bt2020:color_trc=arib-std-b67:colorspace=gbr:range=pc,"
-             "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709,format=gbrpf32le")
+    chain = f"setparams=color_primaries=bt2020:color_trc=arib-std-b67:colorspace=gbr:range=pc,{TO_DISPLAY_LIGHT},zscale=t=bt709,format=gbrpf32le"
     out = subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s", f"{points * points}x{points}", "-i", "-",
                           "-vf", chain, "-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-"], input=grid.tobytes(), capture_output=True, check=True).stdout
     planes = array.array("f", out)
@@ -180,7 +183,7 @@ def picture_chains(binary):
     print(f"    {'chain':<58} {'wall':>7} {'cpu':>7} {'PSNR':>7} {'mean luma':>10}")
     hlg = make_source(*next(x for x in SOURCES if x[0].startswith("HLG")))
     sd = make_source(*next(x for x in SOURCES if x[0].startswith("640x480")))
-    tonemap = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+    tonemap = f"{TO_DISPLAY_LIGHT},zscale=t=bt709:m=bt709:r=tv"
     groups = [
         ("HLG 10-bit 1080x1920 to SDR 720x1280", hlg, [
             ("tone map at full size, then scale", f"{tonemap},format=yuv420p,scale=720:1280"),

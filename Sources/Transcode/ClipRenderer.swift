@@ -116,7 +116,7 @@ public final class ClipRenderer {
             videoStream: plan.videoStream, audioStream: plan.audioStream, sourceStart: plan.sourceStart, duration: plan.duration,
             width: plan.canvas.width, height: plan.canvas.height, pictureWidth: plan.content.width, pictureHeight: plan.content.height,
             frameRate: plan.frameRate, videoFilters: plan.videoGraph(assScriptPath: nil, card: request.endCard),
-            toneMapping: RenderPlan.mainVideoStream(in: info)?.hdr == "HLG"
+            toneMapping: RenderPlan.mainVideoStream(in: info).map(HLGToneMapLUT.serves) == true
                 ? "the render samples the HDR step above (\(HLGToneMapLUT.exactChain)) at \(HLGToneMapLUT.points)³ colours "
                     + "into a 3D LUT and applies it with lut3d on 16-bit RGB" : nil,
             audioFilters: plan.audioGraph(sourceHasAudio: plan.audioStream != nil, card: request.endCard),
@@ -149,9 +149,9 @@ public final class ClipRenderer {
         defer { unlink(temporary) } // gone after a publish (renamed) or a failure alike
 
         let (input, info) = try open()
-        let video = RenderPlan.mainVideoStream(in: info)
-        let lut = try video.flatMap { $0.hdr == "HLG" ? $0 : nil }
-            .map { try HLGToneMapLUT(besideOutput: request.output, outputName: outputName, primaries: $0.colorPrimaries) }
+        let lut = try RenderPlan.mainVideoStream(in: info).flatMap { video in
+            try HLGToneMapLUT.serves(video) ? HLGToneMapLUT(besideOutput: request.output, outputName: outputName, primaries: video.colorPrimaries) : nil
+        }
         defer { lut?.remove() }
         let plan = try makePlan(input, info, hlgLUTPath: lut?.path)
         let geometry = RenderGeometry(width: plan.canvas.width, height: plan.canvas.height,

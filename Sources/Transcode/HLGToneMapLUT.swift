@@ -23,6 +23,9 @@ struct HLGToneMapLUT {
 
     let path: String
 
+    /// Whether the render takes this table for `video`: HLG pictures.
+    static func serves(_ video: StreamInfo) -> Bool { video.hdr == "HLG" }
+
     /// Writes the LUT beside `outputPath` for pictures with these primaries (BT.2020 when untagged).
     init(besideOutput outputPath: String, outputName: String, primaries: String?) throws {
         path = URL(fileURLWithPath: outputPath).deletingLastPathComponent().appendingPathComponent(".hlg-\(UUID().uuidString).cube").path

@@ -27,7 +27,8 @@ struct RenderPlan {
     let cardDuration: Double
     var totalDuration: Double { duration + cardDuration }
 
-    /// `hlgLUTPath`: an `HLGToneMapLUT` for an HLG source; without one, HDR takes the exact chain.
+    /// `hlgLUTPath`: the `HLGToneMapLUT` written for this source (one it serves); without one,
+    /// HDR takes the exact chain.
     static func make(info: MediaInfo, videoEnd: () throws -> Double?, trim: Trim?, rendition: Rendition,
                      cardDuration: Double = 0, hlgLUTPath: String? = nil) throws -> RenderPlan {
         let file = info.file
@@ -102,8 +103,8 @@ struct RenderPlan {
             frameRate = Rational(sourceRate > 45 ? 60 : 30, 1)
         }
 
-        let lut = video.hdr == "HLG" ? hlgLUTPath : nil
-        let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration, hlgLUTPath: lut)
+        let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration,
+                                           hlgLUTPath: hlgLUTPath)
         let stillFilters = Self.pictureChain(video: video, content: content, canvas: canvas)
         let audioFilters = Self.audioChain(channels: audio?.channels ?? 2, duration: duration, rendition: rendition)
         let silence = "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(duration)),aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"

@@ -64,3 +64,16 @@ func expectNothingLeftBehind(in folder: URL, sourceLocation: SourceLocation = #_
     let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     #expect(left.filter { $0.contains("reply") || $0.contains("partial") }.isEmpty, "left behind: \(left)", sourceLocation: sourceLocation)
 }
+
+/// PSNR (dB, all planes) of each picture of `file` against the source's pictures from `start` seconds.
+/// The stats file sits beside `file`, in its test's own folder: a folder shared between tests
+/// running side by side was emptied by whichever started next.
+func psnrOfEachPicture(_ file: String, against source: String, from start: Double, to end: Double) throws -> [Double] {
+    let stats = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("psnr.log").path
+    let graph = "[0:v]trim=start=\(start):end=\(end),setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];[a][b]psnr=stats_file=\(stats)"
+    let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", source, "-i", file, "-filter_complex", graph, "-f", "null", "-"])
+    guard result.status == 0 else { throw OracleError("ffmpeg psnr: \(result.stderr)") }
+    return try String(contentsOfFile: stats, encoding: .utf8).split(separator: "\n").compactMap { line in
+        line.split(separator: " ").first { $0.hasPrefix("psnr_avg:") }.map { Double($0.dropFirst(9)) ?? .infinity }
+    }
+}

@@ -32,19 +32,6 @@ import TestSupport
         return result.text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } }
     }
 
-    /// PSNR (dB, all planes) of each picture of `file` against the source's pictures from `start` seconds.
-    /// The stats file sits beside `file`, in its test's own folder: a folder shared between tests
-    /// running side by side was emptied by whichever started next.
-    static func psnr(_ file: String, against source: String, from start: Double, to end: Double) throws -> [Double] {
-        let stats = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("psnr.log").path
-        let graph = "[0:v]trim=start=\(start):end=\(end),setpts=PTS-STARTPTS[a];[1:v]setpts=PTS-STARTPTS[b];[a][b]psnr=stats_file=\(stats)"
-        let result = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", source, "-i", file, "-filter_complex", graph, "-f", "null", "-"])
-        guard result.status == 0 else { throw OracleError("ffmpeg psnr: \(result.stderr)") }
-        return try String(contentsOfFile: stats, encoding: .utf8).split(separator: "\n").compactMap { line in
-            line.split(separator: " ").first { $0.hasPrefix("psnr_avg:") }.map { Double($0.dropFirst(9)) ?? .infinity }
-        }
-    }
-
     @Test func aCutCopiesTheCamerasGOPsByteForByteAndReencodesOnlyTheEnds() throws {
         let source = try Self.bFramePhoneClip()
         let (bts, output) = try Self.cut(source, name: "phone", from: "3.3", to: "8.7")
@@ -77,7 +64,7 @@ import TestSupport
         // at that place (a one-picture slip costs about 25 dB on this pattern).
         let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
         #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
-        let scores = try Self.psnr(bts, against: source, from: 3.3, to: 8.7)
+        let scores = try psnrOfEachPicture(bts, against: source, from: 3.3, to: 8.7)
         #expect(scores.count == expected)
         #expect(scores[head..<head + copied].allSatisfy { $0 == .infinity }, "copied pictures decode to the camera's own")
         #expect(scores.allSatisfy { $0 > 40 }, "worst \(scores.min() ?? 0) dB")
@@ -187,7 +174,7 @@ import TestSupport
         // It decodes cleanly through both joins, each picture the source's at that place.
         let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
         #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
-        let scores = try Self.psnr(bts, against: source, from: 1.5, to: 5.5)
+        let scores = try psnrOfEachPicture(bts, against: source, from: 1.5, to: 5.5)
         #expect(scores.count == expected)
         #expect(scores[head..<head + 90].allSatisfy { $0 == .infinity }, "copied pictures decode to the camera's own")
         #expect(scores.allSatisfy { $0 > 38 }, "worst \(scores.min() ?? 0) dB")
