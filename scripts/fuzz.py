@@ -11,7 +11,8 @@ manifest.json, no hidden or partial files), never a signal, a hang or more than 
 
 With --editors-cut every case is an editor's cut between two times instead (`--template bts-cut
 --trim-start A --trim-end B`, the times a function of the case number): the smart cut's reader
-and joiner, or the full re-encode it falls back to, on the same damaged files. Exit 0 must then
+and joiner, or the full re-encode it falls back to, on the same damaged files; one case in five
+is the whole clip (`--template bts-cut` alone), the camera's packets copied or re-encoded. Exit 0 must then
 leave a bts.mp4 that ffprobe reads as one H.264/HEVC video track and that ffmpeg decodes through,
 and a manifest saying how the cut was made.
 
@@ -1039,8 +1040,11 @@ def check_bts(path):
 
 def cut_times(number):
     """The in and out points of case `number`'s editors' cut: within the first few seconds, as
-    most seed clips are short; some past the end, which must be refused cleanly."""
+    most seed clips are short; some past the end, which must be refused cleanly. One case in five
+    is the whole clip (None): the camera's packets copied as they are, or re-encoded."""
     rng = random.Random(f"cut-{number}")
+    if rng.random() < 0.2:
+        return None
     start = round(rng.choice([0, 0.1, 0.4, 0.5, 1.0, 1.7, 2.5, 6.0]) + rng.random() * 0.3, 3)
     return start, round(start + rng.choice([0.6, 1.2, 2.0, 3.3, 8.0]), 3)
 
@@ -1056,8 +1060,9 @@ def leftovers(out_dir):
     return found
 
 
-def classify(case_file, out_dir, run, editors_cut=False):
-    """(outcome, problem or None). The outcomes that are findings carry a problem."""
+def classify(case_file, out_dir, run, editors_cut=False, whole_clip=False):
+    """(outcome, problem or None). The outcomes that are findings carry a problem. An editors'
+    cut of the whole clip says no `cut` (nothing was cut), only what its video is."""
     if run.timed_out:
         return "hang", f"no exit after {run.seconds:.0f} s (killed)"
     if run.over_memory:
@@ -1082,7 +1087,8 @@ def classify(case_file, out_dir, run, editors_cut=False):
         else:
             try:
                 written = json.loads(manifest.read_text())
-                if editors_cut and not any(o.get("role") == "bts" and o.get("cut", {}).get("method") in ("smart", "reencoded")
+                if editors_cut and not any(o.get("role") == "bts" and (o.get("cut", {}).get("method") in ("smart", "reencoded")
+                                                                        or (whole_clip and "video_codec" in o))
                                            for o in written.get("outputs", [])):
                     problems.append("the manifest does not say how the cut was made")
             except (ValueError, UnicodeDecodeError) as e:
@@ -1093,8 +1099,10 @@ def classify(case_file, out_dir, run, editors_cut=False):
         if problems:
             return "bad-reply", "; ".join(problems)
         if editors_cut:
-            method = next(o["cut"]["method"] for o in json.loads(manifest.read_text())["outputs"] if o.get("role") == "bts")
-            return f"cut-{method}", None
+            bts = next(o for o in json.loads(manifest.read_text())["outputs"] if o.get("role") == "bts")
+            if "cut" not in bts:
+                return ("whole-copied" if "(copied from the camera" in bts.get("video_codec", "") else "whole-reencoded"), None
+            return f"cut-{bts['cut']['method']}", None
         return "reply", None
     if run.exit_code in (1, 2):
         problems = []
@@ -1158,8 +1166,8 @@ def run_case(args, seeds, number, allowed, keep):
     out_dir = case_dir / "out"
     cmd = [args.binary, "process", relative(case_file), "--out", relative(out_dir)]
     if args.editors_cut:
-        start, end = cut_times(number)
-        cmd += ["--template", "bts-cut", "--trim-start", str(start), "--trim-end", str(end)]
+        times = cut_times(number)
+        cmd += ["--template", "bts-cut"] + (["--trim-start", str(times[0]), "--trim-end", str(times[1])] if times else [])
     for attempt in range(4):
         if out_dir.exists():
             remove_tree(out_dir)
@@ -1174,7 +1182,7 @@ def run_case(args, seeds, number, allowed, keep):
         if not keep:
             remove_tree(case_dir)
         return None
-    outcome, problem = classify(case_file, out_dir, run, args.editors_cut)
+    outcome, problem = classify(case_file, out_dir, run, args.editors_cut, args.editors_cut and cut_times(number) is None)
     kept = None
     if problem:
         FINDINGS.mkdir(parents=True, exist_ok=True)
@@ -1320,6 +1328,7 @@ def main(argv=None):
     print("\nsummary:")
     if args.editors_cut:
         print(f"  cuts          {counts.get('cut-smart', 0)} smart, {counts.get('cut-reencoded', 0)} re-encoded in full")
+        print(f"  whole clips   {counts.get('whole-copied', 0)} copied from the camera, {counts.get('whole-reencoded', 0)} re-encoded")
     else:
         print(f"  replies       {replies}")
     print(f"  refusals      {refusals} (exit 2: {counts.get('refusal-2', 0)}, exit 1: {counts.get('refusal-1', 0)})")

@@ -40,8 +40,9 @@ final class Muxer {
     }
 
     /// Adds a stream whose packets are copied untouched from `source`, keeping its display matrix
-    /// (the one piece of side data editors need: which way up the picture goes) and nothing else.
-    func addStream(copying source: UnsafeMutablePointer<AVStream>) throws -> Int {
+    /// (which way up the picture goes) and, when every packet is the camera's, its Dolby Vision
+    /// record (the packets carry the metadata that record announces); nothing else.
+    func addStream(copying source: UnsafeMutablePointer<AVStream>, keepingDolbyVision: Bool = false) throws -> Int {
         guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
         let status = avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar)
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot copy stream \(source.pointee.index): \(libavErrorText(status))") }
@@ -53,6 +54,12 @@ final class Muxer {
         if let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36,
            let copy = av_stream_new_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, size) {
             copy.update(from: matrix, count: size)
+        }
+        if keepingDolbyVision, let record = av_stream_get_side_data(source, AV_PKT_DATA_DOVI_CONF, &size), size > 0,
+           let copy = av_stream_new_side_data(stream, AV_PKT_DATA_DOVI_CONF, size) {
+            copy.update(from: record, count: size)
+            // libavformat 5.1 writes the dvcC/dvvC box only when allowed unofficial boxes.
+            context.pointee.strict_std_compliance = FF_COMPLIANCE_UNOFFICIAL
         }
         sourceTimeBases.append(source.pointee.time_base)
         return Int(stream.pointee.index)

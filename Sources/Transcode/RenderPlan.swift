@@ -87,7 +87,9 @@ struct RenderPlan {
             }
         }
         if duration < 0.5 {
-            throw TranscodeError(.rejected, file: file, "the reply would be \(String(format: "%.2f", duration)) s; X needs at least 0.5 s")
+            // A reply template has X's length limit; an editors' cut has none.
+            let what = rendition.maxDurationSeconds == nil ? "the cut would be" : "the reply would be"
+            throw TranscodeError(.rejected, file: file, "\(what) \(String(format: "%.2f", duration)) s; it must be at least 0.5 s")
         }
 
         let displayAspect = Self.displayAspect(video)

@@ -2,15 +2,19 @@ import CAV
 import Foundation
 
 /// The editors' cut without re-encoding: the camera's own H.264/HEVC pictures and AAC sound,
-/// packet for packet, into a fresh MP4 with no tags or data tracks — only the display matrix is
-/// carried over, so the clip still shows upright.
+/// packet for packet, into a fresh MP4 with no tags or data tracks — only the display matrix
+/// (so the clip still shows upright) and a Dolby Vision record are carried over.
 public final class StreamCopyRemuxer {
-    /// Why a clip cannot be copied as it is, or nil when it can.
+    /// Why a clip cannot be copied as it is, or nil when it can. An iPhone's 10-bit HLG HEVC (and
+    /// HDR10's PQ) is copied as it is: its pictures are the camera-quality footage editors ask
+    /// for, and their editing tools read it, as they do the HLG of a smart cut. 10-bit H.264 is
+    /// re-encoded: few players or editing tools decode it.
     public static func reasonToReencode(_ info: MediaInfo) -> String? {
         guard let video = RenderPlan.mainVideoStream(in: info) else { return "no video stream" }
         guard ["h264", "hevc"].contains(video.codec) else { return "video is \(video.codec), not H.264 or HEVC" }
-        guard video.bitDepth == 8 else { return "video is \(video.bitDepth ?? 0)-bit" }
-        guard !video.isHDR else { return "video is HDR" }
+        let depths = video.codec == "hevc" ? [8, 10] : [8]
+        guard depths.contains(video.bitDepth ?? 0) else { return "video is \(video.bitDepth ?? 0)-bit \(video.codec == "hevc" ? "HEVC" : "H.264")" }
+        if video.isHDR, video.codec != "hevc" { return "video is HDR H.264" }
         guard ["progressive", "unknown", nil].contains(video.fieldOrder) else { return "video is interlaced" }
         if let sar = video.sampleAspectRatio, sar.num != sar.den { return "pixels are not square (\(sar))" }
         guard video.variableFrameRate == false else { return "frame rate varies" }
@@ -44,7 +48,7 @@ public final class StreamCopyRemuxer {
 
         let muxer = try Muxer(path: temporary, outputName: outputName)
         var outputIndex: [Int: Int] = [:]
-        for index in selected { outputIndex[index] = try muxer.addStream(copying: input.stream(index)) }
+        for index in selected { outputIndex[index] = try muxer.addStream(copying: input.stream(index), keepingDolbyVision: true) }
         try muxer.writeHeader()
 
         // Both streams shift by the same amount, so they stay in sync and the earliest starts at 0.

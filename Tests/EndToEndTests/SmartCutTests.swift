@@ -192,6 +192,31 @@ import TestSupport
         #expect(video.string("codec_name") == "hevc" && video.string("codec_tag_string") == "hvc1", "QuickTime and Safari play only hvc1")
         #expect(try Self.md5s(bts, decoded: false) == Self.md5s(hevc, decoded: false))
     }
+
+    /// The full-length editors' copy keeps what the camera filmed: 10-bit stays 10-bit, an iPhone's
+    /// HLG stays HLG, and its Dolby Vision record stays (every packet is the camera's, RPUs included).
+    @Test(arguments: HEVCCamera.allCases) func theFullLengthCopyKeepsTheCamerasHEVCAsFilmed(camera: HEVCCamera) throws {
+        let source = try Self.hevcPhoneClip(camera)
+        let folder = try TestPaths.scratch("smartcut/full-\(camera.rawValue)")
+        let result = try ExternalTool.run(TestPaths.mediaorch, ["process", source, "--out", folder.path, "--templates", TestPaths.jobs.path, "--template", "bts-cut"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let bts = folder.appendingPathComponent("bts.mp4").path
+        #expect(try Self.md5s(bts, decoded: false) == Self.md5s(source, decoded: false), "every packet the camera's, in order")
+        let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
+        let profile = camera.tenBit ? "Main 10" : "Main"
+        #expect(video.string("codec_tag_string") == "hvc1" && video.string("profile") == profile)
+        #expect(video.string("pix_fmt") == (camera.tenBit ? "yuv420p10le" : "yuv420p"))
+        #expect(video.string("color_transfer") == (camera.isHLG ? "arib-std-b67" : "bt709") && video.string("color_primaries") == (camera.isHLG ? "bt2020" : "bt709"))
+        #expect(try Self.hasDolbyVisionRecord(bts) == (camera == .dolbyVision), "the Dolby Vision record is kept with the packets it describes")
+        let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
+        #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
+
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json"))) as? [String: Any]
+        let output = try #require((manifest?["outputs"] as? [[String: Any]])?.first { $0["role"] as? String == "bts" })
+        let expected = "hevc \(profile)\(camera.isHLG ? " HLG" : "") (copied from the camera\(camera == .dolbyVision ? ", its Dolby Vision record kept" : ""))"
+        #expect(output["video_codec"] as? String == expected, "\(output["video_codec"] ?? "")")
+        #expect(output["cut"] == nil, "nothing was cut or re-encoded")
+    }
 }
 
 /// The joins of a smart cut play in a real browser: Chromium plays it to the end without an

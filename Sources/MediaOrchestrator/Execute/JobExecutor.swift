@@ -163,7 +163,7 @@ public struct JobExecutor: Sendable {
             let probe = try Demuxer(path: path).probe()
             let v = probe.videoStreams.first, a = probe.audioStreams.first
             return (try btsOutput(path, duration: copied.duration, width: v?.displayWidth ?? 0, height: v?.displayHeight ?? 0,
-                                  frameRate: v?.averageFrameRate, videoCodec: "\(v?.codec ?? "") (copied from the camera)",
+                                  frameRate: v?.averageFrameRate, videoCodec: Self.copyDescription(v),
                                   audioCodec: a.map { "\($0.codec) (copied)" } ?? "none", validation: copied.validation), source)
         }
         var fullReencodeReason: String? = nil
@@ -192,6 +192,14 @@ public struct JobExecutor: Sendable {
         return (try btsOutput(path, duration: report.duration, width: report.width, height: report.height, frameRate: report.frameRate,
                               videoCodec: "h264 High (re-encoded, CRF \(rendition.crf))", audioCodec: "aac LC 48 kHz stereo \(rendition.audioBitrateKbps) kb/s",
                               validation: report.validation, cut: fullReencodeReason.map { .init(method: .reencoded, reason: $0) }), report.source)
+    }
+
+    /// What a copied bts's video is, for the manifest: "hevc Main 10 HLG (copied from the camera,
+    /// its Dolby Vision record kept)", "h264 High (copied from the camera)".
+    static func copyDescription(_ video: StreamInfo?) -> String {
+        guard let video else { return "no video (copied from the camera)" }
+        let kind = [video.codec, video.profile, video.hdr].compactMap { $0 }.joined(separator: " ")
+        return "\(kind) (copied from the camera\(video.dolbyVision == true ? ", its Dolby Vision record kept" : ""))"
     }
 
     /// What a smart cut's video is, for the manifest: "hevc Main 10 HLG (smart cut: …)".
