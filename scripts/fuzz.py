@@ -12,9 +12,10 @@ manifest.json, no hidden or partial files), never a signal, a hang or more than 
 With --editors-cut every case is an editor's cut between two times instead (`--template bts-cut
 --trim-start A --trim-end B`, the times a function of the case number): the smart cut's reader
 and joiner, or the full re-encode it falls back to, on the same damaged files; one case in five
-is the whole clip (`--template bts-cut` alone), the camera's packets copied or re-encoded. Exit 0 must then
-leave a bts.mp4 that ffprobe reads as one H.264/HEVC video track and that ffmpeg decodes through,
-and a manifest saying how the cut was made.
+is the whole clip (`--template bts-cut` alone), the camera's packets copied or re-encoded. Exit 0
+must then leave a bts.mp4 that ffprobe reads as one H.264/HEVC video track and that ffmpeg
+decodes through, and a manifest saying how the cut was made (or, for a whole clip, what its
+video is).
 
 Every case is a pure function of (--seed, case number, the seed clips), so a finding can be
 rerun with --replay N; the damaged file of every finding is kept in fuzz-output/findings/.
