@@ -19,6 +19,24 @@ extension Demuxer {
         return end.map { Double($0) * av_q2d(tb) }
     }
 
+    /// How far a stream's decode times run ahead of its presentation times at most (ticks, 0 if
+    /// never), read by demuxing only. Apple's cameras write B-frames' composition offsets as
+    /// negative numbers that libav 5.1 does not always shift out, leaving pictures "decoded" after
+    /// they are shown; moving every decode time back by this much makes them a valid MP4's again.
+    func decodeAheadOfPresentation(stream index: Int) throws -> Int64 {
+        let packet = Packet()
+        var ahead: Int64 = 0
+        while try read(into: packet) {
+            let p = packet.pointer.pointee
+            if Int(p.stream_index) == index, p.pts != LibAVStatus.noTimestamp, p.dts != LibAVStatus.noTimestamp {
+                ahead = max(ahead, p.dts - p.pts)
+            }
+            packet.unref()
+        }
+        try rewind()
+        return ahead
+    }
+
     /// Only these streams are demuxed; the rest (telemetry, timecode, cover art) are skipped by libav.
     func keepOnly(streams: Set<Int>) {
         for st in allStreams {

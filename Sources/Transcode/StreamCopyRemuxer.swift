@@ -53,6 +53,8 @@ public final class StreamCopyRemuxer {
 
         // Both streams shift by the same amount, so they stay in sync and the earliest starts at 0.
         let origin = selected.map { info.streams[$0].startTime ?? 0 }.min() ?? 0
+        // Only decode times move, so every picture still shows when the camera said.
+        let videoDecodeShift = try input.decodeAheadOfPresentation(stream: video)
         let packet = Packet()
         while try input.read(into: packet) {
             defer { packet.unref() }
@@ -61,7 +63,9 @@ public final class StreamCopyRemuxer {
             let tb = input.stream(packet.streamIndex).pointee.time_base
             let shift = ticks(origin, in: tb)
             if packet.pointer.pointee.pts != LibAVStatus.noTimestamp { packet.pointer.pointee.pts -= shift }
-            if packet.pointer.pointee.dts != LibAVStatus.noTimestamp { packet.pointer.pointee.dts -= shift }
+            if packet.pointer.pointee.dts != LibAVStatus.noTimestamp {
+                packet.pointer.pointee.dts -= shift + (packet.streamIndex == video ? videoDecodeShift : 0)
+            }
             try muxer.write(packet, stream: target)
         }
         try muxer.finish() // trailer (moov moved first), close, fsync

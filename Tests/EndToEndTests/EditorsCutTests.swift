@@ -34,6 +34,31 @@ import TestSupport
         try expectNoIdentifyingTags(bts)
     }
 
+    /// A real iPhone 14 Pro clip (HEVC Main 10, HLG, Dolby Vision 8.4, shown portrait, GPS): the
+    /// copy is the camera's own. Apple writes its B-frames' composition offsets as negative
+    /// numbers, which libav 5.1 leaves unshifted here, so the copy moves the decode times back.
+    @Test func anIPhonesHLGClipIsCopiedAsFilmedWithItsDolbyVisionRecord() throws {
+        let source = TestPaths.shared("iphone14pro_hevc10_hlg_dolbyvision.MOV")
+        let bts = try runJob(source, name: "iphone-hlg", extra: ["--template", "bts-cut"]).path
+        let video = try #require(try FFprobe.streams(bts, select: "v:0").first)
+        #expect(video.string("codec_tag_string") == "hvc1" && video.string("profile") == "Main 10" && video.string("pix_fmt") == "yuv420p10le")
+        #expect(video.string("color_transfer") == "arib-std-b67" && video.string("color_primaries") == "bt2020", "HLG stays HLG")
+        let sideData = video["side_data_list"] as? [FFprobe.JSON] ?? []
+        #expect(sideData.contains { $0.string("side_data_type") == "DOVI configuration record" && $0.int("dv_profile") == 8 })
+        #expect(sideData.compactMap { $0.double("rotation") }.first == -90, "still shown portrait")
+        #expect(try SmartCutTests.md5s(bts, decoded: false) == SmartCutTests.md5s(source, decoded: false), "every packet the camera's, in order")
+        // The pictures the camera shows decode the same; its edit list hides one more at the end, which the copy shows.
+        let shown = try SmartCutTests.md5s(source, decoded: true), copied = try SmartCutTests.md5s(bts, decoded: true)
+        #expect(shown.count == 4 && Array(copied.prefix(shown.count)) == shown, "\(copied.count) pictures")
+        let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
+        #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
+        try expectNoIdentifyingTags(bts)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bts).deletingLastPathComponent()
+            .appendingPathComponent("manifest.json"))) as? [String: Any]
+        let output = try #require((manifest?["outputs"] as? [[String: Any]])?.first { $0["role"] as? String == "bts" })
+        #expect(output["video_codec"] as? String == "hevc Main 10 HLG (copied from the camera, its Dolby Vision record kept)")
+    }
+
     @Test func variableRateRotatedPhoneClipIsReencodedUprightAndConstant() throws {
         let bts = try runJob(TestPaths.shared("android6_h264_rot270_gps_vfr.mp4"), name: "reencode", extra: ["--template", "bts-cut"]).path
         let r = try ReplyInspection(bts)
