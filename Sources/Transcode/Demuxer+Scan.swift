@@ -4,19 +4,11 @@ extension Demuxer {
     /// The end time (seconds) of a stream's last packet, read by demuxing only (no decoding).
     /// For containers that do not record a duration, such as a browser's live WebM recording.
     func endTime(ofStream index: Int) throws -> Double? {
-        let packet = Packet()
-        let tb = stream(index).pointee.time_base
-        var end: Int64? = nil
-        while try read(into: packet) {
-            let p = packet.pointer.pointee
-            if Int(p.stream_index) == index {
-                let ts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
-                if ts != LibAVStatus.noTimestamp { end = max(end ?? ts, ts + max(p.duration, 0)) }
-            }
-            packet.unref()
+        let end: Int64? = try fold(stream: index, nil) { end, p in
+            let ts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
+            return ts == LibAVStatus.noTimestamp ? end : max(end ?? ts, ts + max(p.duration, 0))
         }
-        try rewind()
-        return end.map { Double($0) * av_q2d(tb) }
+        return end.map { Double($0) * av_q2d(stream(index).pointee.time_base) }
     }
 
     /// How far a stream's decode times run ahead of its presentation times at most (ticks, 0 if
@@ -24,17 +16,24 @@ extension Demuxer {
     /// negative numbers that libav 5.1 does not always shift out, leaving pictures "decoded" after
     /// they are shown; moving every decode time back by this much makes them a valid MP4's again.
     func decodeAheadOfPresentation(stream index: Int) throws -> Int64 {
+        try fold(stream: index, Int64(0)) { ahead, p in
+            guard p.pts != LibAVStatus.noTimestamp, p.dts != LibAVStatus.noTimestamp else { return ahead }
+            let (difference, overflow) = p.dts.subtractingReportingOverflow(p.pts)
+            return overflow ? Int64.max : max(ahead, difference)
+        }
+    }
+
+    /// Reads every packet (demuxing only), folding those of stream `index` into a value, then
+    /// rewinds to the start.
+    private func fold<T>(stream index: Int, _ initial: T, _ step: (T, AVPacket) -> T) throws -> T {
         let packet = Packet()
-        var ahead: Int64 = 0
+        var value = initial
         while try read(into: packet) {
-            let p = packet.pointer.pointee
-            if Int(p.stream_index) == index, p.pts != LibAVStatus.noTimestamp, p.dts != LibAVStatus.noTimestamp {
-                ahead = max(ahead, p.dts - p.pts)
-            }
+            if Int(packet.pointer.pointee.stream_index) == index { value = step(value, packet.pointer.pointee) }
             packet.unref()
         }
         try rewind()
-        return ahead
+        return value
     }
 
     /// Only these streams are demuxed; the rest (telemetry, timecode, cover art) are skipped by libav.
