@@ -45,6 +45,12 @@ public final class StreamCopyRemuxer {
         let audio = info.audioStreams.first?.index
         let selected = [video] + (audio.map { [$0] } ?? [])
         input.keepOnly(streams: Set(selected))
+        // Only decode times move, so every picture still shows when the camera said. A camera's
+        // B-frames are a few pictures deep; more is damage, which the re-encode reads instead.
+        let videoDecodeShift = try input.decodeAheadOfPresentation(stream: video)
+        guard videoDecodeShift <= ticks(1, in: input.stream(video).pointee.time_base) else {
+            throw TranscodeError(.badInput, file: input.fileName, "cannot be copied untouched: pictures decode over a second after they are shown")
+        }
 
         let muxer = try Muxer(path: temporary, outputName: outputName)
         var outputIndex: [Int: Int] = [:]
@@ -53,12 +59,6 @@ public final class StreamCopyRemuxer {
 
         // Both streams shift by the same amount, so they stay in sync and the earliest starts at 0.
         let origin = selected.map { info.streams[$0].startTime ?? 0 }.min() ?? 0
-        // Only decode times move, so every picture still shows when the camera said. A camera's
-        // B-frames are a few pictures deep; more is damage, which the re-encode reads instead.
-        let videoDecodeShift = try input.decodeAheadOfPresentation(stream: video)
-        guard videoDecodeShift <= ticks(1, in: input.stream(video).pointee.time_base) else {
-            throw TranscodeError(.badInput, file: input.fileName, "cannot be copied untouched: pictures decode over a second after they are shown")
-        }
         let packet = Packet()
         while try input.read(into: packet) {
             defer { packet.unref() }
