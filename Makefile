@@ -56,12 +56,12 @@ multinode-test: build
 bench: release
 	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench.py .build/release/mediaorch
 
-# Sections 14-17: the reply on five kinds of source (untagged, BT.709, HLG HEVC, 4K60, SD BT.601),
+# Sections 14-17: the reply on six kinds of source (untagged, BT.709, HLG HEVC, PQ HEVC, 4K60, SD BT.601),
 # an editor's smart cut, the colour and HDR chains, an upload to its manifest.
 bench-sources: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch
 
-# Section 14 alone: the reply on the five kinds of source against the ffmpeg command line.
+# Section 14 alone: the reply on the six kinds of source against the ffmpeg command line.
 bench-replies: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch --sources-only
 

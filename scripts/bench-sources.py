@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""make bench, section 14 (also alone: make bench-sources): the reply render on five kinds of
+"""make bench, section 14 (also alone: make bench-sources): the reply render on six kinds of
 phone clip against the ffmpeg command line doing the same work (the filters and x264 settings of
 `mediaorch plan` for that very clip), alternating, medians of BENCH_ROUNDS rounds:
 
   untagged 1080x1920 H.264 (browser recordings, screen captures, re-encodes)
   BT.709 1080x1920 H.264 (most phones)
   HLG 10-bit HEVC 1080x1920 (iPhones' default), tone-mapped to SDR
+  PQ 10-bit HEVC 1080x1920 with HDR10's messages (Samsung's HDR10+), tone-mapped to SDR
   2160x3840 60 fps H.264 portrait (4K60)
   640x480 BT.601 H.264 (old phones, messaging apps)
 
@@ -19,7 +20,7 @@ of the cut (bts_smart_cut: false) and the ffmpeg command line re-encoding the sa
 no tone mapping: a time to compare with, not the same picture); and whether every copied packet is
 byte-identical to the camera's. Figures, not assertions.
 Section 16: the picture chains alone (decode and filters, no encoder: `ffmpeg -f null`), the
-colour step and the HDR tone mapping each against its alternatives (for HLG, the exact chain
+colour step and the HDR tone mapping each against its alternatives (for HLG and PQ, the exact chain
 sampled into a 33³ LUT as the reply does it, the table made here through the ffmpeg CLI), with
 each variant's picture compared (PSNR, mean luma) against the most exact one.
 Section 17: from an upload completing (a .part renamed into a running `mediaorch watch`'s inbox)
@@ -42,6 +43,10 @@ SOURCES = [
     ("HLG HEVC 10-bit", "1080x1920", 30, 30, ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "22", "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
                                               "-x265-params", "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc",
                                               "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", "-color_range", "tv"]),
+    ("PQ HEVC 10-bit", "1080x1920", 30, 30, ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "22", "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
+                                             "-x265-params", "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:hdr10=1:"
+                                             "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,50):max-cll=1000,400",
+                                             "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc", "-color_range", "tv"]),
     ("4K60 portrait", "2160x3840", 60, 10, ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p",
                                             "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]),
     ("640x480 BT.601", "640x480", 30, 30, ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
@@ -154,21 +159,23 @@ def psnr(reference, other):
     return next((line.split("average:")[1].split()[0] for line in out.stderr.splitlines() if "average:" in line), "?")
 
 
-# The exact HDR chain up to display light, as Sources/Transcode/HLGToneMapLUT.swift spells it.
-TO_DISPLAY_LIGHT = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0"
+def to_display_light(peak):
+    """The exact HDR chain up to display light, as Sources/Transcode/ToneMapLUT.swift spells it;
+    `peak` as `mediaorch plan` prints it (HLG with no messages: 10; the PQ bench clip's MaxCLL: 10)."""
+    return f"zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0:peak={peak}"
 
 
-def hlg_lut(points=33):
-    """The reply's HLG table made the ffmpeg CLI's way, for section 16: the exact chain run on one
+def tone_map_lut(transfer, peak, points=33):
+    """The reply's table made the ffmpeg CLI's way, for section 16: the exact chain run on one
     picture of every grid colour (16-bit RGB, red fastest), written as a .cube file."""
-    path = OUT / f"hlg_{points}.cube"
+    path = OUT / f"tonemap_{transfer}_{peak}_{points}.cube"
     if path.exists():
         return path
     levels = [round(i * 65535 / (points - 1)) for i in range(points)]
     grid = array.array("H", (levels[c] for b in range(points) for g in range(points) for r in range(points) for c in (r, g, b)))
     if sys.byteorder != "little":
         grid.byteswap()
-    chain = f"setparams=color_primaries=bt2020:color_trc=arib-std-b67:colorspace=gbr:range=pc,{TO_DISPLAY_LIGHT},zscale=t=bt709,format=gbrpf32le"
+    chain = f"setparams=color_primaries=bt2020:color_trc={transfer}:colorspace=gbr:range=pc,{to_display_light(peak)},zscale=t=bt709,format=gbrpf32le"
     out = subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s", f"{points * points}x{points}", "-i", "-",
                           "-vf", chain, "-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-"], input=grid.tobytes(), capture_output=True, check=True).stdout
     planes = array.array("f", out)
@@ -182,16 +189,24 @@ def picture_chains(binary):
     print(f"16. picture chains alone (decode + filters, no encoder; ffmpeg -f null), {ROUNDS} rounds, medians; each picture against the first row's")
     print(f"    {'chain':<58} {'wall':>7} {'cpu':>7} {'PSNR':>7} {'mean luma':>10}")
     hlg = make_source(*next(x for x in SOURCES if x[0].startswith("HLG")))
+    pq = make_source(*next(x for x in SOURCES if x[0].startswith("PQ")))
     sd = make_source(*next(x for x in SOURCES if x[0].startswith("640x480")))
-    tonemap = f"{TO_DISPLAY_LIGHT},zscale=t=bt709:m=bt709:r=tv"
+
+    def through_lut(transfer, peak):
+        return (f"scale=720:1280:in_color_matrix=bt2020:in_range=tv,format=gbrp16le,lut3d=file={tone_map_lut(transfer, peak)}:interp=tetrahedral,"
+                "scale=out_color_matrix=bt709:out_range=tv,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv,format=yuv420p")
+    tonemap = f"{to_display_light(10)},zscale=t=bt709:m=bt709:r=tv"
     groups = [
         ("HLG 10-bit 1080x1920 to SDR 720x1280", hlg, [
             ("tone map at full size, then scale", f"{tonemap},format=yuv420p,scale=720:1280"),
             ("scale, then tone map (the exact chain)", f"scale=720:1280,{tonemap},format=yuv420p"),
-            ("scale to RGB, the exact chain as a 33³ LUT (the reply's)",
-             f"scale=720:1280:in_color_matrix=bt2020:in_range=tv,format=gbrp16le,lut3d=file={hlg_lut()}:interp=tetrahedral,"
-             "scale=out_color_matrix=bt709:out_range=tv,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv,format=yuv420p"),
+            ("scale to RGB, the exact chain as a 33³ LUT (the reply's)", through_lut("arib-std-b67", 10)),
             ("scale, then HLG to BT.709 without a tone curve", "scale=720:1280,zscale=tin=arib-std-b67:pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p"),
+        ]),
+        ("PQ 10-bit 1080x1920 (MaxCLL 1000 cd/m²) to SDR 720x1280", pq, [
+            ("scale, then tone map (the exact chain)", f"scale=720:1280,{tonemap},format=yuv420p"),
+            ("scale to RGB, the exact chain as a 33³ LUT (the reply's)", through_lut("smpte2084", 10)),
+            ("scale, then PQ to BT.709 without a tone curve", "scale=720:1280,zscale=tin=smpte2084:pin=bt2020:min=bt2020nc:t=bt709:p=bt709:m=bt709:r=tv:npl=100,format=yuv420p"),
         ]),
         ("640x480 BT.601 to BT.709 960x720", sd, [
             # The matrix alone (BT.601 primaries and curve read as BT.709's, as players do): float, exact.
@@ -297,7 +312,7 @@ def main():
 
 
 def sources(binary, templates):
-    print(f"14. the reply on five kinds of source against the ffmpeg command line, same filters and x264 settings, {ROUNDS} alternating rounds: medians, and ratios of each round's pair")
+    print(f"14. the reply on six kinds of source against the ffmpeg command line, same filters and x264 settings, {ROUNDS} alternating rounds: medians, and ratios of each round's pair")
     print(f"    {'source':<20} {'wall ours':>9} {'wall ffmpeg':>11} {'wall ratio':>10} {'cpu ratio':>9} {'cores ours':>10} {'cores ffmpeg':>12} {'RSS ours':>9} {'RSS ffmpeg':>10}")
     for name, size, fps, seconds, video in SOURCES:
         clip = make_source(name, size, fps, seconds, video)
@@ -314,7 +329,7 @@ def sources(binary, templates):
         orss, frss = (max(r[2] for r in side) for side in (mine, theirs))
         print(f"    {name:<20} {ow:8.2f}s {fw:10.2f}s {wall:10.3f} {cpu:9.3f} {cores[0]:10.2f} {cores[1]:12.2f} {orss:8.0f}M {frss:9.0f}M"
               f"   (rounds: {', '.join(f'{a[0] / b[0]:.3f}' for a, b in zip(mine, theirs))})")
-    print("    (HLG: the ffmpeg CLI runs the exact tone-mapping chain `mediaorch plan` prints; the reply samples it into a LUT, section 16)")
+    print("    (HLG, PQ: the ffmpeg CLI runs the exact tone-mapping chain `mediaorch plan` prints; the reply samples it into a LUT, section 16)")
     print("    (targets: wall ratio <= 0.95 on every kind, peak RSS <= 350 MB; ratios: median of each round's pair;")
     print("     cores: CPU seconds per wall second, of 2)")
     print()

@@ -411,7 +411,7 @@ def main():
 
     # 12 and 13: the shared store, on SQLite and on the PostgreSQL scripts/with-postgres.sh started.
     subprocess.run([sys.executable, str(ROOT / "scripts/bench-store.py"), binary, str(store_bench)], check=True)
-    # 14: the reply on five kinds of phone clip.
+    # 14: the reply on six kinds of phone clip.
     subprocess.run([sys.executable, str(ROOT / "scripts/bench-sources.py"), binary], check=True)
 
 

@@ -54,8 +54,9 @@ PROGRESS_LINE = re.compile(r"^[A-Za-z][\w-]*: \d{1,3}% \(")   # ProgressDisplay'
 
 def seed_files(only=None, editors_cut=False):
     """Every file of ../shared/media except README.md, and SampleMedia's *.mov / *.mp4, sorted;
-    for editors' cuts also two HEVC camera clips (see made_hevc_seeds), which --only can also
-    name for replies (the HLG one goes through the reply's tone-mapping LUT)."""
+    for editors' cuts also three HEVC camera clips (see made_hevc_seeds), which --only can also
+    name for replies (the HLG and PQ ones go through the reply's tone-mapping LUT, their peak
+    read from the first picture)."""
     seeds = []
     shared, samples = SEED_DIRS
     if shared.is_dir():
@@ -77,14 +78,18 @@ def made_hevc_seeds():
     """The shared clips' only HEVC one is 5 pictures long, too short for a cut, so the smart cut's
     HEVC path (hvcC record, parameter set ids, libx265's joins) gets seeds of its own: 4 s of HEVC
     with 1 s closed GOPs, B-frames and sound, made once with ffmpeg (single-threaded, so the same
-    bytes every time) and kept in fuzz-output/seeds/: SDR Main, and 10-bit HLG marked as Dolby
-    Vision 8.4 the way an iPhone films."""
+    bytes every time) and kept in fuzz-output/seeds/: SDR Main, 10-bit HLG marked as Dolby
+    Vision 8.4 the way an iPhone films, and 10-bit PQ with HDR10's mastering display and content
+    light level messages, as a Samsung films HDR10+."""
     hlg = ["-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc"]
+    pq = ["-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc"]
+    hdr10 = ":hdr10=1:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,50):max-cll=1000,400"
     return [made_hevc_seed("made_hevc_main_closed_gop.mp4", []),
-            made_hevc_seed("made_hevc_hlg_dolby_vision.mp4", hlg, dolby_vision=True)]
+            made_hevc_seed("made_hevc_hlg_dolby_vision.mp4", hlg, dolby_vision=True),
+            made_hevc_seed("made_hevc_pq_hdr10.mp4", pq, x265=hdr10)]
 
 
-def made_hevc_seed(name, video, dolby_vision=False):
+def made_hevc_seed(name, video, dolby_vision=False, x265=""):
     path = OUTPUT / "seeds" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +97,7 @@ def made_hevc_seed(name, video, dolby_vision=False):
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-threads", "1",
                         "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=4", "-f", "lavfi", "-i", "sine=f=440:d=4",
                         "-c:v", "libx265", "-preset", "fast", "-tag:v", "hvc1", *video,
-                        "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3:frame-threads=1:pools=none",
+                        "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3:frame-threads=1:pools=none" + x265,
                         "-c:a", "aac", "-shortest", str(temporary)], check=True)
         if dolby_vision:
             subprocess.run([sys.executable, str(ROOT / "scripts" / "add-dolby-vision-record.py"), str(temporary)], check=True)

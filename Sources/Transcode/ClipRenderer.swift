@@ -87,7 +87,7 @@ public struct RenderPlanDescription: Sendable, Codable {
     public var frameRate: Rational
     /// libavfilter chains, in the ffmpeg filter syntax; the video chain expects timestamps that start at 0.
     public var videoFilters: String
-    /// For an HLG source: how the render does the tone mapping `videoFilters` spells out exactly.
+    /// For an HDR source: how the render does the tone mapping `videoFilters` spells out exactly.
     public var toneMapping: String?
     public var audioFilters: String
     public var x264Options: [String: String]
@@ -110,15 +110,15 @@ public final class ClipRenderer {
     /// benchmark, which gives the ffmpeg CLI the very same filters and encoder settings.
     public func plan() throws -> RenderPlanDescription {
         let (input, info) = try open()
-        let plan = try makePlan(input, info, hlgLUTPath: nil)
+        let peak = try signalPeak(input, info)
+        let plan = try makePlan(input, info, toneMapping: peak.map { ToneMapping(peak: $0, lutPath: nil) })
         let r = request.rendition
         return RenderPlanDescription(
             videoStream: plan.videoStream, audioStream: plan.audioStream, sourceStart: plan.sourceStart, duration: plan.duration,
             width: plan.canvas.width, height: plan.canvas.height, pictureWidth: plan.content.width, pictureHeight: plan.content.height,
             frameRate: plan.frameRate, videoFilters: plan.videoGraph(assScriptPath: nil, card: request.endCard),
-            toneMapping: RenderPlan.mainVideoStream(in: info).map(HLGToneMapLUT.serves) == true
-                ? "the render samples the HDR step above (\(HLGToneMapLUT.exactChain)) at \(HLGToneMapLUT.points)³ colours "
-                    + "into a 3D LUT and applies it with lut3d on 16-bit RGB" : nil,
+            toneMapping: peak.map { "the render samples the HDR step above (\(ToneMapLUT.exactChain(peak: $0))) at \(ToneMapLUT.points)³ colours "
+                + "into a 3D LUT and applies it with lut3d on 16-bit RGB; its peak is \($0.source)" },
             audioFilters: plan.audioGraph(sourceHasAudio: plan.audioStream != nil, card: request.endCard),
             x264Options: Pipeline.h264Options(r), keyframeInterval: Pipeline.keyframeInterval(frameRate: plan.frameRate, rendition: r),
             maxrateKbps: r.maxrateKbps, bufsizeKbps: r.bufsizeKbps, audioBitrateKbps: r.audioBitrateKbps)
@@ -135,11 +135,17 @@ public final class ClipRenderer {
         return (input, info)
     }
 
-    /// Decides the render; an HLG source's pictures go through the LUT at `hlgLUTPath` when given.
-    private func makePlan(_ input: Demuxer, _ info: MediaInfo, hlgLUTPath: String?) throws -> RenderPlan {
+    /// An HDR source's peak, read once for the whole clip; nil for SDR.
+    private func signalPeak(_ input: Demuxer, _ info: MediaInfo) throws -> SignalPeak? {
+        guard let video = RenderPlan.mainVideoStream(in: info), video.isHDR else { return nil }
+        return try input.signalPeak(of: video)
+    }
+
+    /// Decides the render; an HDR source's pictures go through the LUT in `toneMapping` when it has one.
+    private func makePlan(_ input: Demuxer, _ info: MediaInfo, toneMapping: ToneMapping?) throws -> RenderPlan {
         try RenderPlan.make(info: info, videoEnd: { try input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
                             trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0,
-                            hlgLUTPath: hlgLUTPath)
+                            toneMapping: toneMapping)
     }
 
     public func render() throws -> RenderReport {
@@ -149,11 +155,10 @@ public final class ClipRenderer {
         defer { unlink(temporary) } // gone after a publish (renamed) or a failure alike
 
         let (input, info) = try open()
-        let lut = try RenderPlan.mainVideoStream(in: info).flatMap { video in
-            try HLGToneMapLUT.serves(video) ? HLGToneMapLUT(besideOutput: request.output, outputName: outputName, primaries: video.colorPrimaries) : nil
-        }
+        let peak = try signalPeak(input, info)
+        let lut = try peak.map { try ToneMapLUT(besideOutput: request.output, outputName: outputName, video: RenderPlan.mainVideoStream(in: info)!, peak: $0) }
         defer { lut?.remove() }
-        let plan = try makePlan(input, info, hlgLUTPath: lut?.path)
+        let plan = try makePlan(input, info, toneMapping: peak.map { ToneMapping(peak: $0, lutPath: lut?.path) })
         let geometry = RenderGeometry(width: plan.canvas.width, height: plan.canvas.height,
                                       clipDuration: plan.duration, cardDuration: plan.cardDuration)
         let script = request.burnIn?(geometry)

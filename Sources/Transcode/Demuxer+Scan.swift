@@ -23,6 +23,31 @@ extension Demuxer {
         }
     }
 
+    /// What `read` finds in stream `index`'s first decoded picture (HDR messages the camera wrote
+    /// with it), then back to the start. Decodes a few packets at most; a picture that cannot be
+    /// decoded is one that says nothing (nil): the pass that follows judges the damage.
+    func firstPicture<T>(of index: Int, _ read: (UnsafePointer<AVFrame>) -> T?) throws -> T? {
+        var found: T? = nil
+        if let decoder = try? StreamDecoder(stream: stream(index), fileName: fileName, threads: 1) {
+            let packet = Packet(), frame = Frame()
+            var streamPackets = 0, packets = 0
+            reading: while streamPackets < 64, packets < 1024, try self.read(into: packet) {
+                defer { packet.unref() }
+                packets += 1
+                guard packet.streamIndex == index else { continue }
+                streamPackets += 1
+                guard (try? decoder.send(packet)) != nil else { break }
+                if (try? decoder.receive(into: frame)) == true {
+                    found = read(frame.pointer)
+                    frame.unref()
+                    break reading
+                }
+            }
+        }
+        try rewind()
+        return found
+    }
+
     /// Reads every packet (demuxing only), folding those of stream `index` into a value, then
     /// rewinds to the start.
     private func fold<T>(stream index: Int, _ initial: T, _ step: (T, AVPacket) -> T) throws -> T {

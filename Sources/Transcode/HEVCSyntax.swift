@@ -18,6 +18,17 @@ enum HEVCSyntax {
 
     static func type(_ nal: ArraySlice<UInt8>) -> UInt8 { nal.count >= 2 ? (nal[nal.startIndex] >> 1) & 0x3F : 0xFF }
 
+    static let prefixSEI: UInt8 = 39
+    /// HDR10's SEI messages: mastering display colour volume, content light level. They refer to
+    /// no parameter set, so they are kept as libx265 writes them.
+    static let hdr10PayloadTypes: Set<Int> = [137, 144]
+
+    /// Whether a prefix SEI unit's first message is one of HDR10's (payload types under 255 are
+    /// a single byte, which no emulation prevention byte can precede).
+    static func carriesHDR10Message(_ nal: ArraySlice<UInt8>) -> Bool {
+        type(nal) == prefixSEI && nal.count > 2 && hdr10PayloadTypes.contains(Int(nal[nal.startIndex + 2]))
+    }
+
     struct Unsupported: Error, CustomStringConvertible {
         let description: String
         init(_ what: String) { description = "libx265 wrote HEVC syntax the smart cut does not rewrite: \(what)" }

@@ -27,10 +27,10 @@ struct RenderPlan {
     let cardDuration: Double
     var totalDuration: Double { duration + cardDuration }
 
-    /// `hlgLUTPath`: the `HLGToneMapLUT` written for this source (one it serves); without one,
-    /// HDR takes the exact chain.
+    /// `toneMapping`: for an HDR source, its peak and the `ToneMapLUT` written for it; without
+    /// one, HDR takes the exact chain at the nominal peak.
     static func make(info: MediaInfo, videoEnd: () throws -> Double?, trim: Trim?, rendition: Rendition,
-                     cardDuration: Double = 0, hlgLUTPath: String? = nil) throws -> RenderPlan {
+                     cardDuration: Double = 0, toneMapping: ToneMapping? = nil) throws -> RenderPlan {
         let file = info.file
         guard let video = mainVideoStream(in: info) else {
             let what = info.audioStreams.isEmpty ? "no video stream" : "only audio, no video stream"
@@ -105,9 +105,10 @@ struct RenderPlan {
             frameRate = Rational(sourceRate > 45 ? 60 : 30, 1)
         }
 
+        let toneMapping = toneMapping ?? ToneMapping(peak: .nominal(for: video), lutPath: nil)
         let videoFilters = Self.videoChain(video: video, content: content, canvas: canvas, frameRate: frameRate, duration: duration,
-                                           hlgLUTPath: hlgLUTPath)
-        let stillFilters = Self.pictureChain(video: video, content: content, canvas: canvas)
+                                           toneMapping: toneMapping)
+        let stillFilters = Self.pictureChain(video: video, content: content, canvas: canvas, toneMapping: toneMapping.exact)
         let audioFilters = Self.audioChain(channels: audio?.channels ?? 2, duration: duration, rendition: rendition)
         let silence = "anullsrc=r=48000:cl=stereo,atrim=end=\(Self.decimal(duration)),aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
         return RenderPlan(videoStream: video.index, audioStream: audio?.index, sourceStart: pictureStart + (trim?.start ?? 0),
@@ -173,23 +174,23 @@ struct RenderPlan {
 
     /// deinterlace → constant rate → scale (before rotating: fewer pixels to turn) → rotate →
     /// tone-map HDR → pad to the canvas → square pixels, yuv420p BT.709.
-    static func videoChain(video: StreamInfo, content: Size, canvas: Size, frameRate: Rational, duration: Double, hlgLUTPath: String? = nil) -> String {
+    static func videoChain(video: StreamInfo, content: Size, canvas: Size, frameRate: Rational, duration: Double, toneMapping: ToneMapping) -> String {
         var chain: [String] = []
         if let order = video.fieldOrder, ["tt", "bb", "tb", "bt"].contains(order) {
             chain.append("bwdif=mode=send_frame:parity=auto:deint=all")
         }
         chain.append("fps=fps=\(frameRate.fraction):start_time=0")
         chain.append("trim=end=\(decimal(duration))")
-        chain.append(pictureChain(video: video, content: content, canvas: canvas, hlgLUTPath: hlgLUTPath))
+        chain.append(pictureChain(video: video, content: content, canvas: canvas, toneMapping: toneMapping))
         return chain.joined(separator: ",")
     }
 
     /// Size, orientation, colour and frame of one picture: shared by the video and the stills.
-    static func pictureChain(video: StreamInfo, content: Size, canvas: Size, hlgLUTPath: String? = nil) -> String {
+    static func pictureChain(video: StreamInfo, content: Size, canvas: Size, toneMapping: ToneMapping) -> String {
         var chain: [String] = []
         let scaleSize = video.isRotatedQuarterTurn ? Size(width: content.height, height: content.width) : content
         let colour = SourceColour(video)
-        if hlgLUTPath != nil {
+        if video.isHDR, toneMapping.lutPath != nil {
             // Scaled and turned into the LUT's 16-bit RGB in one swscale pass.
             chain.append("scale=\(scaleSize.width):\(scaleSize.height):in_color_matrix=\(colour.matrix):in_range=\(colour.fullRange ? "pc" : "tv"),format=gbrp16le")
         } else if video.isHDR {
@@ -202,10 +203,8 @@ struct RenderPlan {
             chain.append("scale=\(scaleSize.width):\(scaleSize.height):\(colour.scaleOptions)")
         }
         chain += rotationFilters(video.rotation ?? 0)
-        if let hlgLUTPath {
-            chain.append(HLGToneMapLUT.chain(lutPath: hlgLUTPath))
-        } else if video.isHDR {
-            chain.append(HLGToneMapLUT.exactChain)
+        if video.isHDR {
+            chain.append(toneMapping.lutPath.map(ToneMapLUT.chain(lutPath:)) ?? ToneMapLUT.exactChain(peak: toneMapping.peak))
         }
         chain.append("format=yuv420p")
         if content != canvas {

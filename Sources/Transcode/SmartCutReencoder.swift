@@ -20,15 +20,16 @@ final class SmartCutReencoder {
     private var encoded: [SmartCutEncodedPicture] = []
     private let packet = Packet()
 
+    /// `hdr10`: a PQ camera's messages, for libx265 to write on its pictures too.
     init(ids: SmartCutIDs, camera: SmartCutCamera, range: Range<Int64>, stream: UnsafeMutablePointer<AVStream>, decoder: StreamDecoder,
-         rendition: Rendition, outputName: String) throws {
+         hdr10: HDR10Messages?, rendition: Rendition, outputName: String) throws {
         self.range = range
         let par = stream.pointee.codecpar.pointee
         let rate = stream.pointee.avg_frame_rate.num > 0 ? stream.pointee.avg_frame_rate : stream.pointee.r_frame_rate
         let decodedFormat = decoder.context.pointee.pix_fmt
         let (codecName, options) = switch camera {
         case .avc: ("libx264", Self.x264Options(par, ids: ids, rendition: rendition))
-        case .hevc: ("libx265", Self.x265Options(par, rendition: rendition, tenBit: decodedFormat == AV_PIX_FMT_YUV420P10LE))
+        case .hevc: ("libx265", Self.x265Options(par, rendition: rendition, tenBit: decodedFormat == AV_PIX_FMT_YUV420P10LE, hdr10: hdr10))
         }
         encoder = try StreamEncoder(codecName: codecName, outputName: outputName, options: options) { ctx in
             ctx.pointee.width = par.width
@@ -76,18 +77,18 @@ final class SmartCutReencoder {
     }
 
     /// libx265 kept to the syntax `HEVCSyntax` rewrites: one slice per picture without entry
-    /// points (no wavefront), no weighted prediction, no SEI or delimiters, IDR keyframes only.
-    /// HEVC's level is 30 times its number (4.1 is 123).
-    static func x265Options(_ par: AVCodecParameters, rendition: Rendition, tenBit: Bool) -> [String: String] {
+    /// points (no wavefront), no weighted prediction, no delimiters and no SEI but HDR10's (which
+    /// it writes with each keyframe), IDR keyframes only. HEVC's level is 30 times its number (4.1 is 123).
+    static func x265Options(_ par: AVCodecParameters, rendition: Rendition, tenBit: Bool, hdr10: HDR10Messages?) -> [String: String] {
         var parameters = ["log-level=none", "open-gop=0", "scenecut=0", "keyint=1000", "wpp=0", "weightp=0", "weightb=0",
-                          "info=0", "hash=0", "aud=0", "repeat-headers=0"]
+                          "info=0", "hash=0", "aud=0", "repeat-headers=0"] + (hdr10?.x265Parameters ?? [])
         if par.level > 0 { parameters.append("level-idc=\(par.level / 30).\(par.level % 30 / 3)") }
         return ["preset": rendition.x264Preset, "crf": String(rendition.crf), "profile": tenBit ? "main10" : "main",
                 "x265-params": parameters.joined(separator: ":")]
     }
 
-    /// Takes what the encoder has ready: its pictures' slices (and x264's SEI) as NAL units, the
-    /// parameter sets and delimiters it repeats left out (they are in the record).
+    /// Takes what the encoder has ready: its pictures' slices (and x264's SEI, x265's HDR10
+    /// messages) as NAL units, the parameter sets and delimiters it repeats left out (they are in the record).
     func collect() throws {
         while try encoder.receive(into: packet) {
             defer { packet.unref() }
@@ -98,7 +99,9 @@ final class SmartCutReencoder {
             }
             var kept: [ArraySlice<UInt8>] = []
             if let renumbering {
-                for unit in units where HEVCSyntax.sliceTypes.contains(HEVCSyntax.type(unit)) {
+                for unit in units {
+                    if HEVCSyntax.carriesHDR10Message(unit) { kept.append(unit); continue }
+                    guard HEVCSyntax.sliceTypes.contains(HEVCSyntax.type(unit)) else { continue }
                     do { kept.append(try renumbering.slice(unit)[...]) } catch let error as HEVCSyntax.Unsupported {
                         throw TranscodeError(.processing, file: encoder.name, error.description)
                     }

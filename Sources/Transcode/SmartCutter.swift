@@ -19,11 +19,14 @@ public final class SmartCutter {
         /// "h264" or "hevc", and the camera's profile, both kept.
         public var codec: String
         public var profile: String
-        /// "HLG" for an HLG camera stream, kept; nil for SDR.
+        /// "HLG" or "PQ" for an HDR camera stream, kept; nil for SDR.
         public var hdr: String?
         /// The camera's Dolby Vision record was left out: its re-encoded pictures carry no RPU, so
         /// the cut is plain HLG everywhere rather than switching looks at the joins.
         public var dolbyVisionLeftOut: Bool
+        /// A PQ camera's HDR10 messages (mastering display, content light level) were given to
+        /// libx265, which wrote them with its pictures too.
+        public var hdr10MessagesKept: Bool
         public var pictures: Int
         public var copiedPackets: Int
         public var copiedSeconds: Double
@@ -40,11 +43,9 @@ public final class SmartCutter {
         guard formats.contains(video.pixelFormat ?? "") else {
             return "video is \(video.pixelFormat ?? "of an unknown pixel format"), not \(video.codec == "hevc" ? "8- or 10-bit" : "8-bit") 4:2:0"
         }
-        // HLG lives in the parameter sets alone, which x265 writes with the camera's transfer, so
-        // its joins look the same; PQ's mastering-display and light-level messages would be missing
-        // from the re-encoded pictures.
-        if video.hdr == "PQ" { return "video is HDR10 (PQ): the re-encoded pictures would lack its mastering display metadata" }
-        if video.isHDR, video.codec != "hevc" { return "video is HDR H.264: only HEVC's HLG is joined" }
+        // HDR HEVC keeps one look across the joins: x265 writes the camera's transfer (HLG, PQ)
+        // in its parameter sets, and for PQ the camera's HDR10 messages with its pictures.
+        if video.isHDR, video.codec != "hevc" { return "video is HDR H.264: only HEVC's HDR is joined" }
         guard ["progressive", "unknown", nil].contains(video.fieldOrder) else { return "video is interlaced" }
         if let sar = video.sampleAspectRatio, sar.isKnown, sar.num != sar.den { return "pixels are not square (\(sar))" }
         guard min(video.displayWidth ?? 0, video.displayHeight ?? 0) <= 1080 else { return "larger than 1080 on the short side" }
@@ -97,6 +98,7 @@ public final class SmartCutter {
         let stream = input.stream(video.index)
         let timeBase = stream.pointee.time_base
         let camera = try SmartCutCamera(stream)
+        let hdr10 = video.hdr == "PQ" ? try input.firstPicture(of: video.index, HDR10Messages.init(picture:)) : nil
 
         input.keepOnly(streams: [video.index])
         let packets = try scan(input, stream: video.index, camera: camera)
@@ -108,7 +110,8 @@ public final class SmartCutter {
         let ids = try camera.freeIDs(parts: 2)
         let decoder = try StreamDecoder(stream: stream, fileName: input.fileName, threads: Int32(ProcessInfo.processInfo.activeProcessorCount))
         func reencoder(_ ids: SmartCutIDs, _ range: Range<Int64>) throws -> SmartCutReencoder {
-            try SmartCutReencoder(ids: ids, camera: camera, range: range, stream: stream, decoder: decoder, rendition: rendition, outputName: outputName)
+            try SmartCutReencoder(ids: ids, camera: camera, range: range, stream: stream, decoder: decoder, hdr10: hdr10,
+                                  rendition: rendition, outputName: outputName)
         }
         // One encoder open at a time (libx265 at 1080x1920 holds about 150 MB): the record needs
         // the tail's parameter sets before anything is written, so they come from an encoder
@@ -212,7 +215,7 @@ public final class SmartCutter {
         let total = Double(plan.length) * av_q2d(timeBase)
         let rate = video.averageFrameRate.flatMap { $0.isKnown ? $0 : nil } ?? video.realFrameRate ?? Rational(0, 1)
         return Report(duration: total, width: video.displayWidth ?? 0, height: video.displayHeight ?? 0, frameRate: rate,
-                      codec: video.codec, profile: video.profile ?? "", hdr: video.hdr, dolbyVisionLeftOut: video.dolbyVision == true,
+                      codec: video.codec, profile: video.profile ?? "", hdr: video.hdr, dolbyVisionLeftOut: video.dolbyVision == true, hdr10MessagesKept: hdr10 != nil,
                       pictures: writer.written, copiedPackets: plan.copied.count, copiedSeconds: copiedSeconds,
                       reencodedPictures: writer.written - plan.copied.count, reencodedSeconds: max(0, total - copiedSeconds),
                       validation: validation)

@@ -89,15 +89,25 @@ import TestSupport
         }
     }
 
-    /// The HEVC a phone films: 8-bit SDR, 10-bit SDR, 10-bit HLG, or HLG marked as Dolby Vision
-    /// 8.4 (an iPhone's default).
+    /// The HEVC a phone films: 8-bit SDR, 10-bit SDR, 10-bit HLG, HLG marked as Dolby Vision
+    /// 8.4 (an iPhone's default), or 10-bit PQ with HDR10's messages (a Samsung's HDR10+).
     enum HEVCCamera: String, CaseIterable, Sendable {
-        case main, main10, hlg, dolbyVision
+        case main, main10, hlg, dolbyVision, pq
         var tenBit: Bool { self != .main }
         var isHLG: Bool { self == .hlg || self == .dolbyVision }
+        /// How ffprobe names the stream's transfer, and the number its SPSs write.
+        var transfer: (name: String, code: Int) {
+            isHLG ? ("arib-std-b67", 18) : self == .pq ? ("smpte2084", 16) : ("bt709", 1)
+        }
+        /// What the manifest says after the profile.
+        var hdr: String { isHLG ? " HLG" : self == .pq ? " PQ" : "" }
         var colour: [String] {
-            isHLG ? ["-colorspace", "bt2020nc", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67"]
+            isHLG || self == .pq ? ["-colorspace", "bt2020nc", "-color_primaries", "bt2020", "-color_trc", transfer.name]
                 : ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+        }
+        /// HDR10's messages, which x265 writes with each keyframe: a 1000 cd/m² display, MaxCLL 1000, MaxFALL 400.
+        var x265Messages: String {
+            self == .pq ? ":master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,50):max-cll=1000,400" : ""
         }
     }
 
@@ -106,13 +116,26 @@ import TestSupport
         try Fixtures.make("smartcut-hevc-\(camera.rawValue)-2997.mp4", [
             "-f", "lavfi", "-i", "testsrc2=s=720x1280:r=30000/1001", "-f", "lavfi", "-i", Fixtures.speech, "-t", "8",
             "-c:v", "libx265", "-preset", "fast", "-pix_fmt", camera.tenBit ? "yuv420p10le" : "yuv420p", "-tag:v", "hvc1",
-            "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3"] + camera.colour + ["-c:a", "aac", "-shortest"]
+            "-x265-params", "log-level=error:keyint=30:min-keyint=30:scenecut=0:open-gop=0:bframes=3" + camera.x265Messages] + camera.colour + ["-c:a", "aac", "-shortest"]
         ) { path in
             guard camera == .dolbyVision else { return }
             let script = TestPaths.packageRoot.appendingPathComponent("scripts/add-dolby-vision-record.py").path
             let result = try ExternalTool.run("python3", [script, path])
             guard result.status == 0 else { throw OracleError("add-dolby-vision-record: \(result.stderr)") }
         }
+    }
+
+    /// Each picture's HDR10 messages as ffprobe reads them after decoding: "max_luminance
+    /// min_luminance MaxCLL MaxFALL", one line per picture that has both.
+    static func hdr10Messages(_ file: String) throws -> [String] {
+        try FFprobe.frames(file, select: "v:0", entries: "frame=pts_time:frame_side_data=max_luminance,min_luminance,max_content,max_average")
+            .compactMap { frame in
+                let sides = frame["side_data_list"] as? [FFprobe.JSON] ?? []
+                guard let display = sides.first(where: { $0.string("max_luminance") != nil }),
+                      let light = sides.first(where: { $0.int("max_content") != nil }) else { return nil }
+                return [display.string("max_luminance"), display.string("min_luminance"), light.int("max_content").map(String.init),
+                        light.int("max_average").map(String.init)].map { $0 ?? "?" }.joined(separator: " ")
+            }
     }
 
     /// Whether ffprobe finds a Dolby Vision configuration record on the file's video.
@@ -141,11 +164,12 @@ import TestSupport
         #expect(cut["copied_packets"] as? Int == 90, "three whole 1 s GOPs between 1.5 s and 5.5 s: \(cut)")
         let profile = camera.tenBit ? "Main 10" : "Main"
         let description = try #require(output["video_codec"] as? String)
-        #expect(description.hasPrefix("hevc \(profile)\(camera.isHLG ? " HLG" : "") (smart cut"), "\(description)")
+        #expect(description.hasPrefix("hevc \(profile)\(camera.hdr) (smart cut"), "\(description)")
         // A Dolby Vision player would switch looks at each join (x265's pictures carry no RPU): the cut is plain HLG.
         #expect(try Self.hasDolbyVisionRecord(source) == (camera == .dolbyVision), "the fixture's record")
         #expect(try !Self.hasDolbyVisionRecord(bts))
         #expect(description.contains("Dolby Vision record left out") == (camera == .dolbyVision), "\(description)")
+        #expect(description.contains("with the camera's HDR10 messages") == (camera == .pq), "\(description)")
 
         let sourceTimes = try FFprobe.frames(source, select: "v:0", entries: "frame=pts_time").compactMap { $0.double("pts_time") }
         let expected = sourceTimes.filter { $0 >= 1.5 - 1e-6 && $0 < 5.5 - 1e-6 }.count
@@ -153,8 +177,8 @@ import TestSupport
         #expect(video.string("codec_name") == "hevc" && video.string("codec_tag_string") == "hvc1", "QuickTime and Safari play only hvc1")
         #expect(video.string("profile") == profile && video.string("pix_fmt") == (camera.tenBit ? "yuv420p10le" : "yuv420p"))
         #expect(video.string("r_frame_rate") == "30000/1001" && video.int("nb_frames") == expected, "\(video.int("nb_frames") ?? 0) of \(expected)")
-        if camera.isHLG {
-            #expect(video.string("color_transfer") == "arib-std-b67" && video.string("color_primaries") == "bt2020", "HLG stays HLG")
+        if camera.isHLG || camera == .pq {
+            #expect(video.string("color_transfer") == camera.transfer.name && video.string("color_primaries") == "bt2020", "HDR stays HDR")
         }
 
         // The camera's packets in one unbroken run, byte for byte, between re-encoded ends.
@@ -166,10 +190,18 @@ import TestSupport
 
         // The record holds the camera's sets and x265's under other ids, and the slices use all three.
         let ids = try Self.hevcHeaders(bts)
-        #expect(ids.sequence.count == 3 && Set(ids.sequence).count == 3 && Set(ids.picture).count == 3, "\(ids)")
+        // (Three sets in the record; the PQ camera also repeats its own in each copied keyframe.)
+        #expect(ids.sequence.count == (camera == .pq ? 6 : 3) && Set(ids.sequence).count == 3 && Set(ids.picture).count == 3, "\(ids)")
         #expect(ids.slices == Set(ids.picture), "\(ids)")
         // x265's pictures show with the camera's transfer: one look across the joins.
-        #expect(ids.transfers == [Int](repeating: camera.isHLG ? 18 : 1, count: 3), "\(ids.transfers)")
+        #expect(ids.transfers == [Int](repeating: camera.transfer.code, count: ids.sequence.count), "\(ids.transfers)")
+        if camera == .pq {
+            // x265's first picture (the head's) and the camera's first copied one say the same HDR10 messages.
+            let messages = try Self.hdr10Messages(bts)
+            try #require(messages.count == expected, "every picture carries them: \(messages.count) of \(expected)")
+            #expect(messages[0] == "10000000/10000 50/10000 1000 400", "the head's: \(messages[0])")
+            #expect(Set(messages) == Set(try Self.hdr10Messages(source)), "the copied pictures' are the camera's: \(Set(messages))")
+        }
 
         // It decodes cleanly through both joins, each picture the source's at that place.
         let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
@@ -206,14 +238,14 @@ import TestSupport
         let profile = camera.tenBit ? "Main 10" : "Main"
         #expect(video.string("codec_tag_string") == "hvc1" && video.string("profile") == profile)
         #expect(video.string("pix_fmt") == (camera.tenBit ? "yuv420p10le" : "yuv420p"))
-        #expect(video.string("color_transfer") == (camera.isHLG ? "arib-std-b67" : "bt709") && video.string("color_primaries") == (camera.isHLG ? "bt2020" : "bt709"))
+        #expect(video.string("color_transfer") == camera.transfer.name && video.string("color_primaries") == (camera.transfer.code == 1 ? "bt709" : "bt2020"))
         #expect(try Self.hasDolbyVisionRecord(bts) == (camera == .dolbyVision), "the Dolby Vision record is kept with the packets it describes")
         let decode = try ExternalTool.run("ffmpeg", ["-v", "error", "-i", bts, "-f", "null", "-"])
         #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
 
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json"))) as? [String: Any]
         let output = try #require((manifest?["outputs"] as? [[String: Any]])?.first { $0["role"] as? String == "bts" })
-        let expected = "hevc \(profile)\(camera.isHLG ? " HLG" : "") (copied from the camera\(camera == .dolbyVision ? ", its Dolby Vision record kept" : ""))"
+        let expected = "hevc \(profile)\(camera.hdr) (copied from the camera\(camera == .dolbyVision ? ", its Dolby Vision record kept" : ""))"
         #expect(output["video_codec"] as? String == expected, "\(output["video_codec"] ?? "")")
         #expect(output["cut"] == nil, "nothing was cut or re-encoded")
     }

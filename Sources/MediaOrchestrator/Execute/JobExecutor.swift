@@ -205,8 +205,9 @@ public struct JobExecutor: Sendable {
     /// What a smart cut's video is, for the manifest: "hevc Main 10 HLG (smart cut: …)".
     static func smartCutDescription(_ report: SmartCutter.Report, crf: Int) -> String {
         let encoder = report.codec == "hevc" ? "libx265" : "libx264"
-        let dolbyVision = report.dolbyVisionLeftOut ? "; the camera's Dolby Vision record left out, so it plays as HLG everywhere" : ""
-        return "\(report.codec) \(report.profile)\(report.hdr.map { " \($0)" } ?? "") (smart cut: camera's GOPs copied, ends re-encoded by \(encoder) at CRF \(crf)\(dolbyVision))"
+        let messages = report.hdr10MessagesKept ? ", with the camera's HDR10 messages" : ""
+        let dolbyVision = report.dolbyVisionLeftOut ? "; the camera's Dolby Vision record left out, so it plays as \(report.hdr ?? "HDR") everywhere" : ""
+        return "\(report.codec) \(report.profile)\(report.hdr.map { " \($0)" } ?? "") (smart cut: camera's GOPs copied, ends re-encoded by \(encoder) at CRF \(crf)\(messages)\(dolbyVision))"
     }
 
     /// bts.mp4 in the manifest, however it was made: its size and digest read from the file.

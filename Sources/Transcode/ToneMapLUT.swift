@@ -1,35 +1,37 @@
 import CAV
 import Foundation
 
-/// HLG to SDR BT.709 as a 3D LUT. The exact chain (zimg to display light, BT.2020 to BT.709
-/// primaries, Hable's curve, BT.709 gamma) runs in 32-bit float on every pixel: about 30 ms a
-/// 720x1280 picture, a third of an iPhone reply's CPU. Each output colour depends on its input
-/// colour alone, so the render samples that very chain once, at 33³ colours, into a .cube file
-/// beside the output, and lut3d interpolates it (tetrahedral) on 16-bit RGB. A single picture (a
-/// thumbnail) takes the exact chain: cheaper than lut3d reading the table.
+/// HDR (HLG or PQ) to SDR BT.709 as a 3D LUT. The exact chain (zimg to display light, BT.2020
+/// to BT.709 primaries, Hable's curve at the clip's peak, BT.709 gamma) runs in 32-bit float on
+/// every pixel: about 30 ms a 720x1280 picture, a third of an HDR reply's CPU. Each output colour
+/// depends on its input colour alone, so the render samples that very chain once, at 33³ colours,
+/// into a .cube file beside the output, and lut3d interpolates it (tetrahedral) on 16-bit RGB. A
+/// single picture (a thumbnail) takes the exact chain: cheaper than lut3d reading the table.
 ///
-/// Only HLG: its peak is HLG's nominal 1000 cd/m², the same for every picture. PQ's peak comes
-/// from each picture's mastering metadata, so PQ keeps the exact chain.
-struct HLGToneMapLUT {
+/// One table serves the whole clip because the curve's one free value, the peak, is read once
+/// for the whole clip (`Demuxer.signalPeak`) and written into the chain.
+struct ToneMapLUT {
     /// Grid points on each axis. Against the exact chain, on random colours: 44 dB (65³: 50);
     /// on a test card's pictures: 37 dB (65³: 38), where the RGB conversions set the limit.
     /// lut3d reads the table as text when the graph opens: 0.07 s here, 0.55 s at 65³.
     static let points = 33
 
-    /// HLG RGB → BT.709 primaries, tone-mapped, in linear light (1 = 100 cd/m²).
-    static let toDisplayLight = "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0"
-    /// The exact chain for pictures of any HDR curve, ending in BT.709 limited-range YUV.
-    static let exactChain = toDisplayLight + ",zscale=t=bt709:m=bt709:r=tv"
+    /// HDR RGB → BT.709 primaries, tone-mapped from `peak` (1 = 100 cd/m²), in linear light.
+    static func toDisplayLight(peak: SignalPeak) -> String {
+        "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0:peak=\(peak.filterValue)"
+    }
+
+    /// The exact chain for pictures of either HDR curve, ending in BT.709 limited-range YUV.
+    static func exactChain(peak: SignalPeak) -> String { toDisplayLight(peak: peak) + ",zscale=t=bt709:m=bt709:r=tv" }
 
     let path: String
 
-    /// Whether the render takes this table for `video`: HLG pictures.
-    static func serves(_ video: StreamInfo) -> Bool { video.hdr == "HLG" }
-
-    /// Writes the LUT beside `outputPath` for pictures with these primaries (BT.2020 when untagged).
-    init(besideOutput outputPath: String, outputName: String, primaries: String?) throws {
-        path = URL(fileURLWithPath: outputPath).deletingLastPathComponent().appendingPathComponent(".hlg-\(UUID().uuidString).cube").path
-        let text = try Self.cube(primaries: primaries, context: outputName)
+    /// Writes the LUT beside `outputPath` for `video`'s pictures (HLG or PQ; BT.2020 when its
+    /// primaries are untagged), tone-mapped from `peak`.
+    init(besideOutput outputPath: String, outputName: String, video: StreamInfo, peak: SignalPeak) throws {
+        path = URL(fileURLWithPath: outputPath).deletingLastPathComponent().appendingPathComponent(".tonemap-\(UUID().uuidString).cube").path
+        let text = try Self.cube(primaries: video.colorPrimaries, transfer: video.hdr == "PQ" ? AVCOL_TRC_SMPTE2084 : AVCOL_TRC_ARIB_STD_B67,
+                                 peak: peak, context: outputName)
         guard FileManager.default.createFile(atPath: path, contents: text) else {
             throw TranscodeError(.output, file: outputName, "cannot write the HDR tone-mapping table to \(path)")
         }
@@ -38,7 +40,7 @@ struct HLGToneMapLUT {
     func remove() { unlink(path) }
 
     /// The filters from the scaled source to BT.709 YUV through the LUT at `lutPath`. lut3d keeps
-    /// the source's HLG tags on its pictures; they are re-tagged BT.709, as the exact chain's last
+    /// the source's HDR tags on its pictures; they are re-tagged BT.709, as the exact chain's last
     /// zscale tags them, so no later conversion reads them with BT.2020's matrix.
     static func chain(lutPath: String) -> String {
         "lut3d=file=\(FilterEscaping.value(lutPath)):interp=tetrahedral,scale=out_color_matrix=bt709:out_range=tv,"
@@ -48,7 +50,7 @@ struct HLGToneMapLUT {
     /// The .cube text: the exact chain run on one picture holding every grid colour (full-range
     /// 16-bit RGB, red fastest, as lut3d indexes it), values kept unclipped so interpolation
     /// stays smooth where a channel crosses zero; lut3d clips its 16-bit output.
-    static func cube(primaries: String?, context: String) throws -> Data {
+    static func cube(primaries: String?, transfer: AVColorTransferCharacteristic, peak: SignalPeak, context: String) throws -> Data {
         let n = points
         let grid = Frame()
         let f = grid.pointer
@@ -70,13 +72,13 @@ struct HLGToneMapLUT {
         }
         let tagged = primaries.map { av_color_primaries_from_name($0) } ?? -1
         f.pointee.color_primaries = tagged >= 0 ? AVColorPrimaries(rawValue: UInt32(tagged)) : AVCOL_PRI_BT2020
-        f.pointee.color_trc = AVCOL_TRC_ARIB_STD_B67
+        f.pointee.color_trc = transfer
         f.pointee.colorspace = AVCOL_SPC_RGB
         f.pointee.color_range = AVCOL_RANGE_JPEG
         f.pointee.pts = 0
 
         let graph = try FilterGraph(sourceFilter: ("buffer", "video_size=\(n * n)x\(n):pix_fmt=\(AV_PIX_FMT_GBRP16LE.rawValue):time_base=1/1:pixel_aspect=1/1"),
-                                    description: toDisplayLight + ",zscale=t=bt709,format=gbrpf32le", sinkFilter: "buffersink", context: context)
+                                    description: toDisplayLight(peak: peak) + ",zscale=t=bt709,format=gbrpf32le", sinkFilter: "buffersink", context: context)
         try graph.push(grid)
         try graph.end(at: 1)
         let sampled = Frame()
@@ -116,4 +118,14 @@ struct HLGToneMapLUT {
         for k in stride(from: 5, through: 0, by: -1) { digits[k] = UInt8(0x30 + rest % 10); rest /= 10 }
         text.append(contentsOf: digits)
     }
+}
+
+/// How a render brings an HDR source's pictures to SDR: the exact chain at the clip's `peak`, or
+/// that chain sampled into the table at `lutPath`.
+struct ToneMapping {
+    var peak: SignalPeak
+    var lutPath: String?
+
+    /// The exact chain at the same peak: for single pictures.
+    var exact: ToneMapping { ToneMapping(peak: peak, lutPath: nil) }
 }
