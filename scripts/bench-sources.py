@@ -27,7 +27,7 @@ Section 17: from an upload completing (a .part renamed into a running `mediaorch
 to its reply's manifest.json in the outbox, for the 30 s BT.709 1080x1920 clip (55 Mb/s of noise)
 and the same pictures at a phone's 16 Mb/s, with the production `twitter-reply` template (captions,
 end card, thumbnails) and `twitter-reply-fast`.
-Usage: bench-sources.py MEDIAORCH [--sources-only | --cut-only | --chains-only | --upload-only]
+Usage: bench-sources.py MEDIAORCH [--sources-only [--source NAME-PREFIX ...] | --cut-only | --chains-only | --upload-only]
 """
 import array, json, os, statistics, subprocess, sys
 from pathlib import Path
@@ -314,7 +314,11 @@ def main():
 def sources(binary, templates):
     print(f"14. the reply on six kinds of source against the ffmpeg command line, same filters and x264 settings, {ROUNDS} alternating rounds: medians, and ratios of each round's pair")
     print(f"    {'source':<20} {'wall ours':>9} {'wall ffmpeg':>11} {'wall ratio':>10} {'cpu ratio':>9} {'cores ours':>10} {'cores ffmpeg':>12} {'RSS ours':>9} {'RSS ffmpeg':>10}")
+    # --source PREFIX (repeatable) keeps only the rows whose name starts with it.
+    chosen = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--source"]
     for name, size, fps, seconds, video in SOURCES:
+        if chosen and not any(name.startswith(c) for c in chosen):
+            continue
         clip = make_source(name, size, fps, seconds, video)
         ours = [binary, "process", str(clip), "--out", str(OUT / f"ours_{clip.stem}"), "--templates", str(templates),
                 "--template", "reply-plain", "--outputs", "reply"]

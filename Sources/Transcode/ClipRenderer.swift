@@ -135,9 +135,11 @@ public final class ClipRenderer {
         return (input, info)
     }
 
-    /// An HDR source's peak, read once for the whole clip; nil for SDR.
+    /// An HDR source's peak, read once for the whole clip (from its first picture, so only once
+    /// its size is one a camera films); nil for SDR.
     private func signalPeak(_ input: Demuxer, _ info: MediaInfo) throws -> SignalPeak? {
         guard let video = RenderPlan.mainVideoStream(in: info), video.isHDR else { return nil }
+        try RenderPlan.checkPictureSize(video, file: info.file)
         return try input.signalPeak(of: video)
     }
 

@@ -36,17 +36,7 @@ struct RenderPlan {
             let what = info.audioStreams.isEmpty ? "no video stream" : "only audio, no video stream"
             throw TranscodeError(.badInput, file: file, "has \(what): a reply needs pictures")
         }
-        guard let width = video.width, let height = video.height, width > 0, height > 0 else {
-            throw TranscodeError(.badInput, file: file, "stream \(video.index): the video has no picture size")
-        }
-        // No phone or camera films beyond 8K; a damaged header claiming more would make every
-        // decoded frame a memory bomb.
-        guard width >= 16, height >= 16 else {
-            throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is too small for any camera's: the file is damaged")
-        }
-        guard width <= 8192, height <= 8192 else {
-            throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is beyond any camera's: the file is damaged")
-        }
+        try checkPictureSize(video, file: file)
         let audio = info.audioStreams.first { ($0.channels ?? 0) > 0 && ($0.sampleRate ?? 0) > 0 }
         // A damaged sample description can claim 1 Hz: resampling each frame of it to 48 kHz
         // would take gigabytes. Real recordings are 8 kHz (old phones) to 384 kHz.
@@ -115,6 +105,20 @@ struct RenderPlan {
                           duration: duration, canvas: canvas, content: content, frameRate: frameRate,
                           videoFilters: videoFilters, stillFilters: stillFilters, audioFilters: audioFilters,
                           silenceFilters: silence, cardDuration: cardDuration)
+    }
+
+    /// Refuses a picture size no camera films, before anything is decoded: a damaged header
+    /// claiming beyond 8K would make every decoded frame a memory bomb.
+    static func checkPictureSize(_ video: StreamInfo, file: String) throws {
+        guard let width = video.width, let height = video.height, width > 0, height > 0 else {
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): the video has no picture size")
+        }
+        guard width >= 16, height >= 16 else {
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is too small for any camera's: the file is damaged")
+        }
+        guard width <= 8192, height <= 8192 else {
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is beyond any camera's: the file is damaged")
+        }
     }
 
     /// The clip's own displayed shape with its short side at most `shortSide`, even-sized.

@@ -33,43 +33,22 @@ struct SignalPeak: Equatable, Sendable {
             : SignalPeak(10, source: "HLG's nominal 1000 cd/m² (the clip states none)")
     }
 
-    /// From a decoded picture's messages, or nil when it carries none that say.
-    init?(picture frame: UnsafePointer<AVFrame>) {
-        let light = av_frame_get_side_data(frame, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL)
-        let display = av_frame_get_side_data(frame, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA)
-        self.init(light: light?.pointee.data, lightSize: light.map { Int($0.pointee.size) } ?? 0,
-                  display: display?.pointee.data, displaySize: display.map { Int($0.pointee.size) } ?? 0, from: "the first picture's")
-    }
-
-    /// From the container's records of the stream (an MP4's clli and mdcv boxes, Matroska's colour
-    /// elements), or nil when it has none that say.
-    init?(stream: UnsafePointer<AVStream>) {
-        var lightSize = 0, displaySize = 0
-        let light = av_stream_get_side_data(stream, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &lightSize)
-        let display = av_stream_get_side_data(stream, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &displaySize)
-        self.init(light: light, lightSize: lightSize, display: display, displaySize: displaySize, from: "the container's")
-    }
-
-    private init?(light: UnsafeMutablePointer<UInt8>?, lightSize: Int, display: UnsafeMutablePointer<UInt8>?, displaySize: Int, from origin: String) {
-        if let bytes = light, lightSize >= MemoryLayout<AVContentLightMetadata>.size {
-            let maxCLL = UnsafeRawPointer(bytes).loadUnaligned(as: AVContentLightMetadata.self).MaxCLL
-            if maxCLL > 0 { self.init(Double(maxCLL) / 100, source: "\(origin) content light level (MaxCLL \(maxCLL) cd/m²)"); return }
+    /// From a camera's or container's messages (`origin` says which), or nil when they say nothing usable.
+    init?(_ messages: HDRMessages, from origin: String) {
+        if let maxCLL = messages.light?.MaxCLL, maxCLL > 0 {
+            self.init(Double(maxCLL) / 100, source: "\(origin) content light level (MaxCLL \(maxCLL) cd/m²)")
+        } else if let nits = messages.displayPeak {
+            self.init(nits / 100, source: "\(origin) mastering display (\(Int(nits.rounded())) cd/m²)")
+        } else {
+            return nil
         }
-        if let bytes = display, displaySize >= MemoryLayout<AVMasteringDisplayMetadata>.size {
-            let metadata = UnsafeRawPointer(bytes).loadUnaligned(as: AVMasteringDisplayMetadata.self)
-            let nits = metadata.max_luminance.den > 0 ? av_q2d(metadata.max_luminance) : 0
-            if metadata.has_luminance != 0, nits.isFinite, nits > 0 {
-                self.init(nits / 100, source: "\(origin) mastering display (\(Int(nits.rounded())) cd/m²)")
-                return
-            }
-        }
-        return nil
     }
 }
 
 extension Demuxer {
     /// `video`'s peak: from its first picture, else from the container, else the nominal one.
     func signalPeak(of video: StreamInfo) throws -> SignalPeak {
-        try firstPicture(of: video.index, SignalPeak.init(picture:)) ?? SignalPeak(stream: stream(video.index)) ?? .nominal(for: video)
+        try firstPicture(of: video.index, HDRMessages.init(picture:)).flatMap { SignalPeak($0, from: "the first picture's") }
+            ?? HDRMessages(stream: stream(video.index)).flatMap { SignalPeak($0, from: "the container's") } ?? .nominal(for: video)
     }
 }

@@ -20,9 +20,9 @@ final class SmartCutReencoder {
     private var encoded: [SmartCutEncodedPicture] = []
     private let packet = Packet()
 
-    /// `hdr10`: a PQ camera's messages, for libx265 to write on its pictures too.
+    /// `hdr10`: a PQ camera's messages as x265 parameters, for libx265 to write on its pictures too.
     init(ids: SmartCutIDs, camera: SmartCutCamera, range: Range<Int64>, stream: UnsafeMutablePointer<AVStream>, decoder: StreamDecoder,
-         hdr10: HDR10Messages?, rendition: Rendition, outputName: String) throws {
+         hdr10: [String], rendition: Rendition, outputName: String) throws {
         self.range = range
         let par = stream.pointee.codecpar.pointee
         let rate = stream.pointee.avg_frame_rate.num > 0 ? stream.pointee.avg_frame_rate : stream.pointee.r_frame_rate
@@ -79,9 +79,9 @@ final class SmartCutReencoder {
     /// libx265 kept to the syntax `HEVCSyntax` rewrites: one slice per picture without entry
     /// points (no wavefront), no weighted prediction, no delimiters and no SEI but HDR10's (which
     /// it writes with each keyframe), IDR keyframes only. HEVC's level is 30 times its number (4.1 is 123).
-    static func x265Options(_ par: AVCodecParameters, rendition: Rendition, tenBit: Bool, hdr10: HDR10Messages?) -> [String: String] {
+    static func x265Options(_ par: AVCodecParameters, rendition: Rendition, tenBit: Bool, hdr10: [String]) -> [String: String] {
         var parameters = ["log-level=none", "open-gop=0", "scenecut=0", "keyint=1000", "wpp=0", "weightp=0", "weightb=0",
-                          "info=0", "hash=0", "aud=0", "repeat-headers=0"] + (hdr10?.x265Parameters ?? [])
+                          "info=0", "hash=0", "aud=0", "repeat-headers=0"] + hdr10
         if par.level > 0 { parameters.append("level-idc=\(par.level / 30).\(par.level % 30 / 3)") }
         return ["preset": rendition.x264Preset, "crf": String(rendition.crf), "profile": tenBit ? "main10" : "main",
                 "x265-params": parameters.joined(separator: ":")]

@@ -98,7 +98,7 @@ public final class SmartCutter {
         let stream = input.stream(video.index)
         let timeBase = stream.pointee.time_base
         let camera = try SmartCutCamera(stream)
-        let hdr10 = video.hdr == "PQ" ? try input.firstPicture(of: video.index, HDR10Messages.init(picture:)) : nil
+        let hdr10 = video.hdr == "PQ" ? try input.firstPicture(of: video.index, HDRMessages.init(picture:))?.x265Parameters ?? [] : []
 
         input.keepOnly(streams: [video.index])
         let packets = try scan(input, stream: video.index, camera: camera)
@@ -215,7 +215,7 @@ public final class SmartCutter {
         let total = Double(plan.length) * av_q2d(timeBase)
         let rate = video.averageFrameRate.flatMap { $0.isKnown ? $0 : nil } ?? video.realFrameRate ?? Rational(0, 1)
         return Report(duration: total, width: video.displayWidth ?? 0, height: video.displayHeight ?? 0, frameRate: rate,
-                      codec: video.codec, profile: video.profile ?? "", hdr: video.hdr, dolbyVisionLeftOut: video.dolbyVision == true, hdr10MessagesKept: hdr10 != nil,
+                      codec: video.codec, profile: video.profile ?? "", hdr: video.hdr, dolbyVisionLeftOut: video.dolbyVision == true, hdr10MessagesKept: !hdr10.isEmpty,
                       pictures: writer.written, copiedPackets: plan.copied.count, copiedSeconds: copiedSeconds,
                       reencodedPictures: writer.written - plan.copied.count, reencodedSeconds: max(0, total - copiedSeconds),
                       validation: validation)
