@@ -139,7 +139,7 @@ public final class ClipRenderer {
     /// its size is one a camera films); nil for SDR.
     private func signalPeak(_ input: Demuxer, _ info: MediaInfo) throws -> SignalPeak? {
         guard let video = RenderPlan.mainVideoStream(in: info), video.isHDR else { return nil }
-        try RenderPlan.checkPictureSize(video, file: info.file)
+        try RenderPlan.checkPictures(video, file: info.file)
         return try input.signalPeak(of: video)
     }
 

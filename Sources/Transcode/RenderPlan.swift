@@ -36,7 +36,7 @@ struct RenderPlan {
             let what = info.audioStreams.isEmpty ? "no video stream" : "only audio, no video stream"
             throw TranscodeError(.badInput, file: file, "has \(what): a reply needs pictures")
         }
-        try checkPictureSize(video, file: file)
+        try checkPictures(video, file: file)
         let audio = info.audioStreams.first { ($0.channels ?? 0) > 0 && ($0.sampleRate ?? 0) > 0 }
         // A damaged sample description can claim 1 Hz: resampling each frame of it to 48 kHz
         // would take gigabytes. Real recordings are 8 kHz (old phones) to 384 kHz.
@@ -107,9 +107,10 @@ struct RenderPlan {
                           silenceFilters: silence, cardDuration: cardDuration)
     }
 
-    /// Refuses a picture size no camera films, before anything is decoded: a damaged header
-    /// claiming beyond 8K would make every decoded frame a memory bomb.
-    static func checkPictureSize(_ video: StreamInfo, file: String) throws {
+    /// Refuses pictures no camera films, before anything is decoded: a damaged header claiming
+    /// beyond 8K would make every decoded frame a memory bomb; a stream none of whose opening
+    /// pictures decode (the probe found no picture format) cannot feed a filter graph.
+    static func checkPictures(_ video: StreamInfo, file: String) throws {
         guard let width = video.width, let height = video.height, width > 0, height > 0 else {
             throw TranscodeError(.badInput, file: file, "stream \(video.index): the video has no picture size")
         }
@@ -118,6 +119,9 @@ struct RenderPlan {
         }
         guard width <= 8192, height <= 8192 else {
             throw TranscodeError(.badInput, file: file, "stream \(video.index): a picture size of \(width)x\(height) is beyond any camera's: the file is damaged")
+        }
+        guard video.pixelFormat != nil else {
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): none of the video's opening pictures decodes, so its picture format is unknown: the file is damaged")
         }
     }
 

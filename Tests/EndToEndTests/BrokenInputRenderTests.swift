@@ -16,6 +16,11 @@ import TestSupport
         let faststart = try Fixtures.make("faststart.mp4", [
             "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=3", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
         let whole = try Data(contentsOf: URL(fileURLWithPath: faststart))
+        // Found by make fuzz: media data none of whose opening pictures decodes leaves the
+        // picture format unknown; the filter graph could not be built (exit 1, libav's words).
+        var blank = whole
+        let mdat = try #require(blank.range(of: Data("mdat".utf8)))
+        blank.replaceSubrange(mdat.upperBound..<blank.endIndex, with: Data(count: blank.endIndex - mdat.upperBound))
         let audioOnly = try Fixtures.make("audio-only.m4a", ["-f", "lavfi", "-i", Fixtures.speech + ":d=2", "-c:a", "aac"])
         // Found by make fuzz: an iPhone clip whose audio sample description is cut to its header
         // claims 1 Hz sound; resampling that to 48 kHz took gigabytes before it was refused.
@@ -28,6 +33,7 @@ import TestSupport
             write("random.mp4", Data((0..<100_000).map { _ in UInt8.random(in: 0...255) })),
             write("cut-before-moov.mp4", gopro.prefix(gopro.count / 3)),
             write("cut-after-moov.mp4", whole.prefix(whole.count * 6 / 10)),
+            write("blank-pictures.mp4", blank),
             ("audio-only.m4a", audioOnly),
             write("notes.mp4", Data("Take 2 is better. Abu.\n".utf8)),
         ]
@@ -36,7 +42,8 @@ import TestSupport
     @Test func eachFailsClearlyAndLeavesNoReply() throws {
         for (name, path) in try Self.cases() {
             let (result, folder) = try renderReply(path, name: "broken-\(name)")
-            #expect(result.status != 0, "\(name) was accepted")
+            // 2: the upload itself is at fault, so the queue does not try it again (1 would).
+            #expect(result.status == 2, "\(name): exit \(result.status): \(result.stderr)")
             let lines = result.stderr.split(separator: "\n").filter { !$0.contains("%") }
             #expect(lines.count == 1 && lines[0].contains(name), "\(name): \(result.stderr)")
             expectNothingLeftBehind(in: folder)
