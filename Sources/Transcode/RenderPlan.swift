@@ -83,6 +83,14 @@ struct RenderPlan {
         }
 
         let displayAspect = Self.displayAspect(video)
+        // No camera films a picture eight times as wide as it is high, or as high as it is wide;
+        // a damaged pixel aspect ratio can claim it, and an editors' cut in the clip's own shape
+        // would then ask x264 for a picture beyond its limits.
+        guard (1.0 / 8...8).contains(displayAspect) else {
+            let shape = displayAspect >= 1 ? String(format: "%.1f:1", displayAspect) : String(format: "1:%.1f", 1 / displayAspect)
+            throw TranscodeError(.badInput, file: file, "stream \(video.index): \(video.width!)x\(video.height!) pictures with a pixel aspect ratio of "
+                                 + "\(video.sampleAspectRatio.map { "\($0)" } ?? "1:1") would show at \(shape), a shape no camera films: the file is damaged")
+        }
         let sourceRate = video.averageFrameRate.flatMap { $0.isKnown ? $0.value : nil } ?? video.realFrameRate?.value ?? 30
         let canvas: Size, content: Size, frameRate: Rational
         if let shortSide = rendition.shortSide {

@@ -22,6 +22,10 @@ import TestSupport
         let mdat = try #require(blank.range(of: Data("mdat".utf8)))
         blank.replaceSubrange(mdat.upperBound..<blank.endIndex, with: Data(count: blank.endIndex - mdat.upperBound))
         let audioOnly = try Fixtures.make("audio-only.m4a", ["-f", "lavfi", "-i", Fixtures.speech + ":d=2", "-c:a", "aac"])
+        // Found by make fuzz: a flipped pixel aspect ratio (568:32767) made an editors' cut in the
+        // clip's own shape ask x264 for 18460x568 pictures (exit 1, libx264's "Generic error").
+        let sliver = try Fixtures.make("sar-1-60.mp4", [
+            "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=1,setsar=1/60", "-c:v", "libx264", "-preset", "ultrafast"])
         // Found by make fuzz: an iPhone clip whose audio sample description is cut to its header
         // claims 1 Hz sound; resampling that to 48 kHz took gigabytes before it was refused.
         var iphone = try Data(contentsOf: URL(fileURLWithPath: TestPaths.shared("iphone6_h264_rot_gps.mov")))
@@ -35,6 +39,7 @@ import TestSupport
             write("cut-after-moov.mp4", whole.prefix(whole.count * 6 / 10)),
             write("blank-pictures.mp4", blank),
             ("audio-only.m4a", audioOnly),
+            ("sar-1-60.mp4", sliver),
             write("notes.mp4", Data("Take 2 is better. Abu.\n".utf8)),
         ]
     }
