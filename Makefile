@@ -9,7 +9,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
+.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -56,8 +56,8 @@ multinode-test: build
 bench: release
 	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench.py .build/release/mediaorch
 
-# Sections 14-17: the reply on six kinds of source (untagged, BT.709, HLG HEVC, PQ HEVC, 4K60, SD BT.601),
-# an editor's smart cut, the colour and HDR chains, an upload to its manifest.
+# Sections 14-18: the reply on six kinds of source (untagged, BT.709, HLG HEVC, PQ HEVC, 4K60, SD BT.601),
+# an editor's smart cut, the colour and HDR chains, an upload to its manifest, the reply's x264 settings.
 bench-sources: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch
 
@@ -76,6 +76,10 @@ bench-chains: release
 # Section 17 alone: an upload completing to its reply's manifest, production and fast templates.
 bench-upload: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch --upload-only
+
+# Section 18 alone: the reply's x264 settings against x264's own presets, CPU against size and quality.
+bench-x264: release
+	@python3 scripts/bench-sources.py .build/release/mediaorch --x264-only
 
 # Sections 12-13 alone: claim throughput on 1-4 nodes, and upload on one node to job on another.
 bench-store: release

@@ -27,13 +27,16 @@ Section 17: from an upload completing (a .part renamed into a running `mediaorch
 to its reply's manifest.json in the outbox, for the 30 s BT.709 1080x1920 clip (55 Mb/s of noise)
 and the same pictures at a phone's 16 Mb/s, with the production `twitter-reply` template (captions,
 end card, thumbnails) and `twitter-reply-fast`.
-Usage: bench-sources.py MEDIAORCH [--sources-only [--source NAME-PREFIX ...] | --cut-only | --chains-only | --upload-only]
+Section 18 (scripts/bench_x264.py): the reply's x264 settings (veryfast with subme=1) against x264's
+own veryfast and superfast on the pictures the reply's x264 is given: CPU, size, SSIM, PSNR.
+Usage: bench-sources.py MEDIAORCH [--sources-only [--source NAME-PREFIX ...] | --cut-only | --chains-only | --upload-only | --x264-only]
 """
 import array, json, os, statistics, subprocess, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import OUT, ROOT, ROUNDS, SPEECH, compare, compare_runs, ffmpeg_command, plain_templates  # noqa: E402
+from bench_x264 import reply_encoder_settings  # noqa: E402
 
 SOURCES = [
     # (name, size, fps, seconds, video encoding arguments)
@@ -243,8 +246,12 @@ def at_phone_rate(clip):
     return path
 
 
+def bt709_clip():
+    return make_source(*next(x for x in SOURCES if x[0].startswith("BT.709")))
+
+
 def upload_to_manifest(binary):
-    bench_clip = make_source(*next(x for x in SOURCES if x[0].startswith("BT.709")))
+    bench_clip = bt709_clip()
     print(f"17. upload completed to the reply's manifest, 30 s BT.709 1080x1920 clip, {ROUNDS} rounds, medians")
     for label, clip in (("55 Mb/s", bench_clip), ("16 Mb/s", at_phone_rate(bench_clip))):
         for template in ("twitter-reply", "twitter-reply-fast"):
@@ -301,6 +308,8 @@ def main():
         return picture_chains(binary)
     if "--upload-only" in sys.argv:
         return upload_to_manifest(binary)
+    if "--x264-only" in sys.argv:
+        return reply_encoder_settings(at_phone_rate(bt709_clip()))
     if "--sources-only" in sys.argv:
         return sources(binary, templates)
     if "--cut-only" not in sys.argv:
@@ -309,6 +318,7 @@ def main():
     if "--cut-only" not in sys.argv:
         picture_chains(binary)
         upload_to_manifest(binary)
+        reply_encoder_settings(at_phone_rate(bt709_clip()))
 
 
 def sources(binary, templates):

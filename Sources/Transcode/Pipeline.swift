@@ -205,7 +205,7 @@ final class Pipeline {
     /// libx264's private options for the reply.
     static func h264Options(_ rendition: Rendition) -> [String: String] {
         var options = ["preset": rendition.x264Preset, "crf": String(rendition.crf), "profile": "high",
-                       "x264-params": "scenecut=0:open-gop=0"]
+                       "x264-params": (["scenecut=0", "open-gop=0"] + rendition.x264Tuning).joined(separator: ":")]
         if let level = rendition.level { options["level"] = level }
         return options
     }

@@ -4,6 +4,10 @@
 public struct Rendition: Sendable, Codable, Equatable {
     /// x264 speed/quality trade-off; replies favour speed ("veryfast").
     public var x264Preset = "veryfast"
+    /// x264's sub-pixel motion search effort (`subme`, 1...11); nil keeps the preset's own. The
+    /// twitter-reply template sets 1 (README: "Why the reply's x264 searches sub-pixels once");
+    /// the editors' cut keeps faster's 4.
+    public var x264Subme: Int?
     public var crf = 23
     /// CRF is capped so a busy scene cannot blow the bitrate (VBV).
     public var maxrateKbps = 5000
@@ -25,6 +29,9 @@ public struct Rendition: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// The template's own x264 settings on top of its preset, as x264-params entries.
+    var x264Tuning: [String] { x264Subme.map { ["subme=\($0)"] } ?? [] }
+
     /// The behind-the-scenes cut for editors: 1080 on the short side, CRF 18, AAC 192 kb/s.
     public static var editorsCut: Rendition {
         var r = Rendition()
@@ -41,7 +48,7 @@ public struct Rendition: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case x264Preset, crf, maxrateKbps, bufsizeKbps, keyframeIntervalSeconds, audioBitrateKbps
+        case x264Preset, x264Subme, crf, maxrateKbps, bufsizeKbps, keyframeIntervalSeconds, audioBitrateKbps
         case loudnessLUFS = "loudnessLufs", truePeakDBTP = "truePeakDbtp", loudnessRangeLU = "loudnessRangeLu"
         case maxDurationSeconds, shortSide, level, normaliseLoudness
     }
@@ -50,6 +57,11 @@ public struct Rendition: Sendable, Codable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         var r = Rendition()
         r.x264Preset = try c.decodeIfPresent(String.self, forKey: .x264Preset) ?? r.x264Preset
+        r.x264Subme = try c.decodeIfPresent(Int.self, forKey: .x264Subme)
+        if let subme = r.x264Subme, !(1...11).contains(subme) {
+            throw DecodingError.dataCorruptedError(forKey: .x264Subme, in: c,
+                                                   debugDescription: "\(subme) is not one of x264's sub-pixel motion search efforts (1 to 11)")
+        }
         r.crf = try c.decodeIfPresent(Int.self, forKey: .crf) ?? r.crf
         r.maxrateKbps = try c.decodeIfPresent(Int.self, forKey: .maxrateKbps) ?? r.maxrateKbps
         r.bufsizeKbps = try c.decodeIfPresent(Int.self, forKey: .bufsizeKbps) ?? r.bufsizeKbps

@@ -71,7 +71,7 @@ final class SmartCutReencoder {
     static func x264Options(_ par: AVCodecParameters, ids: SmartCutIDs, rendition: Rendition) -> [String: String] {
         var options = ["preset": rendition.x264Preset, "crf": String(rendition.crf),
                        "profile": SmartCutter.x264Profile(avcodec_profile_name(par.codec_id, par.profile).map { String(cString: $0) }) ?? "high",
-                       "x264-params": "sps-id=\(ids.sequence):open-gop=0:scenecut=0"]
+                       "x264-params": (["sps-id=\(ids.sequence)", "open-gop=0", "scenecut=0"] + rendition.x264Tuning).joined(separator: ":")]
         if par.level > 0 { options["level"] = "\(par.level / 10).\(par.level % 10)" }
         return options
     }

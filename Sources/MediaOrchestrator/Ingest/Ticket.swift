@@ -69,23 +69,31 @@ public struct Ticket: Sendable, Codable, Equatable {
     }
 }
 
-/// JSON decoding errors in words: which field, what was wrong.
+/// JSON decoding errors in words: which field, what was wrong, with fields named as the file
+/// spells them (`reply.x264_subme`, not the decoder's `reply.x264Subme`).
 enum DecodingErrorText {
     static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
-            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? snakeCase($0.stringValue) }.joined(separator: ".")
             return p.isEmpty ? "the document" : "'\(p.replacingOccurrences(of: ".[", with: "["))'"
         }
         switch error {
         case .typeMismatch(let type, let context): return "\(path(context)) should be \(readable(type))"
         case .valueNotFound(let type, let context): return "\(path(context)) is missing (expected \(readable(type)))"
-        case .keyNotFound(let key, let context): return "\(path(context)) lacks the required field '\(key.stringValue)'"
+        case .keyNotFound(let key, let context): return "\(path(context)) lacks the required field '\(snakeCase(key.stringValue))'"
         case .dataCorrupted(let context):
             if let underlying = context.underlyingError as NSError? {
                 return "is not valid JSON (\(underlying.userInfo["NSDebugDescription"] as? String ?? underlying.localizedDescription))"
             }
             return "\(path(context)): \(context.debugDescription)"
         @unknown default: return "cannot be read"
+        }
+    }
+
+    /// The inverse of the decoder's `convertFromSnakeCase`, which every file here is read with.
+    static func snakeCase(_ key: String) -> String {
+        key.reduce(into: "") { name, c in
+            if c.isUppercase { name += "_" + c.lowercased() } else { name.append(c) }
         }
     }
 
