@@ -4,7 +4,8 @@
 public struct Rendition: Sendable, Codable, Equatable {
     /// x264 speed/quality trade-off; replies favour speed ("veryfast").
     public var x264Preset = "veryfast"
-    /// x264's sub-pixel motion search effort (`subme`, 1...11); nil keeps the preset's own. The
+    /// x264's sub-pixel motion search effort (`subme`, 1...9; x264 lowers 10 and 11 to 9 without
+    /// trellis 2, which no template sets); nil keeps the preset's own. H.264 encodes only. The
     /// twitter-reply template sets 1 (README: "Why the reply's x264 searches sub-pixels once");
     /// the editors' cut keeps faster's 4.
     public var x264Subme: Int?
@@ -58,9 +59,9 @@ public struct Rendition: Sendable, Codable, Equatable {
         var r = Rendition()
         r.x264Preset = try c.decodeIfPresent(String.self, forKey: .x264Preset) ?? r.x264Preset
         r.x264Subme = try c.decodeIfPresent(Int.self, forKey: .x264Subme)
-        if let subme = r.x264Subme, !(1...11).contains(subme) {
+        if let subme = r.x264Subme, !(1...9).contains(subme) {
             throw DecodingError.dataCorruptedError(forKey: .x264Subme, in: c,
-                                                   debugDescription: "\(subme) is not one of x264's sub-pixel motion search efforts (1 to 11)")
+                                                   debugDescription: "\(subme) is not one of x264's sub-pixel motion search efforts (1 to 9)")
         }
         r.crf = try c.decodeIfPresent(Int.self, forKey: .crf) ?? r.crf
         r.maxrateKbps = try c.decodeIfPresent(Int.self, forKey: .maxrateKbps) ?? r.maxrateKbps
@@ -75,6 +76,26 @@ public struct Rendition: Sendable, Codable, Equatable {
         if c.contains(.level) { r.level = try c.decodeIfPresent(String.self, forKey: .level) }
         r.normaliseLoudness = try c.decodeIfPresent(Bool.self, forKey: .normaliseLoudness) ?? r.normaliseLoudness
         self = r
+    }
+
+    /// "No length limit" and "x264 chooses the level" are written as null: a missing field reads
+    /// back as the reply's default (140 s, 4.1).
+    public func encode(to encoder: any Swift.Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(x264Preset, forKey: .x264Preset)
+        try c.encodeIfPresent(x264Subme, forKey: .x264Subme)
+        try c.encode(crf, forKey: .crf)
+        try c.encode(maxrateKbps, forKey: .maxrateKbps)
+        try c.encode(bufsizeKbps, forKey: .bufsizeKbps)
+        try c.encode(keyframeIntervalSeconds, forKey: .keyframeIntervalSeconds)
+        try c.encode(audioBitrateKbps, forKey: .audioBitrateKbps)
+        try c.encode(loudnessLUFS, forKey: .loudnessLUFS)
+        try c.encode(truePeakDBTP, forKey: .truePeakDBTP)
+        try c.encode(loudnessRangeLU, forKey: .loudnessRangeLU)
+        try c.encode(maxDurationSeconds, forKey: .maxDurationSeconds)
+        try c.encodeIfPresent(shortSide, forKey: .shortSide)
+        try c.encode(level, forKey: .level)
+        try c.encode(normaliseLoudness, forKey: .normaliseLoudness)
     }
 }
 

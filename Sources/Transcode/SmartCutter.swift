@@ -126,7 +126,8 @@ public final class SmartCutter {
         let videoOut = try muxer.addStream(copying: stream)
         muxer.setExtradata(record, stream: videoOut)
         let origin = plan.pictures[0]
-        let sound = try CutSound(input: input, plan: audioPlan, origin: Double(origin) * av_q2d(timeBase), muxer: muxer, outputName: outputName)
+        let sound = try CutSound(input: input, plan: audioPlan, rendition: rendition, origin: Double(origin) * av_q2d(timeBase),
+                                 muxer: muxer, outputName: outputName)
         try muxer.writeHeader()
         input.keepOnly(streams: Set([video.index] + (audioPlan.audioStream.map { [$0] } ?? [])))
         try input.seek(stream: video.index, toKeyframeAtOrBefore: packets[plan.decodeFrom].dts)
@@ -301,13 +302,13 @@ private final class CutSound {
     /// Source time (seconds) of the cut's first picture: the sound's zero.
     private let origin: Double
 
-    init(input: Demuxer, plan: RenderPlan, origin: Double, muxer: Muxer, outputName: String) throws {
+    init(input: Demuxer, plan: RenderPlan, rendition: Rendition, origin: Double, muxer: Muxer, outputName: String) throws {
         self.origin = origin
         decoder = try plan.audioStream.map { try StreamDecoder(stream: input.stream($0), fileName: input.fileName) }
         let graph = try FilterGraph(sourceFilter: decoder.map { ("abuffer", Pipeline.audioSourceArguments($0)) },
                                     description: plan.audioGraph(sourceHasAudio: decoder != nil, card: nil),
                                     sinkFilter: "abuffersink", context: input.fileName)
-        let encoder = try Pipeline.aacEncoder(rendition: .editorsCut, outputName: outputName)
+        let encoder = try Pipeline.aacEncoder(rendition: rendition, outputName: outputName)
         graph.setOutputFrameSize(encoder.frameSize)
         track = try EncodedTrack(graph: graph, encoder: encoder, muxer: muxer)
     }

@@ -32,26 +32,26 @@ import TestSupport
     }
 
     @Test func aTemplateWithoutSubmeKeepsItsPresetsOwn() throws {
-        let out = try TestPaths.scratch("encoder-settings/preset-own")
-        let run = try ExternalTool.run(TestPaths.mediaorch, ["process", TestPaths.sample("silent_4x3.mp4"), "--out", out.path,
-                                                             "--template", "twitter-reply-fast", "--templates", TestPaths.jobs.path])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(try Self.x264Options(out.appendingPathComponent("reply.mp4").path)["subme"] == "1", "superfast's own subme is 1")
-
         let folder = try TestPaths.scratch("encoder-settings/templates")
         try Data(#"{"name": "careful", "outputs": ["reply"], "reply": {"x264_preset": "veryfast", "x264_subme": 7}}"#.utf8)
             .write(to: folder.appendingPathComponent("careful.json"))
         try Data(#"{"name": "plain", "outputs": ["reply"], "reply": {"x264_preset": "veryfast"}}"#.utf8)
             .write(to: folder.appendingPathComponent("plain.json"))
-        let careful = try ExternalTool.run(TestPaths.mediaorch, ["plan", TestPaths.sample("silent_4x3.mp4"), "--template", "careful", "--templates", folder.path])
-        #expect(careful.status == 0 && careful.text.contains("open-gop=0:subme=7"), "\(careful.text)\(careful.stderr)")
+        for (template, subme) in [("plain", "2"), ("careful", "7")] {
+            let out = try TestPaths.scratch("encoder-settings/\(template)")
+            let run = try ExternalTool.run(TestPaths.mediaorch, ["process", TestPaths.sample("silent_4x3.mp4"), "--out", out.path,
+                                                                 "--template", template, "--templates", folder.path])
+            #expect(run.status == 0, "\(run.stderr)")
+            let options = try Self.x264Options(out.appendingPathComponent("reply.mp4").path)
+            #expect(options["subme"] == subme && options["me"] == "hex", "\(template): veryfast's own subme is 2: \(options)")
+        }
         let plain = try ExternalTool.run(TestPaths.mediaorch, ["plan", TestPaths.sample("silent_4x3.mp4"), "--template", "plain", "--templates", folder.path])
         #expect(plain.status == 0 && plain.text.contains(#""scenecut=0:open-gop=0""#), "\(plain.text)\(plain.stderr)")
     }
 
     @Test func aSubmeX264DoesNotHaveIsRefusedNamingTheField() throws {
         let folder = try TestPaths.scratch("encoder-settings/broken")
-        for (name, value) in [("zero", "0"), ("twelve", "12"), ("words", #""high""#)] {
+        for (name, value) in [("zero", "0"), ("ten", "10"), ("words", #""high""#)] {
             try Data(#"{"name": "\#(name)", "outputs": ["reply"], "reply": {"x264_subme": \#(value)}}"#.utf8)
                 .write(to: folder.appendingPathComponent("\(name).json"))
             let plan = try ExternalTool.run(TestPaths.mediaorch, ["plan", TestPaths.sample("silent_4x3.mp4"), "--template", name, "--templates", folder.path])

@@ -90,9 +90,11 @@ enum DecodingErrorText {
         }
     }
 
-    /// The inverse of the decoder's `convertFromSnakeCase`, which every file here is read with.
+    /// The inverse of the decoder's `convertFromSnakeCase`, which every file here is read with, for
+    /// field names; a key the file chose itself (a language code such as "pt-BR") stays as written.
     static func snakeCase(_ key: String) -> String {
-        key.reduce(into: "") { name, c in
+        guard let first = key.first, first.isLowercase, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return key }
+        return key.reduce(into: "") { name, c in
             if c.isUppercase { name += "_" + c.lowercased() } else { name.append(c) }
         }
     }
