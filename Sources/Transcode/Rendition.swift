@@ -1,6 +1,7 @@
 /// Encoder, size and rule settings of one video output, as a job template states them. Every
 /// field has the X reply's default, so a template names only what it changes (the bts cut sets
-/// `short_side`, a lower CRF, no level, no loudness normalisation and no length limit).
+/// `short_side`, a lower CRF, no level, no loudness normalisation and no length limit); only
+/// `x264_subme` is the preset's own unless named, so a `bts` section cannot inherit the reply's.
 public struct Rendition: Sendable, Codable, Equatable {
     /// x264 speed/quality trade-off; replies favour speed ("veryfast").
     public var x264Preset = "veryfast"
