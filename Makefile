@@ -78,7 +78,7 @@ bench-upload: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch --upload-only
 
 # Section 18 alone: the reply's x264 settings against x264's own presets, CPU against size and quality.
-bench-x264:
+bench-x264: release
 	@python3 scripts/bench-sources.py .build/release/mediaorch --x264-only
 
 # Sections 12-13 alone: claim throughput on 1-4 nodes, and upload on one node to job on another.

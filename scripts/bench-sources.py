@@ -309,7 +309,7 @@ def main():
     if "--upload-only" in sys.argv:
         return upload_to_manifest(binary)
     if "--x264-only" in sys.argv:
-        return reply_encoder_settings(at_phone_rate(bt709_clip()))
+        return reply_encoder_settings(binary, at_phone_rate(bt709_clip()))
     if "--sources-only" in sys.argv:
         return sources(binary, templates)
     if "--cut-only" not in sys.argv:
@@ -318,7 +318,7 @@ def main():
     if "--cut-only" not in sys.argv:
         picture_chains(binary)
         upload_to_manifest(binary)
-        reply_encoder_settings(at_phone_rate(bt709_clip()))
+        reply_encoder_settings(binary, at_phone_rate(bt709_clip()))
 
 
 def sources(binary, templates):

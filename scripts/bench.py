@@ -74,17 +74,21 @@ def graph(description, stream, label):
     return f"[0:{stream}]{description}[{label}]"
 
 
+def x264_arguments(plan):
+    """The ffmpeg command line's libx264 arguments for a `mediaorch plan`'s settings."""
+    x = plan["x264_options"]
+    return ["-c:v", "libx264", "-preset", x["preset"], "-crf", x["crf"], "-profile:v", x["profile"], "-level", x["level"],
+            "-x264-params", x["x264-params"], "-g", str(plan["keyframe_interval"]), "-keyint_min", str(plan["keyframe_interval"]),
+            "-maxrate", f"{plan['maxrate_kbps']}k", "-bufsize", f"{plan['bufsize_kbps']}k"]
+
+
 def ffmpeg_command(binary, clip, out, templates):
     plan = json.loads(subprocess.run([binary, "plan", str(clip), "--template", "reply-plain", "--templates", str(templates)],
                                      check=True, capture_output=True, text=True).stdout)
-    x = plan["x264_options"]
     return ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-noautorotate", "-i", str(clip),
             "-filter_complex", graph(plan["video_filters"], plan["video_stream"], "v") + ";"
             + graph(plan["audio_filters"], plan["audio_stream"], "a"),
-            "-map", "[v]", "-map", "[a]",
-            "-c:v", "libx264", "-preset", x["preset"], "-crf", x["crf"], "-profile:v", x["profile"], "-level", x["level"],
-            "-x264-params", x["x264-params"], "-g", str(plan["keyframe_interval"]), "-keyint_min", str(plan["keyframe_interval"]),
-            "-maxrate", f"{plan['maxrate_kbps']}k", "-bufsize", f"{plan['bufsize_kbps']}k",
+            "-map", "[v]", "-map", "[a]"] + x264_arguments(plan) + [
             "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
             "-c:a", "aac", "-b:a", f"{plan['audio_bitrate_kbps']}k",
             "-map_metadata", "-1", "-fflags", "+bitexact", "-movflags", "+faststart", str(out)]

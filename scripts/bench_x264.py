@@ -11,9 +11,9 @@ Three kinds of picture, 30 s each:
   a slow pan over one of its pictures, 0.75 px a frame: every block moves by a fraction of a
   pixel, the case a cheaper sub-pixel search should lose most on.
 """
-import hashlib, math, os, re, statistics, subprocess
+import hashlib, json, math, os, re, statistics, subprocess
 
-from bench import OUT, ROOT, ROUNDS, measure
+from bench import OUT, ROOT, ROUNDS, measure, x264_arguments
 
 GOPRO = ROOT.parent / "shared" / "media" / "gopro_max_heromode.mp4"
 # (label, x264 preset, crf, extra x264-params)
@@ -54,12 +54,13 @@ def sources(phone_rate_clip):
     ]
 
 
-def encode(source, preset, crf, extra, out):
-    """The reply's x264 settings (`mediaorch plan`'s) with this preset, CRF and extra parameters."""
-    params = ":".join(["scenecut=0", "open-gop=0"] + ([extra] if extra else []))
-    return ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-c:v", "libx264", "-preset", preset,
-            "-crf", str(crf), "-maxrate", "5000k", "-bufsize", "10000k", "-profile:v", "high", "-level", "4.1", "-g", "60",
-            "-keyint_min", "60", "-x264-params", params, str(out)]
+def encode(plan, source, preset, crf, extra, out):
+    """The production reply's x264 settings, as `mediaorch plan` gives them, with this preset, CRF
+    and sub-pixel search (extra; none: the preset's own)."""
+    x = dict(plan["x264_options"], preset=preset, crf=str(crf))
+    x["x264-params"] = ":".join([p for p in x["x264-params"].split(":") if not p.startswith("subme=")] + ([extra] if extra else []))
+    return (["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source)]
+            + x264_arguments(dict(plan, x264_options=x)) + [str(out)])
 
 
 def quality(encoded, source):
@@ -84,7 +85,9 @@ def at_size(size, points):
     return a0 + t * (a1 - a0), p0 + t * (p1 - p0), 0 <= t <= 1
 
 
-def reply_encoder_settings(phone_rate_clip):
+def reply_encoder_settings(binary, phone_rate_clip):
+    plan = json.loads(subprocess.run([binary, "plan", str(phone_rate_clip), "--template", "twitter-reply"],
+                                     check=True, capture_output=True, text=True).stdout)
     print(f"18. the reply's x264 settings on the pictures the reply's x264 is given (720x1280, 30 s), {ROUNDS} rounds, the variants alternating")
     print(f"    {'pictures':<16} {'x264 settings':<33} {'cpu':>7} {'size':>9} {'SSIM':>9} {'PSNR':>9}")
     for name, source in sources(phone_rate_clip):
@@ -94,7 +97,7 @@ def reply_encoder_settings(phone_rate_clip):
         cpu = {label: [] for label, *_ in VARIANTS}
         for _ in range(ROUNDS):
             for label, preset, crf, extra in VARIANTS:
-                cpu[label].append(measure(encode(source, preset, crf, extra, outs[label]))[1])
+                cpu[label].append(measure(encode(plan, source, preset, crf, extra, outs[label]))[1])
         results = {}
         for label, *_ in VARIANTS:
             size = outs[label].stat().st_size

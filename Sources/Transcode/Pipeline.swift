@@ -153,8 +153,7 @@ final class Pipeline {
         let cores = Int32(ProcessInfo.processInfo.activeProcessorCount)
         let par = stream.pointee.codecpar.pointee
         let depth = av_pix_fmt_desc_get(AVPixelFormat(rawValue: par.format)).map { Int($0.pointee.comp.0.depth) } ?? 8
-        let pictureBytes = Int(par.width) * Int(par.height) * (depth > 8 ? 2 : 1)
-        return depth > 8 && pictureBytes > 1920 * 1088 ? cores : cores + 1
+        return depth > 8 && Int(par.width) * Int(par.height) * 2 > 1920 * 1088 ? cores : cores + 1
     }
 
     private static func videoSourceArguments(_ decoder: StreamDecoder) -> String {
