@@ -115,6 +115,12 @@ static inline int mo_rename_exchange(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 2 /* RENAME_EXCHANGE */);
 }
 
+/// Renames only when nothing is at `to` (renameat2 RENAME_NOREPLACE): a hand-off into the inbox
+/// never replaces a file that arrived there meanwhile. -1 with errno EEXIST when something is.
+static inline int mo_rename_noreplace(const char *from, const char *to) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
+}
+
 #include <signal.h>
 #include <sys/prctl.h>
 

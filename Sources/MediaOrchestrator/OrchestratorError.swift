@@ -20,6 +20,8 @@ public struct OrchestratorError: Error, CustomStringConvertible, Sendable, Equat
         case conflict
         /// The caller may not do this (a camp's token uploading for another camp).
         case forbidden
+        /// The caller has used up an allowance (uploads in flight, bytes a day): 429.
+        case tooMany
     }
 
     public init(file: String, _ reason: String, permanent: Bool = true, kind: Kind = .invalid) {

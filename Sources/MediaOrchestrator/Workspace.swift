@@ -13,6 +13,10 @@ public struct Workspace: Sendable {
     public var staging: URL { root.appendingPathComponent("staging") }
     /// Resumable (tus) uploads still arriving: their bytes and records, until handed to the inbox.
     public var uploads: URL { root.appendingPathComponent("uploads") }
+    /// Each token's count of bytes uploaded today (UploadAllowance).
+    public var allowance: URL { root.appendingPathComponent("allowance") }
+    /// Tickets and caption files that waited too long in the inbox for their clip (InboxOrphans).
+    public var inboxOrphans: URL { root.appendingPathComponent("inbox-orphans") }
     public var storePath: String { root.appendingPathComponent("jobs.sqlite").path }
 
     /// `--workspace`, else MEDIAORCH_WORKSPACE, else the `workspace` of a config file

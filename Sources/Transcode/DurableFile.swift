@@ -30,6 +30,26 @@ public enum DurableFile {
         try syncFolder(of: finalPath)
     }
 
+    /// Moves `from` to `to` only when nothing is at `to`; false when something is (EEXIST). Where
+    /// the filesystem cannot rename without replacing (NFS, some FUSE), a hard link then an unlink
+    /// gives the same guarantee. The folder is fsynced after.
+    public static func moveWithoutReplacing(_ from: String, to: String) throws -> Bool {
+        let name = URL(fileURLWithPath: to).lastPathComponent
+        if mo_rename_noreplace(from, to) != 0 {
+            if errno == EEXIST { return false }
+            guard [EINVAL, ENOSYS, EOPNOTSUPP].contains(errno) else {
+                throw TranscodeError(.output, file: name, "cannot move into place: \(String(cString: strerror(errno)))")
+            }
+            guard link(from, to) == 0 else {
+                if errno == EEXIST { return false }
+                throw TranscodeError(.output, file: name, "cannot move into place: \(String(cString: strerror(errno)))")
+            }
+            unlink(from)
+        }
+        try syncFolder(of: to)
+        return true
+    }
+
     /// fsyncs the folder holding `path`, so a new name in it survives a power cut.
     public static func syncFolder(of path: String) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path

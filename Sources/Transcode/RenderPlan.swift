@@ -312,5 +312,9 @@ struct RenderPlan {
     }
 
     static func decimal(_ x: Double) -> String { String(format: "%.6f", x) }
-    static func seconds(_ x: Double) -> String { x == x.rounded() ? "\(Int(x)) s" : String(format: "%.1f s", x) }
+    static func seconds(_ x: Double) -> String {
+        // Int(x) traps past Int's range: a damaged or hostile trim is printed, never converted.
+        guard x.isFinite, abs(x) < 1e12 else { return "\(x) s" }
+        return x == x.rounded() ? "\(Int(x)) s" : String(format: "%.1f s", x)
+    }
 }

@@ -61,6 +61,15 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Hours an unfinished resumable upload is kept after its last byte arrived; then it is removed and its request opens again.")
     var uploadExpiryHours: Double = 48
 
+    @Option(help: "Hours a ticket or caption file may wait in the inbox for its clip; then it is moved to inbox-orphans/ and recorded there (never deleted).")
+    var orphanHours: Double = 24
+
+    @Option(help: "Unfinished resumable uploads one token may have at once.")
+    var uploadsInFlight = 4
+
+    @Option(help: "GiB one token may upload in a day (UTC), resumable and plain uploads together.")
+    var uploadGibPerDay: Double = 16
+
     @Option(help: "Address the HTTP API and dashboard listen on (loopback by default; 0.0.0.0 for every interface).")
     var bind = "127.0.0.1"
 
@@ -73,6 +82,13 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Stop once the inbox is empty and no job is left to run (demo, scripts).")
     var untilIdle = false
 
+    func validate() throws {
+        for (name, value) in [("--orphan-hours", orphanHours), ("--upload-gib-per-day", uploadGibPerDay), ("--upload-expiry-hours", uploadExpiryHours)]
+        where !(value.isFinite && value > 0 && value <= 1_000_000) {
+            throw ValidationError("\(name) takes a positive number (up to 1000000), not \(value)")
+        }
+    }
+
     func run() async throws {
         LibAVLogging.setVerbose(false)
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -82,14 +98,19 @@ struct WatchCommand: AsyncParsableCommand {
         var policy = RetryPolicy()
         policy.firstDelay = retryDelay
         policy.maxAttempts = max(1, maxAttempts)
-        // An empty workspace on a store other nodes use is a shared mount that is not mounted:
-        // starting would fill the bare mount point with a workspace of its own.
-        if case .postgres = try StoreLocation.locate(self.store, workspace: ws), ws.isEmpty,
-           try !JobStore(location: StoreLocation.locate(self.store, workspace: ws)).nodes().isEmpty {
-            throw OrchestratorError(file: ws.root.path, "is empty, but other nodes share this store: is the shared workspace mounted? "
-                                    + "(mount it and start again; a new workspace needs a new store)")
+        // A store that cannot be reached yet (PostgreSQL restarting) is waited for, not given up on.
+        let storeWait = StoreWait(logger: logger, health: noHttp ? nil : (bind, port))
+        let (storeOption, retryPolicy) = (self.store, policy)
+        let store = try await storeWait.until("opening the store") {
+            // An empty workspace on a store other nodes use is a shared mount that is not mounted:
+            // starting would fill the bare mount point with a workspace of its own.
+            if case .postgres = try StoreLocation.locate(storeOption, workspace: ws), ws.isEmpty,
+               try !JobStore(location: StoreLocation.locate(storeOption, workspace: ws)).nodes().isEmpty {
+                throw OrchestratorError(file: ws.root.path, "is empty, but other nodes share this store: is the shared workspace mounted? "
+                                        + "(mount it and start again; a new workspace needs a new store)")
+            }
+            return try ws.openStore(storeOption, retryPolicy: retryPolicy)
         }
-        let store = try ws.openStore(self.store, retryPolicy: policy)
         try ws.prepare()
         let nodeName = try NodeName.validated(node ?? ProcessInfo.processInfo.environment["MEDIAORCH_NODE"] ?? NodeName.host)
         let leadership = Leadership(), wakeups = StoreWakeups()
@@ -105,7 +126,8 @@ struct WatchCommand: AsyncParsableCommand {
             return url
         }
         let publisher = Publisher(workspace: ws, store: store, localStaging: localStaging, logger: logger)
-        try StartupReconciliation(ingestor: ingestor, publisher: publisher, logger: logger).run()
+        let reconciliation = StartupReconciliation(ingestor: ingestor, publisher: publisher, logger: logger)
+        try await storeWait.until("finishing what a stop cut short") { try reconciliation.run() }
         let render = WorkerService.RenderLimits(stallSeconds: renderStallSeconds, memoryMB: renderMemoryMb > 0 ? renderMemoryMb : nil)
         _ = OrchestratorMetrics.bootstrap
         let activity = JobActivity()
@@ -130,7 +152,8 @@ struct WatchCommand: AsyncParsableCommand {
         }
         if !noIngest {
             services.append(.init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds,
-                                                               wakeups: wakeups, disk: disk, logger: logger)))
+                                                               wakeups: wakeups, disk: disk, orphanAge: max(1, orphanHours * 3600),
+                                                               logger: logger)))
         }
         for n in stride(from: 1, through: workers, by: 1) {
             let name = NodeName.worker(node: nodeName, pid: getpid(), number: n)
@@ -140,8 +163,10 @@ struct WatchCommand: AsyncParsableCommand {
         }
         if !noHttp {
             try APIServer.checkAddressIsFree(host: bind, port: port)
-            let server = APIServer(workspace: ws, store: store, activity: activity, disk: disk,
-                                   uploadExpiry: max(60, uploadExpiryHours * 3600))
+            let gibPerDay: Double = min(max(uploadGibPerDay, 0.001), 1_000_000)
+            let allowance = UploadAllowance(uploadsInFlight: uploadsInFlight, bytesPerDay: Int64(gibPerDay * 1_073_741_824))
+            let expiry: Double = max(60, uploadExpiryHours * 3600)
+            let server = APIServer(workspace: ws, store: store, activity: activity, disk: disk, uploadExpiry: expiry, allowance: allowance)
             services.append(.init(service: server.application(host: bind, port: port, logger: logger)))
             if (try? store.tokens().isEmpty) ?? true {
                 logger.warning("no access tokens yet: make one with `mediaorch tokens add --role producer` to use the dashboard")

@@ -64,6 +64,11 @@ extension JobStore {
         }
     }
 
+    /// Whether the token with this id still exists (not revoked): open event streams ask every few seconds.
+    public func tokenExists(id: String) throws -> Bool {
+        try database.read { try $0.record(AccessToken.self, "SELECT * FROM access_tokens WHERE id = ?", [id]) } != nil
+    }
+
     /// The token a request presented, if it is one of ours. Its last use is noted at most once a
     /// minute, so a busy dashboard does not turn every read into a write.
     public func authenticate(_ token: String, now: Date = Date()) throws -> AccessToken? {

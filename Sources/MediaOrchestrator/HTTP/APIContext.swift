@@ -8,6 +8,8 @@ struct APIContext: Sendable {
     let links: DownloadLinks
     /// Free space on the workspace's disk; nil when not watched (tests of single routes).
     var disk: DiskSpaceGuard? = nil
+    /// What one token may upload at once and in a day.
+    var allowance = UploadAllowance()
     var control: JobControl { JobControl(workspace: workspace, store: store) }
 
     func view(of job: JobRecord, withThumbnail: Bool) -> JobView {

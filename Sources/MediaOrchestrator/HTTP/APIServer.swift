@@ -13,8 +13,8 @@ public struct APIServer: Sendable {
     var uploadLockWait: TimeInterval = 10
 
     public init(workspace: Workspace, store: JobStore, activity: JobActivity, links: DownloadLinks = DownloadLinks(),
-                disk: DiskSpaceGuard? = nil, uploadExpiry: TimeInterval = 48 * 3600) {
-        context = APIContext(workspace: workspace, store: store, activity: activity, links: links, disk: disk)
+                disk: DiskSpaceGuard? = nil, uploadExpiry: TimeInterval = 48 * 3600, allowance: UploadAllowance = UploadAllowance()) {
+        context = APIContext(workspace: workspace, store: store, activity: activity, links: links, disk: disk, allowance: allowance)
         self.uploadExpiry = uploadExpiry
         _ = OrchestratorMetrics.bootstrap
     }
@@ -22,8 +22,9 @@ public struct APIServer: Sendable {
     /// Every route, each behind the permission it needs (see AccessRole).
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
-        // Every request logged (method, path, status; headers never: they carry tokens) and measured.
-        router.middlewares.add(LogRequestsMiddleware(.info))
+        // Every request logged (method, path, status; headers and secrets never) and measured.
+        router.middlewares.add(RedactingRequestLog())
+        router.middlewares.add(NoSniffMiddleware())
         router.middlewares.add(MetricsMiddleware())
         let store = context.store
         ServiceRoutes(context: context).addOpen(to: router)

@@ -67,6 +67,7 @@ extension HTTPError {
             case .notFound: return HTTPError(.notFound, message: e.description)
             case .conflict: return HTTPError(.conflict, message: e.description)
             case .forbidden: return HTTPError(.forbidden, message: e.description)
+            case .tooMany: return HTTPError(.tooManyRequests, message: e.description)
             case .invalid: return HTTPError(e.isPermanent ? .badRequest : .serviceUnavailable, message: e.description)
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// /api/jobs: list and filter, show, retry, cancel, and editors' cut requests.
 struct JobRoutes {
@@ -113,14 +114,12 @@ struct JobRoutes {
             }
             filter.state = parsed
         }
-        if let limit = query["limit"] {
-            guard let n = Int(String(limit)), n > 0 else { throw HTTPError(.badRequest, message: "limit '\(limit)' is not a positive whole number") }
-            filter.limit = n
-        }
+        if let limit = try ClientNumber.query(parameters, "limit", in: 1...1000) { filter.limit = limit }
         filter.template = query["template"].map(String.init)
         filter.camp = query["camp"].map(String.init)
         if let since = query["since"].map(String.init) {
-            guard let date = Double(since).map(Date.init(timeIntervalSince1970:)) ?? (try? Date(since, strategy: .iso8601)) else {
+            guard let date = Double(since).flatMap({ $0.isFinite && abs($0) < 1e11 ? Date(timeIntervalSince1970: $0) : nil })
+                    ?? (try? Date(since, strategy: .iso8601)) else {
                 throw HTTPError(.badRequest, message: "since '\(since)' is neither an ISO 8601 time (2026-11-21T09:00:00Z) nor seconds since 1970")
             }
             filter.since = date
@@ -131,7 +130,11 @@ struct JobRoutes {
     /// A JSON body that may be left out altogether.
     static func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T? {
         var request = request
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: context.maxUploadSize) } catch let error as NIOTooManyBytesError {
+            _ = error
+            throw HTTPError(.contentTooLarge, message: "request body: larger than \(context.maxUploadSize >> 20) MiB")
+        }
         guard buffer.readableBytes > 0 else { return nil }
         do {
             return try JSONOutput.decoder().decode(T.self, from: Data(buffer.readableBytesView))

@@ -81,10 +81,7 @@ struct RequestRoutes {
                 return state
             }
         }
-        if let limit = parameters["limit"], !limit.isEmpty {
-            guard let n = Int(String(limit)), n > 0 else { throw HTTPError(.badRequest, message: "limit '\(limit)' is not a positive whole number") }
-            filter.limit = n
-        }
+        if let limit = try ClientNumber.query(parameters, "limit", in: 1...1000) { filter.limit = limit }
         return filter
     }
 }

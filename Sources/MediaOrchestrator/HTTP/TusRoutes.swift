@@ -56,29 +56,50 @@ struct TusRoutes {
         guard request.headers[.uploadDeferLength] == nil else {
             throw HTTPError(.badRequest, message: "Upload-Defer-Length is not supported: send Upload-Length, the clip's size in bytes")
         }
-        guard let text = request.headers[.uploadLength], let length = Int64(text), length >= 0 else {
-            throw HTTPError(.badRequest, message: "Upload-Length is missing or not a whole number of bytes")
+        guard let length = try ClientNumber.header(request, .uploadLength, in: 0...Int64.max - 1, aboveIs: .contentTooLarge) else {
+            throw HTTPError(.badRequest, message: "Upload-Length is missing: send the clip's size in bytes")
         }
         guard length > 0 else { throw HTTPError(.badRequest, message: "Upload-Length is 0: the clip is empty") }
         guard length <= maxSize else {
             throw HTTPError(.contentTooLarge, message: "Upload-Length \(length) is more than this server takes (\(maxSize >> 20) MiB)")
+        }
+        // creation-with-upload: a body that says it is longer than the whole clip is refused before anything is made.
+        if let declared = try ClientNumber.header(request, .contentLength, in: 0...Int64.max - 1, aboveIs: .contentTooLarge), declared > length {
+            throw HTTPError(.contentTooLarge, message: "Content-Length \(declared) is more than Upload-Length \(length)")
         }
         let metadata = try UploadMetadata(header: request.headers[.uploadMetadata] ?? "")
         let store = context.store
         let destination = try await context.inStore { _ in try UploadDestination.make(from: metadata, caller: caller, store: store) }
         let now = Date().timeIntervalSince1970
         var upload = ResumableUpload(id: ResumableUpload.newId(), length: length, metadata: metadata, destination: destination,
-                                     createdBy: caller.name, createdAt: now, expiresAt: now + expiry)
-        let folder = uploads
-        let created = upload
-        try await BlockingWork.run { try folder.create(created) }
+                                     createdBy: caller.name, uploader: caller.id, createdAt: now, expiresAt: now + expiry)
+        let (folder, allowance, ledgers, created) = (uploads, context.allowance, context.workspace.allowance, upload)
+        try await BlockingWork.run {
+            // Counted and made under the token's ledger lock would be stricter; one more in flight
+            // from two simultaneous POSTs is harmless, a stuck lock is not.
+            let inFlight = folder.unfinished(by: caller.id, now: now)
+            guard inFlight < allowance.uploadsInFlight else {
+                throw OrchestratorError(file: "upload allowance", "this token has \(inFlight) unfinished uploads, the most it may have at once: "
+                                        + "finish or cancel one first", kind: .tooMany)
+            }
+            try allowance.charge(length, to: caller.id, in: ledgers)
+            try folder.create(created)
+        }
         if let id = destination.request { try await context.inStore { try $0.noteUploadStarted(forRequest: id) } }
         var headers: HTTPFields = [.location: "/api/tus/\(upload.id)", .uploadExpires: Self.httpDate(upload.expiresAt)]
-        // creation-with-upload: the first bytes may come with the POST itself.
+        // creation-with-upload: the first bytes may come with the POST itself. A client that is not
+        // answered 201 never learns the upload's address, so one whose first bytes fail is removed.
         if request.headers[.contentType] == "application/offset+octet-stream" {
-            let offset = try await receive(request, into: &upload, from: 0, logger: requestContext.logger)
-            headers[.uploadOffset] = String(offset)
-            headers[.uploadExpires] = Self.httpDate(upload.expiresAt)
+            do {
+                let offset = try await receive(request, into: &upload, from: 0, logger: requestContext.logger)
+                headers[.uploadOffset] = String(offset)
+                headers[.uploadExpires] = Self.httpDate(upload.expiresAt)
+            } catch {
+                let id = upload.id
+                if !upload.completed { try? await BlockingWork.run { folder.remove(id) } }
+                if let request = destination.request, !upload.completed { try? await context.inStore { try $0.noteUploadAbandoned(forRequest: request) } }
+                throw error
+            }
         }
         return Response(status: .created, headers: headers)
     }
@@ -108,10 +129,10 @@ struct TusRoutes {
         guard request.headers[.contentType] == "application/offset+octet-stream" else {
             throw HTTPError(.unsupportedMediaType, message: "a PATCH carries Content-Type: application/offset+octet-stream")
         }
-        guard let text = request.headers[.uploadOffset], let offset = Int64(text), offset >= 0 else {
-            throw HTTPError(.badRequest, message: "Upload-Offset is missing or not a whole number")
-        }
         var upload = try await reachable(requestContext)
+        guard let offset = try ClientNumber.header(request, .uploadOffset, in: 0...upload.length) else {
+            throw HTTPError(.badRequest, message: "Upload-Offset is missing: say where these bytes start (HEAD tells)")
+        }
         if upload.completed {
             throw HTTPError(.conflict, headers: [.uploadOffset: String(upload.length)], message: "the upload is already whole (\(upload.length) bytes)")
         }
@@ -126,6 +147,7 @@ struct TusRoutes {
         }
         guard let lock = try await uploads.lock(upload.id, wait: lockWait) else { throw Self.locked() }
         defer { lock.release() }
+        // The lock proves the bytes are still this upload's (not handed over, not ended meanwhile).
         let folder = uploads
         try await BlockingWork.run { folder.remove(upload.id) }
         if let id = upload.destination.request { try? await context.inStore { try $0.noteUploadAbandoned(forRequest: id) } }
@@ -146,7 +168,9 @@ struct TusRoutes {
         guard offset == start else {
             throw HTTPError(.conflict, headers: [.uploadOffset: String(start)], message: "Upload-Offset \(offset) is not where the upload stands (\(start)); ask with HEAD")
         }
-        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), start + declared > upload.length {
+        // Compared with what is left, never added to the offset: a client's number cannot overflow here.
+        if let declared = try ClientNumber.header(request, .contentLength, in: 0...upload.length, aboveIs: .contentTooLarge),
+           declared > upload.length - start {
             throw HTTPError(.contentTooLarge, message: "\(declared) bytes at offset \(start) run past Upload-Length \(upload.length)")
         }
         let id = upload.id, length = upload.length
@@ -156,7 +180,7 @@ struct TusRoutes {
         var failure: (any Error)? = nil
         do {
             for try await buffer in request.body {
-                guard start + written + Int64(buffer.readableBytes) <= length else {
+                guard Int64(buffer.readableBytes) <= length - start - written else {
                     throw HTTPError(.contentTooLarge, message: "the body runs past Upload-Length \(length)")
                 }
                 let at = start + written
@@ -215,18 +239,25 @@ struct TusRoutes {
 
     // MARK: helpers
 
-    /// The upload the path names, if the caller's camp may touch it; 404 otherwise (another
-    /// camp's upload is not revealed), 410 when it expired and awaits the sweep.
+    /// The upload the path names, if the caller may touch it; 404 otherwise (another
+    /// uploader's upload is not revealed), 410 when it expired and awaits the sweep.
     private func reachable(_ requestContext: APIRequestContext) async throws -> ResumableUpload {
         let id = try requestContext.parameters.require("id")
         let folder = uploads
-        guard let upload = try await BlockingWork.run({ try folder.load(id) }), requestContext.caller!.reaches(camp: upload.destination.camp) else {
+        guard let upload = try await BlockingWork.run({ try folder.load(id) }), Self.mayTouch(upload, requestContext.caller!) else {
             throw HTTPError(.notFound, message: "\(id): no such upload")
         }
         if !upload.completed && upload.expiresAt < Date().timeIntervalSince1970 {
             throw HTTPError(.gone, message: "\(id): the upload expired; start it again")
         }
         return upload
+    }
+
+    /// An upload is its uploader's: the token that made it resumes, reads or ends it (a producer
+    /// may too). Records from before uploads carried their uploader go by camp, as they did.
+    static func mayTouch(_ upload: ResumableUpload, _ caller: AccessToken) -> Bool {
+        if let uploader = upload.uploader { return uploader == caller.id || caller.role.may(.manageRequests) }
+        return caller.reaches(camp: upload.destination.camp)
     }
 
     private func refuseWhenDiskLow() throws {

@@ -11,6 +11,7 @@ struct UploadRoutes {
     let context: APIContext
     /// Phone clips of a few minutes; a runaway upload must not fill the disk.
     var maxClipBytes = 4 << 30
+    /// Caption files (a ticket's own limit is Ticket.Limits.fileBytes).
     var maxSidecarBytes = 4 << 20
 
     enum Kind: String { case clip, ticket, captions }
@@ -34,49 +35,63 @@ struct UploadRoutes {
                     throw HTTPError(.init(code: 507, reasonPhrase: "Insufficient Storage"), message: "the server's disk is nearly full (\(disk.summary)): try again later")
                 }
                 // Decoded first, so "..%2F" is judged as the "../" it means.
-                guard let name = try requestContext.parameters.require("name").removingPercentEncoding else {
+                guard let sent = try requestContext.parameters.require("name").removingPercentEncoding else {
                     throw HTTPError(.badRequest, message: "the file name's percent-encoding is broken")
                 }
-                guard !name.hasPrefix("."), let destination = try? Workspace.child(name, of: context.workspace.inbox) else {
-                    throw HTTPError(.badRequest, message: "'\(name)' is not a plain file name")
+                guard !sent.hasPrefix("."), sent.utf8.count <= 200, (try? Workspace.child(sent, of: context.workspace.inbox)) != nil else {
+                    throw HTTPError(.badRequest, message: "'\(sent.prefix(60))' is not a plain file name of at most 200 bytes")
                 }
-                guard let kind = Self.kind(of: name) else {
-                    throw HTTPError(.unsupportedMediaType, message: "\(name): upload a clip (\(Self.clipExtensions.sorted().joined(separator: ", "))), a ticket (NAME.job.json) or captions (.srt, .vtt)")
+                guard let kind = Self.kind(of: sent) else {
+                    throw HTTPError(.unsupportedMediaType, message: "\(sent.prefix(60)): upload a clip (\(Self.clipExtensions.sorted().joined(separator: ", "))), a ticket (NAME.job.json) or captions (.srt, .vtt)")
                 }
-                if FileManager.default.fileExists(atPath: destination.path) {
-                    throw HTTPError(.conflict, message: "\(name) is already in the inbox; it is taken in shortly")
-                }
-                let limit = kind == .clip ? maxClipBytes : maxSidecarBytes
-                let temporary = DurableFile.temporaryPath(for: destination.path)
-                defer { unlink(temporary) }
-                let bytes = try await receive(request.body, into: temporary, name: name, limit: limit)
-                guard bytes > 0 else { throw HTTPError(.badRequest, message: "\(name): the upload is empty") }
-                let camp = requestContext.caller?.camp
-                if kind != .clip {
-                    let data = try Data(contentsOf: URL(fileURLWithPath: temporary))
-                    if kind == .ticket {
-                        let ticket = try Ticket.decode(data, fileName: name)
-                        // A camp's token files tickets for its own camp only.
-                        if let camp {
-                            let scoped = try ticket.scoped(toCamp: camp, file: name)
-                            if scoped != ticket { try JSONOutput.encoder().encode(scoped).write(to: URL(fileURLWithPath: temporary)) }
-                        }
-                    } else { _ = try CaptionFile.parse(data, name: name) }
-                } else if let camp {
-                    // A camp's clip without a ticket is still its camp's.
-                    let ticket = context.workspace.inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
-                    if !FileManager.default.fileExists(atPath: ticket.path) {
-                        var unrequested = Ticket()
-                        unrequested.setCamp(camp)
-                        try DurableFile.write(try JSONOutput.encoder().encode(unrequested), to: ticket.path)
+                let caller = requestContext.caller!
+                // The file is its uploader's: under the token's prefix, no other token can name it.
+                let name = UploaderFile.inboxName(sent, uploader: caller.id)
+                let destination = try Workspace.child(name, of: context.workspace.inbox)
+                let (allowance, ledgers) = (context.allowance, context.workspace.allowance)
+                try await BlockingWork.run {
+                    try allowance.checkRemaining(for: caller.id, in: ledgers)
+                    if FileManager.default.fileExists(atPath: destination.path) {
+                        throw HTTPError(.conflict, message: "\(sent) is already in the inbox; it is taken in shortly")
                     }
                 }
-                // link(2) rather than rename(2): it refuses to replace a file that arrived meanwhile.
-                guard link(temporary, destination.path) == 0 else {
-                    if errno == EEXIST { throw HTTPError(.conflict, message: "\(name) arrived in the inbox meanwhile") }
-                    throw OrchestratorError(file: name, "cannot place into the inbox: \(String(cString: strerror(errno)))", permanent: false)
+                let limit = switch kind { case .clip: maxClipBytes; case .ticket: Ticket.Limits.fileBytes; case .captions: maxSidecarBytes }
+                let temporary = DurableFile.temporaryPath(for: destination.path)
+                defer { unlink(temporary) }
+                let bytes = try await receive(request.body, into: temporary, name: sent, limit: limit)
+                guard bytes > 0 else { throw HTTPError(.badRequest, message: "\(sent): the upload is empty") }
+                let store = context.store
+                let inbox = context.workspace.inbox
+                try await BlockingWork.run {
+                    try allowance.charge(Int64(bytes), to: caller.id, in: ledgers)
+                    switch kind {
+                    case .ticket:
+                        var ticket = try Ticket.decode(try Data(contentsOf: URL(fileURLWithPath: temporary)), fileName: sent)
+                        // A camp's token files tickets for its own camp only, for its camp's requests only;
+                        // the tweet comes from the request, and the captions are the uploader's own files.
+                        if let camp = caller.camp { ticket = try ticket.scoped(toCamp: camp, file: sent) }
+                        ticket = try ticket.linkedToRequest(by: caller, store: store).captionsOwned(by: caller.id)
+                        try DurableFile.write(try JSONOutput.encoder().encode(ticket), to: temporary)
+                    case .captions:
+                        _ = try CaptionFile.parse(try Data(contentsOf: URL(fileURLWithPath: temporary)), name: sent)
+                    case .clip:
+                        // A camp's clip without a ticket is still its camp's.
+                        if let camp = caller.camp {
+                            let ticket = inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
+                            if !FileManager.default.fileExists(atPath: ticket.path) {
+                                var unrequested = Ticket()
+                                unrequested.setCamp(camp)
+                                try DurableFile.write(try JSONOutput.encoder().encode(unrequested), to: ticket.path)
+                            }
+                        }
+                    }
+                    // link(2) rather than rename(2): it refuses to replace a file that arrived meanwhile.
+                    guard link(temporary, destination.path) == 0 else {
+                        if errno == EEXIST { throw HTTPError(.conflict, message: "\(sent) arrived in the inbox meanwhile") }
+                        throw OrchestratorError(file: sent, "cannot place into the inbox: \(String(cString: strerror(errno)))", permanent: false)
+                    }
+                    try DurableFile.syncFolder(of: destination.path)
                 }
-                try DurableFile.syncFolder(of: destination.path)
                 return try APIJSON.response(Receipt(file: name, kind: kind.rawValue, bytes: bytes), status: .created)
             }
         }

@@ -16,10 +16,13 @@ public struct InboxWatcherService: Service {
     let wakeups: StoreWakeups?
     /// While the workspace cannot be reached (a lost shared mount), the inbox is not scanned.
     let disk: DiskSpaceGuard?
+    /// How long a ticket or caption file may wait in the inbox for its clip before it is moved out.
+    let orphanAge: TimeInterval
     let logger: Logger
 
     public init(workspace: Workspace, ingestor: Ingestor, rescanInterval: TimeInterval = 2, stableSeconds: TimeInterval = 3,
-                wakeups: StoreWakeups? = nil, disk: DiskSpaceGuard? = nil, logger: Logger) {
+                wakeups: StoreWakeups? = nil, disk: DiskSpaceGuard? = nil, orphanAge: TimeInterval = 24 * 3600, logger: Logger) {
+        self.orphanAge = orphanAge
         self.wakeups = wakeups
         self.disk = disk
         self.workspace = workspace
@@ -37,6 +40,8 @@ public struct InboxWatcherService: Service {
         var firstSeen: [String: Date] = [:]
         var lastScan = Date.distantPast
         var lastIntentCheck = Date()
+        var lastOrphanCheck = Date.distantPast
+        let orphans = InboxOrphans(workspace: workspace, age: orphanAge)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let events = notify?.drain() ?? []
             for event in events where event.renamedIn { scanner.noteRenamedIn(event.name) }
@@ -73,6 +78,17 @@ public struct InboxWatcherService: Service {
                 lastIntentCheck = now
                 let ingestor = self.ingestor
                 _ = try? await BlockingWork.run { try ingestor.finishPendingIntents() }
+            }
+            if disk?.isUnreachable != true, now.timeIntervalSince(lastOrphanCheck) >= min(60, max(1, orphanAge / 4)) {
+                lastOrphanCheck = now
+                do {
+                    for record in try await BlockingWork.run({ try orphans.sweep(now: now) }) {
+                        logger.notice("moved a sidecar that waited too long for its clip out of the inbox",
+                                      metadata: ["file": "\(record.file)", "to": "\(record.movedTo)", "reason": "\(record.reason)"])
+                    }
+                } catch {
+                    logger.warning("could not move old sidecars out of the inbox; trying again later", metadata: ["reason": "\(error)"])
+                }
             }
             try? await Task.sleep(for: .milliseconds(100))
         }

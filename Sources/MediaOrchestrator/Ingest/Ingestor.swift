@@ -39,6 +39,16 @@ public struct Ingestor: Sendable {
         if FileManager.default.fileExists(atPath: ticketURL.path) {
             do { ticket = try Ticket.load(path: ticketURL.path) } catch { ticketProblem = "\(error)" }
         }
+        if var read = ticket {
+            // A ticket reaches only its own uploader's caption files (UploaderFile).
+            let uploader = UploaderFile.uploader(of: name)
+            let foreign = read.captions?.filter { UploaderFile.uploader(of: $0.file) != uploader } ?? []
+            if !foreign.isEmpty {
+                read.captions = read.captions?.filter { UploaderFile.uploader(of: $0.file) == uploader }
+                logger.warning("ticket names caption files of another uploader; left out", metadata: ["file": "\(name)", "captions": "\(foreign.map(\.file))"])
+            }
+            ticket = try linkRequest(read, clip: name)
+        }
         let captionNames = ticket?.captions?.map(\.file) ?? []
         let missing = captionNames.filter { !FileManager.default.fileExists(atPath: workspace.inbox.appendingPathComponent($0).path) }
         if !missing.isEmpty && now.timeIntervalSince(firstSeen) < captionsTimeout {
@@ -68,7 +78,7 @@ public struct Ingestor: Sendable {
         }
         let templateName = ticket?.template ?? TemplateLibrary.defaultTemplate
         let ticketJSON = try ticket.map { String(decoding: try JSONOutput.encoder().encode($0), as: UTF8.self) }
-        let new = JobStore.NewJob(sourceName: name, sourceSha256: sha, archivePath: workspace.stored(archived), template: templateName,
+        let new = JobStore.NewJob(sourceName: UploaderFile.sentName(of: name), sourceSha256: sha, archivePath: workspace.stored(archived), template: templateName,
                                   priority: JobPriority(ticket?.priority), ticketJson: ticketJSON, requestId: ticket?.request)
         // What is about to happen is stored first: a crash during the moves below is finished
         // (or undone) by start-up reconciliation instead of stranding the clip in archive/.
@@ -108,6 +118,24 @@ public struct Ingestor: Sendable {
         let result = try store.completeIntent(intent, now: now)
         FailPoint.ingestAfterQueue.reached()
         return result
+    }
+
+    /// The ticket with its request's tweet, or without its request when the request is not one
+    /// its camp may answer (HTTP uploads are checked when they arrive; this also holds for a ticket
+    /// dropped into the inbox by hand). The tweet always comes from the request.
+    func linkRequest(_ ticket: Ticket, clip: String) throws -> Ticket {
+        guard let id = ticket.request else { return ticket }
+        var unlinked = ticket
+        unlinked.request = nil
+        guard let found = try store.request(id) else {
+            logger.warning("ticket names no known request; not linked", metadata: ["file": "\(clip)", "request": "\(id)"])
+            return unlinked
+        }
+        if let camp = ticket.speaker?.camp, camp.caseInsensitiveCompare(found.camp) != .orderedSame {
+            logger.warning("ticket's camp is not its request's; not linked", metadata: ["file": "\(clip)", "request": "\(id)", "camp": "\(camp)"])
+            return unlinked
+        }
+        return ticket.answering(found)
     }
 
     /// rename(2): atomic, and the bytes are never rewritten.

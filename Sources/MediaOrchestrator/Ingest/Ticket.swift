@@ -53,19 +53,71 @@ public struct Ticket: Sendable, Codable, Equatable {
         }
     }
 
+    /// Limits on what a ticket may hold (README "Limits"): a ticket comes from any field phone,
+    /// and every string in it is echoed by the API, so none may grow without bound.
+    public enum Limits {
+        /// A ticket file's bytes (an HTTP upload of a larger one is refused with 413).
+        public static let fileBytes = 64 << 10
+        /// Caption files one ticket may name.
+        public static let captions = 8
+        public static let speakerName = 100
+        public static let captionFileName = 200
+    }
+
     private func checkFields(fileName: String) throws {
-        for caption in captions ?? [] {
-            // Caption files sit beside the ticket: a name, never a path that could leave the folder.
-            if caption.file.isEmpty || caption.file.contains("/") || caption.file.hasPrefix(".") {
-                throw OrchestratorError(file: fileName, "captions file '\(caption.file)' must be a plain file name beside the ticket")
+        func refuse(_ field: String, _ why: String) -> OrchestratorError { OrchestratorError(file: fileName, "'\(field)' \(why)") }
+        let captions = captions ?? []
+        guard captions.count <= Limits.captions else {
+            throw refuse("captions", "names \(captions.count) caption files; a ticket names at most \(Limits.captions)")
+        }
+        for (i, caption) in captions.enumerated() {
+            // Caption files sit beside the ticket: a name, never a path that could leave the folder,
+            // and always a caption file: a clip named here would be archived as a caption.
+            let lower = caption.file.lowercased()
+            if caption.file.isEmpty || caption.file.contains("/") || caption.file.contains("\\") || caption.file.hasPrefix(".")
+                || caption.file.utf8.count > Limits.captionFileName || caption.file.contains(where: { $0.isNewline }) {
+                throw refuse("captions[\(i)].file", "'\(caption.file.prefix(60))' must be a plain file name beside the ticket")
+            }
+            guard lower.hasSuffix(".srt") || lower.hasSuffix(".vtt") else {
+                throw refuse("captions[\(i)].file", "'\(caption.file.prefix(60))' is not a caption file (.srt or .vtt)")
+            }
+            guard CaptionLanguage.isTag(caption.language) else {
+                throw refuse("captions[\(i)].language", "'\(caption.language.prefix(40))' is not a language tag such as en, ar or fa-AF")
             }
         }
         if let request, request.isEmpty || request.count > 64 || !request.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
-            throw OrchestratorError(file: fileName, "request '\(request.prefix(40))' is not a request id")
+            throw refuse("request", "'\(request.prefix(40))' is not a request id")
         }
         if let template, !TemplateLibrary.isValidName(template) {
-            throw OrchestratorError(file: fileName, "template '\(template)' is not a template name (letters, digits and '-')")
+            throw refuse("template", "'\(template.prefix(40))' is not a template name (letters, digits and '-')")
         }
+        if let handle = replyTo?.handle, !Self.isHandle(handle) {
+            throw refuse("reply_to.handle", "'\(handle.prefix(40))' is not an X handle (@ and 1 to 15 letters, digits or _)")
+        }
+        if let id = replyTo?.tweetId, !(1...20).contains(id.count) || !id.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw refuse("reply_to.tweet_id", "'\(id.prefix(40))' is not a tweet id (1 to 20 digits)")
+        }
+        if let name = speaker?.name, name.count > Limits.speakerName || name.contains(where: { $0.isNewline }) {
+            throw refuse("speaker.name", "is one line of at most \(Limits.speakerName) characters")
+        }
+        if let camp = speaker?.camp {
+            do { _ = try NewReplyRequest.campName(camp) } catch { throw refuse("speaker.camp", "'\(camp.prefix(40))' is not a camp name (one line, at most 64 characters, no '/')") }
+        }
+        if let trim {
+            let longest = JobControl.longestClip
+            guard trim.start.isFinite, trim.start >= 0, trim.start < longest else {
+                throw refuse("trim.start", "must be a number of seconds from 0 to 24 h, not \(trim.start)")
+            }
+            if let end = trim.end, !(end.isFinite && end > trim.start && end <= longest) {
+                throw refuse("trim.end", "must come after trim.start (\(trim.start) s) and within 24 h, not \(end)")
+            }
+        }
+    }
+
+    /// "@name" or "name": 1 to 15 letters, digits or underscores, as X allows.
+    static func isHandle(_ text: String) -> Bool {
+        let name = text.hasPrefix("@") ? text.dropFirst() : Substring(text)
+        return (1...15).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 }
 

@@ -10,6 +10,9 @@ struct ResumableUpload: Sendable, Codable, Equatable {
     var destination: UploadDestination
     /// The name of the token that made it (for the log and the page).
     var createdBy: String
+    /// The id of the token that made it: its inbox name carries it (UploaderFile), and its
+    /// allowance counts it. nil only on records from before uploads were named per uploader.
+    var uploader: String?
     var createdAt: Double
     /// Pushed back by every PATCH: an upload that keeps moving never expires.
     var expiresAt: Double

@@ -39,21 +39,8 @@ struct UploadDestination: Sendable, Codable, Equatable {
         }
         // A field token's clip is its camp's, whatever the ticket says; another camp is refused.
         if let own = caller.camp { ticket = try ticket.scoped(toCamp: own, file: "camp") }
-        var camp = ticket.speaker?.camp
-        if let id = ticket.request {
-            // A field token knows only its camp's requests still to film; anything else is "no such".
-            guard let request = try store.request(id), caller.reaches(camp: request.camp),
-                  caller.camp == nil || ReplyRequestState.awaitingClip.contains(request.state) else {
-                throw OrchestratorError(file: id, "no such request for this token's camp", kind: .notFound)
-            }
-            guard ![.posted, .cancelled].contains(request.state) else {
-                throw OrchestratorError(file: id, "is \(request.state.rawValue); it takes no more clips", kind: .conflict)
-            }
-            camp = request.camp
-            ticket.replyTo = Ticket.ReplyTarget(tweetId: request.tweetId, handle: request.handle)
-            ticket.priority = Ticket.Priority(rawValue: request.priority)
-        }
-        if let camp { ticket.setCamp(camp) }
+        ticket = try ticket.linkedToRequest(by: caller, store: store).captionsOwned(by: caller.id)
+        let camp = ticket.speaker?.camp
         return UploadDestination(fileName: fileName, ticket: ticket, camp: camp)
     }
 

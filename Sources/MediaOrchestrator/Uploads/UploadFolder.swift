@@ -47,12 +47,20 @@ struct UploadFolder: Sendable {
             .filter { $0.hasSuffix(".info") }.map { String($0.dropLast(5)) }.filter(ResumableUpload.isValidId)
     }
 
+    /// How many uploads `uploader` has begun and not finished (nor let expire).
+    func unfinished(by uploader: String, now: Double) -> Int {
+        all().compactMap { try? load($0) }.filter { $0.uploader == uploader && !$0.completed && $0.expiresAt >= now }.count
+    }
+
     /// Takes the upload's lock, waiting up to `wait` seconds for a PATCH still running (a
     /// client whose old connection the server has not yet seen drop); nil when still busy.
+    /// Throws not-found when, by the time the lock is held, the file is no longer this upload's:
+    /// a DELETE removed it or a hand-off moved it into the inbox while this request waited.
     func lock(_ id: String, wait: TimeInterval) async throws -> UploadLock? {
-        let fd = open(dataPath(id), O_RDWR | O_CLOEXEC)
+        let path = dataPath(id)
+        let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else {
-            if errno == ENOENT { throw OrchestratorError(file: id, "its bytes are gone (handed over or ended meanwhile)", kind: .notFound) }
+            if errno == ENOENT { throw Self.gone(id) }
             throw Self.ioError(id, "cannot open its file")
         }
         let deadline = Date().addingTimeInterval(wait)
@@ -61,8 +69,20 @@ struct UploadFolder: Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         let lock = UploadLock(fd: fd)
+        guard Self.isStill(path, opened: fd) else { lock.release(); throw Self.gone(id) }
         try dropUncheckedChunk(id, lock)
         return lock
+    }
+
+    /// Whether `path` still names the file `fd` was opened on (not unlinked, not renamed away).
+    private static func isStill(_ path: String, opened fd: Int32) -> Bool {
+        var held = stat(), named = stat()
+        guard fstat(fd, &held) == 0, held.st_nlink > 0, stat(path, &named) == 0 else { return false }
+        return held.st_dev == named.st_dev && held.st_ino == named.st_ino
+    }
+
+    static func gone(_ id: String) -> OrchestratorError {
+        OrchestratorError(file: id, "its bytes are gone (handed over or ended meanwhile)", kind: .notFound)
     }
 
     /// The bytes received and kept so far.
@@ -101,26 +121,45 @@ struct UploadFolder: Sendable {
 
     /// Hands a whole upload to ingest: its ticket into the inbox, then the clip by rename (the
     /// watcher takes a renamed-in clip at once, with no wait for a stable size). The inbox name
-    /// is recorded first, so after a crash the same hand-off is finished, not made twice.
-    /// Returns the clip's name in the inbox.
+    /// is recorded first, so after a crash the same hand-off is finished, not made twice. Neither
+    /// the ticket nor the clip ever replaces a file: a name taken meanwhile (a PUT of the same
+    /// name) moves the hand-off on to another one. Returns the clip's name in the inbox.
     func handOff(_ upload: inout ResumableUpload) throws -> String {
-        let name: String
-        if let chosen = upload.handingOffAs { name = chosen } else {
-            name = freeInboxName(for: upload)
-            upload.handingOffAs = name
-            try save(upload)
-        }
-        let clip = inbox.appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: dataPath(upload.id)) {
-            let ticket = inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
-            try DurableFile.write(try JSONOutput.encoder().encode(upload.destination.ticket), to: ticket.path)
-            guard rename(dataPath(upload.id), clip.path) == 0 else { throw Self.ioError(upload.id, "cannot move the whole upload into the inbox") }
-            try DurableFile.syncFolder(of: clip.path)
-            try DurableFile.syncFolder(of: dataPath(upload.id))
+        let ticketData = try JSONOutput.encoder().encode(upload.destination.ticket)
+        for round in 0..<8 {
+            let name: String
+            if let chosen = upload.handingOffAs { name = chosen } else {
+                name = freeInboxName(for: upload, round: round)
+                upload.handingOffAs = name
+                try save(upload)
+            }
+            let clip = inbox.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: dataPath(upload.id)) else { break } // moved before a crash
+            let ticket = inbox.appendingPathComponent(InboxScanner.ticketName(for: name)).path
+            if try placeTicket(ticketData, at: ticket), try DurableFile.moveWithoutReplacing(dataPath(upload.id), to: clip) {
+                try DurableFile.syncFolder(of: dataPath(upload.id))
+                break
+            }
+            // Taken meanwhile: take back a ticket placed for this round, and choose again.
+            if FileManager.default.contents(atPath: ticket) == ticketData, !FileManager.default.fileExists(atPath: clip) { unlink(ticket) }
+            upload.handingOffAs = nil
+            guard round < 7 else { throw Self.ioError(upload.id, "no free name in the inbox for the whole upload") }
         }
         upload.completed = true
         try save(upload)
-        return name
+        return upload.handingOffAs!
+    }
+
+    /// Puts the ticket beside the clip-to-be without replacing anything; true when it is there
+    /// (placed now, or by this hand-off before a crash: the same bytes).
+    private func placeTicket(_ data: Data, at path: String) throws -> Bool {
+        if let existing = FileManager.default.contents(atPath: path) { return existing == data }
+        let temporary = DurableFile.temporaryPath(for: path)
+        defer { unlink(temporary) }
+        try data.write(to: URL(fileURLWithPath: temporary))
+        try DurableFile.sync(path: temporary, name: URL(fileURLWithPath: path).lastPathComponent)
+        if try DurableFile.moveWithoutReplacing(temporary, to: path) { return true }
+        return FileManager.default.contents(atPath: path) == data
     }
 
     /// An upload whose bytes are all in but that never reached the inbox (its hand-off failed,
@@ -140,18 +179,19 @@ struct UploadFolder: Sendable {
         return try await BlockingWork.run { var handing = upload; _ = try folder.handOff(&handing); return handing }
     }
 
-    /// The clip's own name if neither it nor its ticket is taken in the inbox, else one made
-    /// unique with the upload's id.
-    private func freeInboxName(for upload: ResumableUpload) -> String {
-        let original = upload.destination.fileName
+    /// The clip's name in the inbox, under its uploader's prefix: its own name if neither it nor
+    /// its ticket is taken, else one made unique with the upload's id (and the round, past the first).
+    private func freeInboxName(for upload: ResumableUpload, round: Int) -> String {
+        let sent = upload.destination.fileName
+        let original = upload.uploader.map { UploaderFile.inboxName(sent, uploader: $0) } ?? sent
         func free(_ name: String) -> Bool {
             !FileManager.default.fileExists(atPath: inbox.appendingPathComponent(name).path)
                 && !FileManager.default.fileExists(atPath: inbox.appendingPathComponent(InboxScanner.ticketName(for: name)).path)
         }
-        if free(original) { return original }
+        if round == 0 && free(original) { return original }
         let ext = (original as NSString).pathExtension
         let base = (original as NSString).deletingPathExtension
-        return "\(base)-\(upload.id.prefix(8)).\(ext)"
+        return round <= 1 ? "\(base)-\(upload.id.prefix(8)).\(ext)" : "\(base)-\(upload.id.prefix(8))-\(round).\(ext)"
     }
 
     static func ioError(_ id: String, _ what: String) -> OrchestratorError {

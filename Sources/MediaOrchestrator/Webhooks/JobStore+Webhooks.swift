@@ -53,15 +53,18 @@ extension JobStore {
 
     /// Takes up to `limit` due deliveries for `lease` seconds, oldest first: another sender
     /// (another process on this store) skips them until the lease ends.
-    func claimDueDeliveries(now: Date? = nil, lease: TimeInterval = 60, limit: Int = 20) throws -> [(WebhookDelivery, WebhookEndpoint)] {
+    /// `skipping`: endpoints with a delivery still under way here; theirs wait for the next round,
+    /// so one slow receiver's backlog neither takes the round's places nor sits leased in a queue.
+    func claimDueDeliveries(now: Date? = nil, lease: TimeInterval = 60, limit: Int = 20,
+                            skipping busy: Set<String> = []) throws -> [(WebhookDelivery, WebhookEndpoint)] {
         try database.write { tx in
             let t = try tx.clock(now)
             let due = try tx.records(WebhookDelivery.self, """
                 SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
                 ORDER BY next_attempt_at, created_at LIMIT ?\(tx.dialect.forUpdateSkipLocked)
-                """, [t, t, limit])
+                """, [t, t, limit + busy.count * limit])
             var claimed: [(WebhookDelivery, WebhookEndpoint)] = []
-            for var delivery in due {
+            for var delivery in due where !busy.contains(delivery.endpointId) && claimed.count < limit {
                 guard let endpoint = try tx.record(WebhookEndpoint.self, "SELECT * FROM webhooks WHERE id = ?", [delivery.endpointId]) else { continue }
                 delivery.leaseUntil = t + lease
                 try tx.execute("UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?", [delivery.leaseUntil, delivery.id])

@@ -90,6 +90,16 @@ struct APIFixture {
         return [.authorization: "Bearer \(tokens[role]!)"]
     }
 
+    /// Where a file `name` that `role`'s token sent lands in the inbox (UploaderFile).
+    func inboxName(_ name: String, by role: AccessRole) throws -> String {
+        UploaderFile.inboxName(name, uploader: try store.authenticate(tokens[role]!)!.id)
+    }
+
+    /// Where a file `name` that a camp's field token sent lands in the inbox.
+    func inboxName(_ name: String, camp: String) throws -> String {
+        UploaderFile.inboxName(name, uploader: try store.authenticate(fieldTokens[camp]!)!.id)
+    }
+
     /// A camp's field token.
     func headers(camp: String) -> HTTPFields {
         [.authorization: "Bearer \(fieldTokens[camp]!)"]

@@ -167,7 +167,7 @@ import Transcode
             let last = try await client.execute(uri: location, method: .patch, headers: h, body: ByteBuffer(bytes: Self.bytes.suffix(from: 150_000)))
             #expect(last.status == .noContent && last.headers[.uploadOffset] == String(Self.bytes.count))
         }
-        let clip = f.workspace.inbox.appendingPathComponent("abu.mp4")
+        let clip = f.workspace.inbox.appendingPathComponent(try f.inboxName("abu.mp4", camp: "Kakuma"))
         #expect(try Data(contentsOf: clip) == Self.bytes)
     }
 
@@ -186,10 +186,10 @@ import Transcode
             let delete = try await client.execute(uri: location, method: .delete, headers: Self.tus(f.headers(camp: "Kakuma")))
             #expect(delete.status == .conflict, "a clip already handed over is not taken back")
         }
-        #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent("abu.mp4")) == Self.bytes, "the name is reduced to a plain one")
-        let ticket = try Ticket.load(path: f.workspace.inbox.appendingPathComponent("abu.job.json").path)
+        #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(try f.inboxName("abu.mp4", camp: "Kakuma"))) == Self.bytes, "the name is reduced to a plain one")
+        let ticket = try Ticket.load(path: f.workspace.inbox.appendingPathComponent(try f.inboxName("abu.job.json", camp: "Kakuma")).path)
         #expect(ticket.speaker == Ticket.Speaker(name: "Abu Omar", camp: "Kakuma", consent: true), "an unrequested clip is its token's camp's")
-        #expect(ticket.captions?.first?.file == "abu.en.srt")
+        #expect(ticket.captions?.first?.file == (try f.inboxName("abu.en.srt", camp: "Kakuma")), "the captions are the uploader's own files")
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.workspace.uploads.path).filter { $0.hasSuffix(".bin") }.isEmpty)
     }
 
@@ -203,11 +203,11 @@ import Transcode
             return (location, request)
         }
         _ = location
-        let ticket = try Ticket.load(path: f.workspace.inbox.appendingPathComponent("kakuma-abu.job.json").path)
+        let ticket = try Ticket.load(path: f.workspace.inbox.appendingPathComponent(try f.inboxName("kakuma-abu.job.json", camp: "Kakuma")).path)
         #expect(ticket.request == request.id && ticket.replyTo == Ticket.ReplyTarget(tweetId: "77", handle: "@sara"))
         #expect(ticket.speaker == Ticket.Speaker(name: "Abu Omar", camp: "Kakuma", consent: true) && ticket.priority == .realtime)
         let ingestor = Ingestor(workspace: f.workspace, store: f.store, templates: TemplateLibrary(folder: nil), logger: .init(label: "test"))
-        guard case .queued(let jobId) = try ingestor.ingest("kakuma-abu.mp4") else { Issue.record("not queued"); return }
+        guard case .queued(let jobId) = try ingestor.ingest(try f.inboxName("kakuma-abu.mp4", camp: "Kakuma")) else { Issue.record("not queued"); return }
         let linked = try #require(try f.store.request(request.id))
         #expect(linked.jobId == jobId && linked.state == .rendering)
         // The request follows its job: dead → failed, retried → rendering.
@@ -308,7 +308,7 @@ import Transcode
                 .contentType: "application/offset+octet-stream", .uploadOffset: "120000"]), body: ByteBuffer(bytes: Self.bytes.suffix(from: 120_000)))
             #expect(rest.status == .noContent)
         }
-        #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent("abu.mp4")) == Self.bytes)
+        #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(try f.inboxName("abu.mp4", camp: "Kakuma"))) == Self.bytes)
     }
 
     @Test func anUploadWholeButNeverHandedOverReachesTheInboxAfterACrash() async throws {
@@ -321,8 +321,8 @@ import Transcode
             try Self.bytes.write(to: URL(fileURLWithPath: folder.dataPath(id)))
             let head = try await client.execute(uri: location, method: .head, headers: Self.tus(f.headers(camp: "Kakuma")))
             #expect(head.status == .ok && head.headers[.uploadOffset] == String(Self.bytes.count))
-            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent("late.mp4")) == Self.bytes, "HEAD finished the hand-off")
-            #expect(try Ticket.load(path: f.workspace.inbox.appendingPathComponent("late.job.json").path).request == request.id)
+            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(try f.inboxName("late.mp4", camp: "Kakuma"))) == Self.bytes, "HEAD finished the hand-off")
+            #expect(try Ticket.load(path: f.workspace.inbox.appendingPathComponent(try f.inboxName("late.job.json", camp: "Kakuma")).path).request == request.id)
             #expect(try folder.load(id)?.completed == true)
 
             // It died after the rename into the inbox, before its record said so: the sweep finishes the record.

@@ -18,13 +18,21 @@ import TestSupport
             #expect(c.status == .created && c.object["kind"] as? String == "captions")
             let v = try await client.execute(uri: "/api/uploads/layla.mp4", method: .put, headers: f.headers(.uploader), body: ByteBuffer(bytes: clip))
             #expect(v.status == .created && v.object["bytes"] as? Int == clip.count)
-            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent("layla.mp4")) == clip)
+            let clipName = try f.inboxName("layla.mp4", by: .uploader)
+            #expect(v.object["file"] as? String == clipName, "the receipt names the file as the inbox holds it")
+            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(clipName)) == clip)
             let names = try FileManager.default.contentsOfDirectory(atPath: f.workspace.inbox.path).sorted()
-            #expect(names == ["layla.en.srt", "layla.job.json", "layla.mp4"], "no temporary file is left visible or behind")
+            #expect(names == (try ["layla.en.srt", "layla.job.json", "layla.mp4"].map { try f.inboxName($0, by: .uploader) }),
+                    "no temporary file is left visible or behind; each carries its uploader")
+            let filed = try Ticket.load(path: f.workspace.inbox.appendingPathComponent(try f.inboxName("layla.job.json", by: .uploader)).path)
+            #expect(filed.captions?.map(\.file) == [try f.inboxName("layla.en.srt", by: .uploader)], "the ticket reaches its uploader's captions only")
 
             let again = try await client.execute(uri: "/api/uploads/layla.mp4", method: .put, headers: f.headers(.uploader), body: ByteBuffer(string: "other"))
             #expect(again.status == .conflict)
-            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent("layla.mp4")) == clip, "an upload never replaces one in the inbox")
+            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(clipName)) == clip, "an upload never replaces one in the inbox")
+            let producers = try await client.execute(uri: "/api/uploads/layla.mp4", method: .put, headers: f.headers(.producer), body: ByteBuffer(string: "other"))
+            #expect(producers.status == .created, "another token's file of the same name is its own")
+            #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(clipName)) == clip)
         }
     }
 
