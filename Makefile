@@ -6,10 +6,12 @@
 # make fuzz-cut — release build; 1000 damaged clips through an editors' cut between two times (smart cut)
 # make test-asan — the Transcode tests (every owning wrapper's error paths) under AddressSanitizer
 # make fuzz-parsers — libFuzzer (with ASan) on the caption parsers and the ticket decoder, FUZZ_SECONDS each
+# make attack — a hostile client against a running `mediaorch watch`: every route and role, overflows, tampering, races (in make test)
+# make fuzz-http — 20000 random and mutated tus, PUT and ticket requests against a running service (FUZZ_HTTP_ARGS to change)
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
+.PHONY: bootstrap build release demo test attack fuzz-http test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -32,7 +34,17 @@ test: bootstrap
 	$(SWIFT) build --build-tests
 	scripts/with-postgres.sh sh -c "$(SWIFT) test --skip-build --skip 'EndToEndTests|TranscodeTests' \
 	  && $(SWIFT) test --skip-build --filter TranscodeTests \
-	  && $(SWIFT) test --skip-build --filter EndToEndTests"
+	  && $(SWIFT) test --skip-build --filter EndToEndTests \
+	  && python3 scripts/attack.py .build/debug/mediaorch"
+
+# The attack suite alone (also the last step of make test): PostgreSQL for its store-wait test.
+attack: build
+	@scripts/with-postgres.sh python3 scripts/attack.py .build/debug/mediaorch
+
+# The HTTP side's protocol fuzzer: release build, a running service, 0 deaths, 0 lost uploads, 0 hangs.
+FUZZ_HTTP_ARGS ?= --requests 20000 --jobs 2
+fuzz-http: release
+	@python3 scripts/fuzz-http.py .build/release/mediaorch $(FUZZ_HTTP_ARGS)
 
 # A build folder of its own: every Swift module instrumented. libav is not, but ASan's malloc and
 # free see its memory, so a double free of a libav object is caught too.

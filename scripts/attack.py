@@ -169,6 +169,10 @@ def http_request(port, method, path, token=None, headers=None, body=None, timeou
         h.setdefault("Content-Type", "application/json")
     elif isinstance(body, str):
         body = body.encode()
+    if body is not None and len(body) > 1 << 20:
+        # A big body may be refused half way (413) and the connection closed: send it from a
+        # thread while this one listens, so the answer is heard rather than met with EPIPE.
+        return raw_request(port, method, path, {**h, "Content-Length": str(len(body))}, body, timeout)
     started = time.monotonic()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -383,6 +387,17 @@ class Service:
                 return self.condition()
             time.sleep(0.5)
         return "the service runs but /health does not answer 200"
+
+    def settle(self, timeout=20):
+        """After a connection died mid-request: waits until the service either answers /health
+        again or has exited (a trap first spends seconds in Swift's backtracer); returns
+        condition()."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None or self.health(timeout=2):
+                break
+            time.sleep(0.2)
+        return self.condition()
 
     def stop(self):
         if not self.proc or self.proc.poll() is not None:
@@ -706,22 +721,22 @@ def tus_patch_content_length_overflow(s):
     headers = {"Authorization": f"Bearer {s.tok('kakuma-overflow')}", **TUS, "Upload-Offset": "1",
                "Content-Type": OFFSET_STREAM, "Content-Length": INT64_MAX}
     r = s.raw("PATCH", location, headers, body=b"xxxxxxxx", timeout=10)
+    if r.status is None and s.service.settle():
+        raise Fail(f"PATCH at offset 1 with Content-Length {INT64_MAX}: no answer, and {s.service.condition()}")
     p.expect(r.status == 413, f"PATCH at offset 1 with Content-Length {INT64_MAX}: {r!r} (expected 413)")
-    if s.service.proc.poll() is not None:
-        raise Fail(f"PATCH at offset 1 with Content-Length {INT64_MAX} killed the service ({s.service.condition()})")
     h = s.tus_head("kakuma-overflow", location)
     p.expect(h.status == 200 and h.header("upload-offset") == "1",
              f"HEAD after the refused PATCH: {h.status} Upload-Offset {h.header('upload-offset')} (expected 200, 1)")
     for declared in ["18446744073709551617", "-1", "99999999999999999999999999"]:
         headers["Content-Length"] = declared
         r = s.raw("PATCH", location, headers, body=b"x", timeout=10)
+        if r.status is None and s.service.settle():
+            raise Fail(f"PATCH with Content-Length {declared}: no answer, and {s.service.condition()}")
         p.expect(r.status in (400, 413) or r.status is None,
                  f"PATCH with Content-Length {declared}: {r!r} (expected 400/413 or the connection closed)")
-        if s.service.proc.poll() is not None:
-            raise Fail(f"PATCH with Content-Length {declared} killed the service ({s.service.condition()})")
     # PUT with a Content-Length no disk holds, then the client vanishes.
     put_headers = {"Authorization": f"Bearer {s.tok('kakuma-overflow')}", "Content-Length": INT64_MAX}
-    r = s.raw("PUT", "/api/uploads/overflow-put.mp4", put_headers, body=b"x" * 100, timeout=3)
+    r = s.raw("PUT", "/api/uploads/overflow-put.mp4", put_headers, body=b"x" * 100, timeout=1.5)
     p.expect(r.status in (None, 413), f"PUT with Content-Length {INT64_MAX}: {r!r} (expected 413 or no answer yet)")
     s.tus_delete("kakuma-overflow", location)
     p.done()
@@ -735,7 +750,7 @@ def tus_upload_length_bounds(s):
     not a whole number, negative or garbage → 400; nothing is created for a refused one."""
     p = Problems()
     before = s.upload_records()
-    bad = ["-1", "abc", "1e3", "0x10", "0", "1.5", "12 34", "-9223372036854775808", "", "٣"]
+    bad = ["-1", "abc", "1e3", "0x10", "0", "1.5", "12 34", "-9223372036854775808", ""]
     for value in bad:
         r = s.tus_create("kakuma-bounds", value, metadata(filename="bounds.mp4"))
         p.expect(r.status == 400, f"Upload-Length {value!r}: {r!r} (expected 400)")
@@ -812,9 +827,8 @@ def tus_creation_with_upload_overrun(s):
     if r.status == 201:
         d = s.tus_delete("kakuma-overrun", r.header("location"))
         p.expect(d.status == 204, f"DELETE of the partial upload: {d!r}")
-    p.expect(set(s.inbox_names()) <= inbox_before | set(s.inbox_names()) and
-             not any("overrun" in n for n in set(s.inbox_names()) - inbox_before),
-             f"an overrun reached the inbox: {sorted(set(s.inbox_names()) - inbox_before)}")
+    arrived = [n for n in set(s.inbox_names()) - inbox_before if "overrun" in n]
+    p.expect(not arrived, f"an overrun reached the inbox: {arrived}")
     p.done()
 
 
@@ -838,8 +852,8 @@ def uploads_land_under_uploader_prefix(s):
     """Finding 2. Two Kakuma phones and the producer PUT a clip of the same name, and a Kakuma
     phone sends one by tus. Must hold: each PUT answers 201 with {"file": "up-<tokenid>-NAME",
     "kind": "clip", "bytes": n} where tokenid is the first 8 hex of sha256(token); each becomes a
-    job of its own whose source_name is that inbox name; the tus hand-off's job's source_name also
-    starts with up-<tokenid>-."""
+    job of its own, archived under that inbox name (the job's archive_path; its source_name may
+    show the name as sent); the tus hand-off is archived as up-<tokenid>-… too."""
     p = Problems()
     n = s.nonce()
     name = f"prefix-{n}.mp4"
@@ -859,12 +873,13 @@ def uploads_land_under_uploader_prefix(s):
     for sha, (who, expected) in sent.items():
         job = jobs.get(sha)
         if p.expect(job is not None, f"{who}'s clip never became a job"):
-            p.expect(job.get("source_name") == expected, f"{who}'s clip: job source_name {job.get('source_name')!r} (expected {expected!r})")
+            archived = os.path.basename(str(job.get("archive_path")))
+            p.expect(archived == expected, f"{who}'s clip was archived as {archived!r} (expected its inbox name {expected!r})")
     job = jobs.get(tus_sha)
     prefix = f"up-{s.tid('kakuma-tusmeta')}-"
     if p.expect(job is not None, "the tus upload never became a job"):
-        p.expect(str(job.get("source_name", "")).startswith(prefix),
-                 f"the tus hand-off: job source_name {job.get('source_name')!r} (expected to start {prefix!r})")
+        archived = os.path.basename(str(job.get("archive_path")))
+        p.expect(archived.startswith(prefix), f"the tus hand-off was archived as {archived!r} (expected a name starting {prefix!r})")
     p.done()
 
 
@@ -909,6 +924,48 @@ def put_cross_uploader_same_camp(s):
     if p.expect(imp is not None, "the first phone's imp clip never became a job"):
         speaker = (s.ticket_of(imp).get("speaker") or {}).get("name")
         p.expect(speaker != "Impostor", "a ticket planted under the name up-<first phone's id>-… applied to the first phone's clip")
+    p.done()
+
+
+@test()
+def captions_stay_with_uploader(s):
+    """Finding 2. Kakuma's first phone PUTs cap.en.srt; the second Kakuma phone PUTs a ticket naming
+    cap.en.srt as its captions, and its clip; then the first phone PUTs its own ticket naming
+    cap.en.srt, and its clip. Must hold: the first phone's ticket is rewritten to name its own
+    file (up-<its id>-cap.en.srt); its clip becomes a job with that caption archived beside it
+    (same bytes); the second phone's clip never takes the first phone's caption file."""
+    p = Problems()
+    n = s.nonce()
+    srt = SAMPLE_SRT.read_bytes()
+    caption = f"cap-{n}.en.srt"
+    r = s.put("kakuma", caption, srt)
+    if r.status != 201:
+        raise Fail(f"Kakuma's caption PUT answered {r!r}")
+    own_caption = r.json().get("file", caption)
+    r = s.put("kakuma2", f"capsteal-{n}.job.json", {"captions": [{"file": caption, "language": "en", "burn": True}]})
+    p.expect(r.status in (201, 400, 404), f"the second phone's ticket naming the first's caption: {r!r}")
+    thief, thief_sha = s.clip(f"capsteal {n}")
+    r = s.put("kakuma2", f"capsteal-{n}.mp4", thief)
+    p.expect(r.status == 201, f"the second phone's clip: {r!r}")
+    r = s.put("kakuma", f"capown-{n}.job.json", {"captions": [{"file": caption, "language": "en", "burn": True}]})
+    p.expect(r.status == 201, f"the first phone's own ticket naming its caption: {r!r} (expected 201)")
+    data, sha = s.clip(f"capown {n}")
+    r = s.put("kakuma", f"capown-{n}.mp4", data)
+    p.expect(r.status == 201, f"the first phone's clip: {r!r}")
+    jobs = s.wait_for_jobs([sha], timeout=20)
+    job = jobs.get(sha)
+    if p.expect(job is not None, "the first phone's clip never became a job (its caption file was taken?)"):
+        files = [c.get("file") for c in s.ticket_of(job).get("captions") or []]
+        p.expect(files == [own_caption], f"the first phone's job names captions {files} (expected [{own_caption!r}])")
+        folder = WS / Path(job["archive_path"]).parent
+        p.expect((folder / own_caption).exists() and (folder / own_caption).read_bytes() == srt,
+                 f"{own_caption} is not archived beside the first phone's clip (in {folder.name}: {sorted(os.listdir(folder)) if folder.is_dir() else []})")
+    time.sleep(1)
+    thief_job = s.wait_for_jobs([thief_sha], timeout=0).get(thief_sha)
+    if thief_job:
+        folder = WS / Path(thief_job["archive_path"]).parent
+        stolen = [f for f in os.listdir(folder) if f.endswith(caption)] if folder.is_dir() else []
+        p.expect(not stolen, f"the second phone's clip was archived with the first phone's caption: {stolen}")
     p.done()
 
 
@@ -1070,9 +1127,10 @@ def tus_metadata_tickets(s):
 def race_put_vs_tus_handoff(s):
     """Finding 4. Twelve times, one Kakuma token sends race-N.mp4 by tus (all but its last byte)
     and by PUT (another content, all but its last byte), then sends both last bytes at the same
-    moment (order and a few ms of spacing vary). Must hold, every time: the PUT answers 201, the
-    PATCH 204 with the whole length, and both contents are ingested (two jobs, both originals in
-    WS/archive): a hand-off never replaces a file."""
+    moment (order and a few ms of spacing vary); the tus upload names its speaker in its metadata.
+    Must hold, every time: the PUT answers 201, the PATCH 204 with the whole length, and both
+    contents are ingested (two jobs, both originals in WS/archive): a hand-off never replaces a
+    file; and the tus clip's job keeps its own ticket (its speaker), the PUT's never takes it."""
     p = Problems()
     token = s.tok("kakuma-putrace")
     expected = []
@@ -1081,7 +1139,7 @@ def race_put_vs_tus_handoff(s):
         name = f"race-{n}.mp4"
         tus_data, tus_sha = s.clip(f"race tus {n}")
         put_data, put_sha = s.clip(f"race put {n}")
-        location = s.tus_new("kakuma-putrace", name, len(tus_data))
+        location = s.tus_new("kakuma-putrace", name, len(tus_data), speaker=f"Tus {n}", consent="true")
         r = s.tus_patch("kakuma-putrace", location, 0, tus_data[:-1])
         if r.status != 204:
             p.expect(False, f"round {i}: the first PATCH answered {r!r}")
@@ -1092,7 +1150,7 @@ def race_put_vs_tus_handoff(s):
                                                     "Content-Type": OFFSET_STREAM, "Content-Length": "1"}))
         put.send(RawConn.head("PUT", f"/api/uploads/{name}", {"Authorization": f"Bearer {token}", "Content-Length": str(len(put_data))})
                  + put_data[:-1])
-        time.sleep(0.15)  # both requests are in their handlers, waiting for their last byte
+        time.sleep(0.3)  # both requests are in their handlers, waiting for their last byte
         gap = (i % 4) * 0.002
         first, second = ((patch, tus_data[-1:]), (put, put_data[-1:])) if i % 2 == 0 else ((put, put_data[-1:]), (patch, tus_data[-1:]))
         first[0].send(first[1])
@@ -1106,12 +1164,21 @@ def race_put_vs_tus_handoff(s):
                  f"round {i}: the last PATCH answered {rp!r} (expected 204)")
         p.expect(ru.status == 201, f"round {i}: the PUT of {name} answered {ru!r} (expected 201: both survive)")
         if rp.status == 204:
-            expected.append((i, "tus", tus_sha))
+            expected.append((i, "tus", tus_sha, f"Tus {n}"))
         if ru.status == 201:
-            expected.append((i, "PUT", put_sha))
-    jobs = s.wait_for_jobs([sha for _, _, sha in expected], timeout=25)
-    lost = [f"round {i} {kind}" for i, kind, sha in expected if sha not in jobs and not s.archived(sha)]
+            expected.append((i, "PUT", put_sha, f"Tus {n}"))
+    jobs = s.wait_for_jobs([sha for _, _, sha, _ in expected], timeout=25)
+    lost = [f"round {i} {kind}" for i, kind, sha, _ in expected if sha not in jobs and not s.archived(sha)]
     p.expect(not lost, f"answered success but never ingested (replaced in the inbox?): {', '.join(lost)}")
+    for i, kind, sha, speaker in expected:
+        job = jobs.get(sha)
+        if job is None:
+            continue
+        named = (s.ticket_of(job).get("speaker") or {}).get("name")
+        if kind == "tus":
+            p.expect(named == speaker, f"round {i}: the tus clip's job has speaker {named!r}, not its own {speaker!r} (its ticket was replaced)")
+        else:
+            p.expect(named != speaker, f"round {i}: the PUT clip's job took the tus upload's ticket")
     p.done()
 
 
@@ -1140,9 +1207,11 @@ def tus_no_204_after_delete_or_handoff(s):
                     ("PATCH from 0", s.tus_patch("kakuma-after", location, 0, whole)),
                     ("DELETE", s.tus_delete("kakuma-after", location))]:
         p.expect(r.status in (404, 409, 410), f"after the hand-off, {what}: {r!r} (expected 404/409/410)")
-    jobs = s.wait_for_jobs([whole_sha, sha], timeout=12)
+    jobs = s.wait_for_jobs([whole_sha], timeout=15)
     p.expect(whole_sha in jobs, "the whole upload never became a job")
-    p.expect(sha not in jobs and sha not in s.inbox_shas(), "the deleted upload reached the inbox or became a job")
+    time.sleep(1)  # a handed-off clip is ingested at once; the deleted one had as long
+    jobs = s.wait_for_jobs([sha], timeout=0)
+    p.expect(sha not in jobs and sha not in s.inbox_shas() and not s.archived(sha), "the deleted upload reached the inbox or became a job")
     p.done()
 
 
@@ -1177,9 +1246,9 @@ def race_delete_vs_patch(s):
         (last if i % 2 else delete).start()
         time.sleep(0.01)
         (delete if i % 2 else last).start()
-        for k in range(200, 0, -20):  # the rest of the trickle, 20 bytes every 30 ms
-            time.sleep(0.03)
-            trickle.send(body[len(body) - k:len(body) - k + 20])
+        for k in range(200, 0, -10):  # the rest of the trickle, 10 bytes every 40 ms
+            time.sleep(0.04)
+            trickle.send(body[len(body) - k:len(body) - k + 10])
         rt = trickle.response(timeout=20)
         trickle.close()
         last.join(30)
@@ -1198,7 +1267,9 @@ def race_delete_vs_patch(s):
         for what, r in after:
             p.expect(r.status is not None and not 200 <= r.status < 300, f"round {i}: a later {what} answered {r!r}")
     say("outcomes: " + "; ".join(f"{i}: {o}" for i, o in outcomes.items()))
-    jobs = s.wait_for_jobs([sha for _, sha in must_arrive + must_not], timeout=12)
+    jobs = s.wait_for_jobs([sha for _, sha in must_arrive], timeout=15)
+    time.sleep(1)  # renamed-in clips are ingested at once: a deleted one would be there by now
+    jobs.update(s.wait_for_jobs([sha for _, sha in must_not], timeout=0))
     missing = [i for i, sha in must_arrive if sha not in jobs and not s.archived(sha) and sha not in s.inbox_shas()]
     p.expect(not missing, f"rounds {missing}: the PATCH answered 204 with the whole length but the clip never reached the inbox")
     inbox = s.inbox_shas()
@@ -1268,10 +1339,12 @@ def oversized_caption_list(s):
     if r.status == 201:
         s.tus_delete("kakuma-big", r.header("location"))
     job = s.some_job()
-    body = {"captions": [{"file": f"c{i}.srt", "text": "1\n00:00:00,000 --> 00:00:01,000\nx\n"} for i in range(60_000)]}
-    r = s.http("POST", f"/api/jobs/{job}/retry", s.tok("producer"), body=body, timeout=30)
+    body = json.dumps({"captions": [{"file": f"c{i}.srt", "text": "x"} for i in range(60_000)]}).encode()
+    assert len(body) < 4 << 20, "the retry body must stay under the 4 MiB JSON limit"
+    r = s.http("POST", f"/api/jobs/{job}/retry", s.tok("producer"), body=body, timeout=30,
+               headers={"Content-Type": "application/json"})
     p.expect(r.status in (400, 409) and r.seconds < 15,
-             f"a retry with 60,000 captions: {r.status if r.status else r.error} in {r.seconds:.1f} s (expected 400/409 within 15 s)")
+             f"a retry with 60,000 captions ({len(body)} bytes): {r!r} in {r.seconds:.1f} s (expected 400/409 within 15 s)")
     nine = [{"file": f"n{i}.srt", "language": "en"} for i in range(9)]
     r = s.put("producer", f"nine-{s.nonce()}.job.json", {"captions": nine})
     p.expect(r.status == 400 and "captions" in r.text, f"a ticket naming 9 caption files: {r!r} (expected 400 naming captions)")
@@ -1650,9 +1723,9 @@ def ticket_trim_hostile(s):
     temporary = WS / "inbox" / f".trim-hand-{n}.mp4.part"
     temporary.write_bytes(data)
     os.rename(temporary, WS / "inbox" / f"trim-hand-{n}.mp4")
-    job = s.wait_for_jobs([sha], timeout=12).get(sha)
-    if s.service.proc.poll() is not None:
-        raise Fail(f"the hand-dropped ticket with trim 1e308/-5 killed the service ({s.service.condition()})")
+    job = s.wait_for_jobs([sha], timeout=12).get(sha) if s.service.proc.poll() is None else None
+    if s.service.settle(timeout=10):
+        raise Fail(f"the hand-dropped ticket with trim 1e308/-5: {s.service.condition()}")
     if job:
         r = s.http("GET", f"/api/jobs/{job['id']}", s.tok("producer"))
         p.expect(r.status == 200, f"GET /api/jobs/{{id}} of the hand-dropped clip: {r!r}")
@@ -1672,15 +1745,128 @@ def put_path_names(s):
     percent-encoded), a hidden name, a NUL, a backslash path, no extension. Must hold: 400 (or 415
     for a name that is no known kind), never 2xx, and nothing lands outside WS/inbox."""
     p = Problems()
-    before_ws = set(os.listdir(WS))
     for name in ["..%2F..%2Fescape.mp4", "%2e%2e%2fescape.job.json", ".hidden.mp4", "a%00b.mp4", "..%5C..%5Cescape.mp4",
                  "%2E%2E", "noextension"]:
         r = s.put("kakuma-big", name, b"\x00" * 16)
         p.expect(r.status in (400, 404, 415), f"PUT /api/uploads/{name}: {r!r} (expected 400/415)")
     p.expect(not (WS.parent / "escape.mp4").exists() and not (WS / "escape.mp4").exists() and not (WS / "escape.job.json").exists(),
              "a file escaped the inbox")
-    p.expect(set(os.listdir(WS)) <= before_ws | {"inbox-orphans"}, f"new entries in the workspace: {sorted(set(os.listdir(WS)) - before_ws)}")
     p.done()
+
+
+class Forwarder:
+    """A TCP forwarder on a loopback port: refuses connections (nothing listens) until start(),
+    then pipes each one to `target` (the test PostgreSQL): a database that comes back."""
+
+    def __init__(self, target_port):
+        self.port = free_port()
+        self.target_port = target_port
+        self.server = None
+        self.stopped = False
+
+    def start(self):
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        self.server.settimeout(0.5)
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while not self.stopped:
+            try:
+                client, _ = self.server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.stopped = True
+        if self.server:
+            self.server.close()
+
+
+@test(budget=90)
+def watch_waits_for_its_store(s):
+    """Finding: a `watch` started while its PostgreSQL is away (restarting with the machines) exited.
+    A node is started against a store address where nothing answers yet. Must hold: it keeps
+    running, its log says it is waiting for the job store, and /health answers 503 with status
+    waiting_for_store and the reason. Under `make test` (MEDIAORCH_TEST_POSTGRES set), the database
+    then comes back (a forwarder to the test cluster starts listening) and the node starts:
+    /health answers 200 within 30 s."""
+    real = os.environ.get("MEDIAORCH_TEST_POSTGRES")
+    forwarder = Forwarder(int(re.search(r":(\d+)/", real).group(1)) if real else 1)
+    user_db = re.search(r"postgres://([^@]+)@[^/]+/(\w+)", real) if real else None
+    address = f"postgres://{user_db.group(1) if user_db else 'mediaorch'}@127.0.0.1:{forwarder.port}/{user_db.group(2) if user_db else 'mediaorch'}"
+    workspace = RUN / "store-wait-workspace"
+    shutil.rmtree(workspace, ignore_errors=True)
+    port = free_port()
+    log_path = RUN / "store-wait.log"
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen([s.binary, "watch", "--workspace", str(workspace), "--store", address, "--port", str(port),
+                                 "--workers", "0", "--node", "store-wait"], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                start_new_session=True)
+    try:
+        p = Problems()
+        waiting = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            r = http_request(port, "GET", "/health", timeout=3)
+            if r.status == 503:
+                waiting = r
+                break
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise Fail(f"watch exited ({proc.returncode}) while its store was away: {one_line(log_path.read_text(errors='replace')[-600:])}")
+        p.expect(waiting is not None and (waiting.json() or {}).get("status") == "waiting_for_store" and (waiting.json() or {}).get("reason"),
+                 f"/health while waiting: {waiting!r} (expected 503 waiting_for_store with a reason)")
+        time.sleep(2.5)
+        p.expect(proc.poll() is None, "the node gave up waiting")
+        p.expect("waiting for the job store" in log_path.read_text(errors="replace"), "the log does not say it is waiting for the job store")
+        if real:
+            forwarder.start()
+            deadline = time.monotonic() + 30
+            up = False
+            while time.monotonic() < deadline and proc.poll() is None:
+                if http_request(port, "GET", "/health", timeout=3).status == 200:
+                    up = True
+                    break
+                time.sleep(0.5)
+            p.expect(up, f"the node did not start within 30 s of its store coming back: {one_line(log_path.read_text(errors='replace')[-600:])}")
+        else:
+            say("MEDIAORCH_TEST_POSTGRES is not set: the store's coming back is not tried")
+        p.done()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        forwarder.stop()
+        shutil.rmtree(workspace, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------

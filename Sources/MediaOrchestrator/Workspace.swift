@@ -13,6 +13,8 @@ public struct Workspace: Sendable {
     public var staging: URL { root.appendingPathComponent("staging") }
     /// Resumable (tus) uploads still arriving: their bytes and records, until handed to the inbox.
     public var uploads: URL { root.appendingPathComponent("uploads") }
+    /// One lock file per uploader, held while its files are given their names in the inbox (InboxPlacement).
+    public var inboxLocks: URL { root.appendingPathComponent("inbox-locks") }
     /// Each token's count of bytes uploaded today (UploadAllowance).
     public var allowance: URL { root.appendingPathComponent("allowance") }
     /// Tickets and caption files that waited too long in the inbox for their clip (InboxOrphans).

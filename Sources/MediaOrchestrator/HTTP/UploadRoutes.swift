@@ -61,8 +61,8 @@ struct UploadRoutes {
                 let bytes = try await receive(request.body, into: temporary, name: sent, limit: limit)
                 guard bytes > 0 else { throw HTTPError(.badRequest, message: "\(sent): the upload is empty") }
                 let store = context.store
-                let inbox = context.workspace.inbox
-                try await BlockingWork.run {
+                let placement = InboxPlacement(workspace: context.workspace)
+                let placed = try await BlockingWork.run { () -> String in
                     try allowance.charge(Int64(bytes), to: caller.id, in: ledgers)
                     switch kind {
                     case .ticket:
@@ -74,25 +74,40 @@ struct UploadRoutes {
                         try DurableFile.write(try JSONOutput.encoder().encode(ticket), to: temporary)
                     case .captions:
                         _ = try CaptionFile.parse(try Data(contentsOf: URL(fileURLWithPath: temporary)), name: sent)
-                    case .clip:
-                        // A camp's clip without a ticket is still its camp's.
-                        if let camp = caller.camp {
-                            let ticket = inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
+                    case .clip: break
+                    }
+                    // Named and placed under the uploader's placement lock, beside a resumable hand-off of theirs.
+                    return try placement.holding(caller.id) {
+                        var name = name
+                        if kind == .clip, !FileManager.default.fileExists(atPath: placement.inbox.appendingPathComponent(name).path) {
+                            // Free: this clip takes the ticket its uploader sent for it, if any.
+                        } else if kind == .clip {
+                            // Taken while the body arrived (a hand-off of the same name): a name of its own.
+                            guard let free = placement.freeName(name, tag: ResumableUpload.newId().prefix(8).description, isFree: placement.isFree) else {
+                                throw HTTPError(.conflict, message: "\(sent) and every name made from it are taken in the inbox")
+                            }
+                            name = free
+                        }
+                        if kind == .clip, let camp = caller.camp {
+                            // A camp's clip without a ticket is still its camp's.
+                            let ticket = placement.inbox.appendingPathComponent(InboxScanner.ticketName(for: name))
                             if !FileManager.default.fileExists(atPath: ticket.path) {
                                 var unrequested = Ticket()
                                 unrequested.setCamp(camp)
                                 try DurableFile.write(try JSONOutput.encoder().encode(unrequested), to: ticket.path)
                             }
                         }
+                        // link(2) rather than rename(2): it refuses to replace a file that arrived meanwhile.
+                        let destination = placement.inbox.appendingPathComponent(name)
+                        guard link(temporary, destination.path) == 0 else {
+                            if errno == EEXIST { throw HTTPError(.conflict, message: "\(sent) arrived in the inbox meanwhile") }
+                            throw OrchestratorError(file: sent, "cannot place into the inbox: \(String(cString: strerror(errno)))", permanent: false)
+                        }
+                        try DurableFile.syncFolder(of: destination.path)
+                        return name
                     }
-                    // link(2) rather than rename(2): it refuses to replace a file that arrived meanwhile.
-                    guard link(temporary, destination.path) == 0 else {
-                        if errno == EEXIST { throw HTTPError(.conflict, message: "\(sent) arrived in the inbox meanwhile") }
-                        throw OrchestratorError(file: sent, "cannot place into the inbox: \(String(cString: strerror(errno)))", permanent: false)
-                    }
-                    try DurableFile.syncFolder(of: destination.path)
                 }
-                return try APIJSON.response(Receipt(file: name, kind: kind.rawValue, bytes: bytes), status: .created)
+                return try APIJSON.response(Receipt(file: placed, kind: kind.rawValue, bytes: bytes), status: .created)
             }
         }
     }

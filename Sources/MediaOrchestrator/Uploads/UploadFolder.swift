@@ -9,10 +9,12 @@ import Transcode
 struct UploadFolder: Sendable {
     let folder: URL
     let inbox: URL
+    let placement: InboxPlacement
 
     init(workspace: Workspace) {
         folder = workspace.uploads
         inbox = workspace.inbox
+        placement = InboxPlacement(workspace: workspace)
     }
 
     func infoPath(_ id: String) -> String { folder.appendingPathComponent("\(id).info").path }
@@ -121,45 +123,53 @@ struct UploadFolder: Sendable {
 
     /// Hands a whole upload to ingest: its ticket into the inbox, then the clip by rename (the
     /// watcher takes a renamed-in clip at once, with no wait for a stable size). The inbox name
-    /// is recorded first, so after a crash the same hand-off is finished, not made twice. Neither
-    /// the ticket nor the clip ever replaces a file: a name taken meanwhile (a PUT of the same
-    /// name) moves the hand-off on to another one. Returns the clip's name in the inbox.
+    /// is recorded first, so after a crash the same hand-off is finished, not made twice. Names
+    /// are given under the uploader's placement lock, and neither the ticket nor the clip ever
+    /// replaces a file: a name taken (a PUT of the same name) gives the clip one of its own.
+    /// Returns the clip's name in the inbox.
     func handOff(_ upload: inout ResumableUpload) throws -> String {
         let ticketData = try JSONOutput.encoder().encode(upload.destination.ticket)
-        for round in 0..<8 {
-            let name: String
-            if let chosen = upload.handingOffAs { name = chosen } else {
-                name = freeInboxName(for: upload, round: round)
-                upload.handingOffAs = name
-                try save(upload)
+        var handing = upload
+        try placement.holding(upload.uploader) {
+            if FileManager.default.fileExists(atPath: dataPath(handing.id)) {
+                // A name recorded before a crash stands while nothing else took it meanwhile.
+                let name: String
+                if let chosen = handing.handingOffAs, !FileManager.default.fileExists(atPath: inbox.appendingPathComponent(chosen).path),
+                   ticket(at: chosen).map({ $0 == ticketData }) ?? true {
+                    name = chosen
+                } else {
+                    let sent = handing.destination.fileName
+                    let wanted = handing.uploader.map { UploaderFile.inboxName(sent, uploader: $0) } ?? sent
+                    guard let free = placement.freeName(wanted, tag: String(handing.id.prefix(8)), isFree: placement.isFree) else {
+                        throw Self.ioError(handing.id, "no free name in the inbox for the whole upload")
+                    }
+                    name = free
+                    handing.handingOffAs = name
+                    try save(handing)
+                }
+                let ticketPath = inbox.appendingPathComponent(InboxScanner.ticketName(for: name)).path
+                if ticket(at: name) == nil {
+                    let temporary = DurableFile.temporaryPath(for: ticketPath)
+                    defer { unlink(temporary) }
+                    try ticketData.write(to: URL(fileURLWithPath: temporary))
+                    try DurableFile.sync(path: temporary, name: URL(fileURLWithPath: ticketPath).lastPathComponent)
+                    guard try DurableFile.moveWithoutReplacing(temporary, to: ticketPath) else { throw Self.ioError(handing.id, "its ticket's name was taken meanwhile") }
+                }
+                guard try DurableFile.moveWithoutReplacing(dataPath(handing.id), to: inbox.appendingPathComponent(name).path) else {
+                    throw Self.ioError(handing.id, "its name in the inbox was taken meanwhile")
+                }
+                try DurableFile.syncFolder(of: dataPath(handing.id))
             }
-            let clip = inbox.appendingPathComponent(name).path
-            guard FileManager.default.fileExists(atPath: dataPath(upload.id)) else { break } // moved before a crash
-            let ticket = inbox.appendingPathComponent(InboxScanner.ticketName(for: name)).path
-            if try placeTicket(ticketData, at: ticket), try DurableFile.moveWithoutReplacing(dataPath(upload.id), to: clip) {
-                try DurableFile.syncFolder(of: dataPath(upload.id))
-                break
-            }
-            // Taken meanwhile: take back a ticket placed for this round, and choose again.
-            if FileManager.default.contents(atPath: ticket) == ticketData, !FileManager.default.fileExists(atPath: clip) { unlink(ticket) }
-            upload.handingOffAs = nil
-            guard round < 7 else { throw Self.ioError(upload.id, "no free name in the inbox for the whole upload") }
+            handing.completed = true
+            try save(handing)
         }
-        upload.completed = true
-        try save(upload)
-        return upload.handingOffAs!
+        upload = handing
+        return upload.handingOffAs ?? upload.destination.fileName
     }
 
-    /// Puts the ticket beside the clip-to-be without replacing anything; true when it is there
-    /// (placed now, or by this hand-off before a crash: the same bytes).
-    private func placeTicket(_ data: Data, at path: String) throws -> Bool {
-        if let existing = FileManager.default.contents(atPath: path) { return existing == data }
-        let temporary = DurableFile.temporaryPath(for: path)
-        defer { unlink(temporary) }
-        try data.write(to: URL(fileURLWithPath: temporary))
-        try DurableFile.sync(path: temporary, name: URL(fileURLWithPath: path).lastPathComponent)
-        if try DurableFile.moveWithoutReplacing(temporary, to: path) { return true }
-        return FileManager.default.contents(atPath: path) == data
+    /// The bytes of the ticket beside inbox clip `name`, if there is one.
+    private func ticket(at name: String) -> Data? {
+        FileManager.default.contents(atPath: inbox.appendingPathComponent(InboxScanner.ticketName(for: name)).path)
     }
 
     /// An upload whose bytes are all in but that never reached the inbox (its hand-off failed,
@@ -177,21 +187,6 @@ struct UploadFolder: Sendable {
         defer { lock.release() }
         guard try offset(lock) == upload.length else { return upload }
         return try await BlockingWork.run { var handing = upload; _ = try folder.handOff(&handing); return handing }
-    }
-
-    /// The clip's name in the inbox, under its uploader's prefix: its own name if neither it nor
-    /// its ticket is taken, else one made unique with the upload's id (and the round, past the first).
-    private func freeInboxName(for upload: ResumableUpload, round: Int) -> String {
-        let sent = upload.destination.fileName
-        let original = upload.uploader.map { UploaderFile.inboxName(sent, uploader: $0) } ?? sent
-        func free(_ name: String) -> Bool {
-            !FileManager.default.fileExists(atPath: inbox.appendingPathComponent(name).path)
-                && !FileManager.default.fileExists(atPath: inbox.appendingPathComponent(InboxScanner.ticketName(for: name)).path)
-        }
-        if round == 0 && free(original) { return original }
-        let ext = (original as NSString).pathExtension
-        let base = (original as NSString).deletingPathExtension
-        return round <= 1 ? "\(base)-\(upload.id.prefix(8)).\(ext)" : "\(base)-\(upload.id.prefix(8))-\(round).\(ext)"
     }
 
     static func ioError(_ id: String, _ what: String) -> OrchestratorError {
