@@ -4,7 +4,7 @@
 Mutates the real clips in ../shared/media/ and the sample media in SampleMedia/ (truncation,
 bit flips in the header and in the bitstream, zeroed blocks, ISO-BMFF box sizes and table
 fields made huge, tiny or off by some, repeated chunks, WebM/Matroska EBML sizes and vint
-lengths damaged, and pairs of these) and runs every case through `mediaorch process`. Each case
+lengths damaged, odd picture sizes in the VP8 key frames and the containers, and pairs of these) and runs every case through `mediaorch process`. Each case
 must end either as an X-compliant reply (checked independently with ffprobe) or as a clean
 refusal (exit 1 or 2, one line on stderr naming the file and the reason, no reply.mp4, no
 manifest.json, no hidden or partial files), never a signal, a hang or more than 1.5 GB of memory.
@@ -672,6 +672,64 @@ def m_ebml_value(data, rng, fmt):
     return f"{e.path} {hexoff(e.off)}: {orig} -> {value} ({label})"
 
 
+def odd_near(rng, orig, top):
+    """An odd size near `orig` (a pixel or a few off), or an odd one anywhere up to `top`."""
+    if orig > 2 and rng.random() < 0.7:
+        value = orig + rng.choice([-3, -1, 1, 3])
+    else:
+        value = rng.randrange(1, top, 2)
+    value |= 1
+    return max(1, min(value, top if top % 2 else top - 1))
+
+
+def m_odd_size(data, rng, fmt):
+    """Odd picture sizes, as screen recordings, cropped exports and old phones write them: in the
+    sequence headers (every VP8 key frame's own width and height) and, consistently or not, in the
+    container (Matroska PixelWidth/PixelHeight; MP4 sample entry and track header)."""
+    changed = []
+    if fmt == "ebml":
+        starts = [m.start() for m in re.finditer(re.escape(b"\x9d\x01\x2a"), bytes(data))
+                  if m.start() >= 3 and data[m.start() - 3] & 1 == 0]   # a key frame's tag, then its start code
+        if not starts:
+            return None
+        first = starts[0] + 3
+        ow, oh = int.from_bytes(data[first:first + 2], "little") & 0x3FFF, int.from_bytes(data[first + 2:first + 4], "little") & 0x3FFF
+        nw = odd_near(rng, ow, 0x3FFF) if rng.random() < 0.8 else ow
+        nh = odd_near(rng, oh, 0x3FFF) if nw == ow or rng.random() < 0.6 else oh
+        for start in starts:
+            at = start + 3
+            for value, off in ((nw, at), (nh, at + 2)):
+                scale = int.from_bytes(data[off:off + 2], "little") & 0xC000
+                data[off:off + 2] = (scale | value).to_bytes(2, "little")
+        changed.append(f"{len(starts)} VP8 key frame(s) {ow}x{oh} -> {nw}x{nh}")
+        if rng.random() < 0.5:
+            for e in parse_ebml(data):
+                if e.id in (0xB0, 0xBA) and 1 <= e.size <= 4 and e.body + e.size <= len(data):
+                    value = (nw if e.id == 0xB0 else nh) & ((1 << (8 * e.size)) - 1)
+                    data[e.body:e.body + e.size] = value.to_bytes(e.size, "big")
+            changed.append("PixelWidth/PixelHeight to match")
+        return "odd size: " + ", ".join(changed)
+    if fmt == "iso":
+        boxes = parse_iso(data)
+        entries = [b for b in boxes if b.entry_kind == "visual" and b.off + 36 <= b.end]
+        if not entries:
+            return None
+        e = rng.choice(entries)
+        ow, oh = int.from_bytes(data[e.off + 32:e.off + 34], "big"), int.from_bytes(data[e.off + 34:e.off + 36], "big")
+        nw, nh = odd_near(rng, ow, 0xFFFF), odd_near(rng, oh, 0xFFFF)
+        data[e.off + 32:e.off + 36] = nw.to_bytes(2, "big") + nh.to_bytes(2, "big")
+        changed.append(f"{e.path} {ow}x{oh} -> {nw}x{nh}")
+        if rng.random() < 0.5:
+            for t in (b for b in boxes if b.type == "tkhd"):
+                fields = dict((name, off) for name, off, _ in iso_fields(data, t))
+                if "width" in fields and "height" in fields and int.from_bytes(data[fields["width"]:fields["width"] + 4], "big"):
+                    data[fields["width"]:fields["width"] + 4] = (nw << 16).to_bytes(4, "big")
+                    data[fields["height"]:fields["height"] + 4] = (nh << 16).to_bytes(4, "big")
+            changed.append("track header to match")
+        return "odd size: " + ", ".join(changed)
+    return None
+
+
 MUTATIONS = {
     # name: (function, weight, formats it applies to; None = any)
     "truncate": (m_truncate, 3, None),
@@ -686,6 +744,7 @@ MUTATIONS = {
     "ebml-size": (m_ebml_size, 4, ("ebml",)),
     "ebml-vint-length": (m_ebml_vint_length, 3, ("ebml",)),
     "ebml-value": (m_ebml_value, 3, ("ebml",)),
+    "odd-size": (m_odd_size, 3, ("iso", "ebml")),
 }
 
 

@@ -89,6 +89,8 @@ public struct RenderPlanDescription: Sendable, Codable {
     public var videoFilters: String
     /// For an HDR source: how the render does the tone mapping `videoFilters` spells out exactly.
     public var toneMapping: String?
+    /// For an SDR source: how its colours reach BT.709 limited range, and why that way.
+    public var colour: String?
     public var audioFilters: String
     public var x264Options: [String: String]
     public var keyframeInterval: Int
@@ -119,6 +121,7 @@ public final class ClipRenderer {
             frameRate: plan.frameRate, videoFilters: plan.videoGraph(assScriptPath: nil, card: request.endCard),
             toneMapping: peak.map { "the render samples the HDR step above (\(ToneMapLUT.exactChain(peak: $0))) at \(ToneMapLUT.points)³ colours "
                 + "into a 3D LUT and applies it with lut3d on 16-bit RGB; its peak is \($0.source)" },
+            colour: plan.colourSummary,
             audioFilters: plan.audioGraph(sourceHasAudio: plan.audioStream != nil, card: request.endCard),
             x264Options: Pipeline.h264Options(r), keyframeInterval: Pipeline.keyframeInterval(frameRate: plan.frameRate, rendition: r),
             maxrateKbps: r.maxrateKbps, bufsizeKbps: r.bufsizeKbps, audioBitrateKbps: r.audioBitrateKbps)

@@ -19,6 +19,8 @@ final class Pipeline {
     private let stage: EncodingStage?
     private let decoded = Frame()
     private let packet = Packet()
+    /// Pictures reach the graph at the size and format it was built for.
+    private let conformer: PictureConformer
 
     var videoFramesEncoded: Int { video.framesEncoded }
     /// Every picture decoded from the source: the reply and the thumbnails are fed from these alone.
@@ -39,6 +41,8 @@ final class Pipeline {
         audioDecoder = try plan.audioStream.map { try StreamDecoder(stream: input.stream($0), fileName: input.fileName) }
         muxer = try Muxer(path: outputPath, outputName: outputName)
 
+        let context = videoDecoder.context.pointee
+        conformer = PictureConformer(width: context.width, height: context.height, format: context.pix_fmt, fileName: input.fileName)
         let videoGraph = try FilterGraph(sourceFilter: ("buffer", Self.videoSourceArguments(videoDecoder)),
                                          description: plan.videoGraph(assScriptPath: assScriptPath, card: endCard),
                                          sinkFilter: "buffersink", context: input.fileName)
@@ -108,11 +112,13 @@ final class Pipeline {
             decoded.pts = ts - startTicks
             let time = Double(decoded.pts) * av_q2d(decoder.timeBase)
             latest = max(latest, time)
+            var frame = decoded
             if decoder === videoDecoder {
+                frame = try conformer.conform(decoded)
                 videoFramesDecoded += 1
-                thumbnailPicker?.offer(decoded, at: time)
+                thumbnailPicker?.offer(frame, at: time)
             }
-            try track.push(decoded, duration: frameDuration(decoded, decoder))
+            try track.push(frame, duration: frameDuration(frame, decoder))
         }
         return latest
     }

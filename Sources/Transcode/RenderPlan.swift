@@ -22,6 +22,8 @@ struct RenderPlan {
     let audioFilters: String
     /// Used when the clip has no audio: X players expect a track, so the reply carries silence.
     let silenceFilters: String
+    /// How an SDR source's colours reach BT.709, in words (nil for HDR, which is tone-mapped).
+    var colourSummary: String? = nil
 
     /// Seconds of end card after the clip (0 without one).
     let cardDuration: Double
@@ -112,7 +114,18 @@ struct RenderPlan {
         return RenderPlan(videoStream: video.index, audioStream: audio?.index, sourceStart: pictureStart + (trim?.start ?? 0),
                           duration: duration, canvas: canvas, content: content, frameRate: frameRate,
                           videoFilters: videoFilters, stillFilters: stillFilters, audioFilters: audioFilters,
-                          silenceFilters: silence, cardDuration: cardDuration)
+                          silenceFilters: silence,
+                          colourSummary: video.isHDR ? nil : Self.colourPath(video: video, content: content).summary(SourceColour(video), video: video),
+                          cardDuration: cardDuration)
+    }
+
+    static func colourPath(video: StreamInfo, content: Size) -> ColourPath {
+        ColourPath(SourceColour(video), video: video, scaled: scaledSize(video: video, content: content))
+    }
+
+    /// The picture's size out of the scale: the content's, turned back when the picture is rotated after.
+    static func scaledSize(video: StreamInfo, content: Size) -> Size {
+        video.isRotatedQuarterTurn ? Size(width: content.height, height: content.width) : content
     }
 
     /// Refuses pictures no camera films, before anything is decoded: a damaged header claiming
@@ -204,19 +217,15 @@ struct RenderPlan {
     /// Size, orientation, colour and frame of one picture: shared by the video and the stills.
     static func pictureChain(video: StreamInfo, content: Size, canvas: Size, toneMapping: ToneMapping) -> String {
         var chain: [String] = []
-        let scaleSize = video.isRotatedQuarterTurn ? Size(width: content.height, height: content.width) : content
+        let scaleSize = scaledSize(video: video, content: content)
         let colour = SourceColour(video)
         if video.isHDR, toneMapping.lutPath != nil {
             // Scaled and turned into the LUT's 16-bit RGB in one swscale pass.
             chain.append("scale=\(scaleSize.width):\(scaleSize.height):in_color_matrix=\(colour.matrix):in_range=\(colour.fullRange ? "pc" : "tv"),format=gbrp16le")
         } else if video.isHDR {
             chain.append("scale=\(scaleSize.width):\(scaleSize.height)")
-        } else if let matrix = colour.matrixFilter {
-            // Converted on the smaller picture: before an upscale, after a downscale.
-            let upscaling = scaleSize.width * scaleSize.height > (video.width ?? 0) * (video.height ?? 0)
-            chain += upscaling ? [matrix, "scale=\(scaleSize.width):\(scaleSize.height)"] : ["scale=\(scaleSize.width):\(scaleSize.height)", matrix]
         } else {
-            chain.append("scale=\(scaleSize.width):\(scaleSize.height):\(colour.scaleOptions)")
+            chain += colourPath(video: video, content: content).filters(colour, scaled: scaleSize)
         }
         chain += rotationFilters(video.rotation ?? 0)
         if video.isHDR {
