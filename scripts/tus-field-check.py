@@ -13,7 +13,7 @@ uploads CLIP against it twice:
 Prints one JSON object of what it measured; exits 1 when a check fails.
 usage: tus-field-check.py MEDIAORCH WORKSPACE CLIP [--port N]
 """
-import argparse, hashlib, json, os, signal, socket, subprocess, sys, threading, time, urllib.request
+import argparse, hashlib, json, os, re, signal, socket, subprocess, sys, threading, time, urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build-python"))
 from tusclient import client as tus_client  # noqa: E402  (installed by scripts/bootstrap.sh)
@@ -148,7 +148,8 @@ def wait_for_archive(port, token, request_id, workspace, name, timeout=120):
             archive = os.path.join(workspace, "archive")
             for folder in os.listdir(archive):
                 for file in os.listdir(os.path.join(archive, folder)):
-                    if file == name or (file.startswith("duplicate-") and file.endswith("-" + name)):
+                    # Under its uploader's prefix (up-<token id>-NAME), a second copy as duplicate-N-….
+                    if re.fullmatch(r"(duplicate-\d+-)?(up-[0-9a-f]{8}-)?" + re.escape(name), file):
                         return os.path.join(archive, folder, file), request
         time.sleep(0.2)
     raise SystemExit(f"{name}: not archived for request {request_id} within {timeout} s")

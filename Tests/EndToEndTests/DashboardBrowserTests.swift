@@ -148,9 +148,12 @@ import TestSupport
         #expect((ticket["speaker"] as? [String: Any])?["consent"] as? Bool == true)
         #expect((ticket["reply_to"] as? [String: Any])?["tweet_id"] as? String == "1620000000000000001")
         let captions = try #require(ticket["captions"] as? [[String: Any]])
-        #expect(captions.first?["file"] as? String == "abu.en.srt" && captions.first?["language"] as? String == "en" && captions.first?["burn"] as? Bool == true)
+        // The uploader's own caption file, under its prefix (up-<token id>-abu.en.srt).
+        let captionFile = try #require(captions.first?["file"] as? String)
+        #expect(captionFile.hasPrefix("up-") && captionFile.hasSuffix("-abu.en.srt"), "\(captionFile)")
+        #expect(captions.first?["language"] as? String == "en" && captions.first?["burn"] as? Bool == true)
         let archived = ws.appendingPathComponent(try #require(job["archive_path"] as? String)).path // relative to the workspace
-        #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: archived).deletingLastPathComponent().appendingPathComponent("abu.en.srt").path),
+        #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: archived).deletingLastPathComponent().appendingPathComponent(captionFile).path),
                 "the captions travelled with the clip into the archive")
         #expect(try Data(contentsOf: URL(fileURLWithPath: archived)) == Data(contentsOf: URL(fileURLWithPath: TestPaths.sample("kakuma_portrait.mov"))))
     }

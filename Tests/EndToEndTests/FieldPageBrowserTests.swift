@@ -60,8 +60,12 @@ import TestSupport
         var archived: String? = nil
         for _ in 0..<200 where archived == nil {
             let folders = (try? FileManager.default.contentsOfDirectory(atPath: ws.appendingPathComponent("archive").path)) ?? []
-            archived = folders.lazy.map { ws.appendingPathComponent("archive/\($0)/field-page-12mb.mp4").path }
-                .first { FileManager.default.fileExists(atPath: $0) }
+            // Archived under its uploader's prefix: up-<token id>-field-page-12mb.mp4.
+            archived = folders.lazy.flatMap { folder in
+                ((try? FileManager.default.contentsOfDirectory(atPath: ws.appendingPathComponent("archive/\(folder)").path)) ?? [])
+                    .filter { $0.hasPrefix("up-") && $0.hasSuffix("-field-page-12mb.mp4") }
+                    .map { ws.appendingPathComponent("archive/\(folder)/\($0)").path }
+            }.first
             if archived == nil { Thread.sleep(forTimeInterval: 0.1) }
         }
         let original = try #require(archived, "the clip reached the archive")
