@@ -15,7 +15,8 @@ enum CaptionTime {
         guard minutesText.count == 2, let m = Int(minutesText), m < 60 else { return nil }
         var h = 0
         if parts.count == 3 {
-            guard parts[0].count >= 1, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let hours = Int(parts[0]) else { return nil }
+            // At most 4 digits of hours: a larger number is no caption time, and must not reach h * 3600.
+            guard (1...4).contains(parts[0].count), parts[0].allSatisfy({ $0.isASCII && $0.isNumber }), let hours = Int(parts[0]) else { return nil }
             h = hours
         }
         let fractionSeconds = Double(f) / pow10(fraction.count)

@@ -48,8 +48,9 @@ public struct ISOBaseMediaLayout: Sendable {
             }
             guard size >= 8 else { break }
             boxes.append(Box(type: type, offset: offset, size: size))
-            if offset + size > fileSize {
-                missing = offset + size - fileSize
+            // Compared with what is left, never added: a damaged 64-bit size would overflow the sum.
+            if size > fileSize - offset {
+                missing = size - (fileSize - offset)
                 break
             }
             offset += size

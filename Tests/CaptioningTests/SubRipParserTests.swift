@@ -14,6 +14,17 @@ import Testing
         #expect(track.findings.isEmpty)
     }
 
+    /// Found by make fuzz-http: hours past Int's range in h * 3600 trapped the whole service.
+    @Test func hoursNoCaptionHasAreRefusedNamingTheLineNotTrapped() throws {
+        for hours in ["2562047788015216", "99999"] {
+            for (text, name) in [("1\n\(hours):00:00,000 --> \(hours):00:01,000\nHi\n", "a.srt"),
+                                 ("WEBVTT\n\n\(hours):00:00.000 --> \(hours):00:01.000\nHi\n", "a.vtt")] {
+                #expect(throws: CaptionError.self, "\(name) \(hours)") { _ = try CaptionFile.parse(Data(text.utf8), name: name) }
+            }
+        }
+        #expect(try CaptionFile.parse(Data("1\n1000:00:00,000 --> 1000:00:01,000\nHi\n".utf8), name: "a.srt").cues.first?.start == 3_600_000)
+    }
+
     @Test func crlfAndByteOrderMarkAreTolerated() throws {
         let crlf = Data([0xEF, 0xBB, 0xBF]) + Data(sample.replacingOccurrences(of: "\n", with: "\r\n").utf8)
         let track = try SubRipParser.parse(crlf, file: "abu.en.srt")

@@ -60,4 +60,15 @@ import TestSupport
         #expect(!truncated.isComplete)
         #expect(ISOBaseMediaLayout(path: TestPaths.shared("chrome57_mediarecorder_truncated.webm")) == nil)
     }
+
+    /// Found by make fuzz-http: a box with a 64-bit size near 2^64 after the first overflowed
+    /// offset + size in the inbox scanner, killing the service at every restart.
+    @Test func aSixtyFourBitBoxSizeNearItsLimitIsDamageNotATrap() throws {
+        var file = Data([0, 0, 0, 16]) + Data("ftypisom".utf8) + Data(count: 4)
+        file += Data([0, 0, 0, 1]) + Data("mdat".utf8) + Data(repeating: 0xFF, count: 8) + Data(count: 64)
+        let path = try TestPaths.scratch("layout").appendingPathComponent("huge-box.mp4")
+        try file.write(to: path)
+        let layout = try #require(ISOBaseMediaLayout(path: path.path))
+        #expect(!layout.isComplete && layout.missingBytes > 0)
+    }
 }

@@ -76,6 +76,15 @@ extension HTTPError {
     }
 }
 
+extension HTTPError {
+    /// A request body that broke off or was malformed (a cut link, a lying Content-Length, a
+    /// broken chunk): the client's side, 400, not the server's 500.
+    static func fromBody(_ error: any Error) -> any Error {
+        if error is HTTPError || error is OrchestratorError || error is CancellationError { return error }
+        return HTTPError(.badRequest, message: "the request body ended early or is malformed (\(error))")
+    }
+}
+
 /// Runs a handler body, turning the library's errors into HTTP answers.
 func answering<T>(_ body: () async throws -> T) async throws -> T {
     do { return try await body() } catch { throw HTTPError.from(error) }

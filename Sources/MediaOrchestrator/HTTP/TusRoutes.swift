@@ -77,7 +77,7 @@ struct TusRoutes {
         try await BlockingWork.run {
             // Counted and made under the token's ledger lock would be stricter; one more in flight
             // from two simultaneous POSTs is harmless, a stuck lock is not.
-            let inFlight = folder.unfinished(by: caller.id, now: now)
+            let inFlight = folder.unfinished(by: caller.id)
             guard inFlight < allowance.uploadsInFlight else {
                 throw OrchestratorError(file: "upload allowance", "this token has \(inFlight) unfinished uploads, the most it may have at once: "
                                         + "finish or cancel one first", kind: .tooMany)
@@ -96,7 +96,7 @@ struct TusRoutes {
                 headers[.uploadExpires] = Self.httpDate(upload.expiresAt)
             } catch {
                 let id = upload.id
-                if !upload.completed { try? await BlockingWork.run { folder.remove(id) } }
+                if !upload.completed { try? await BlockingWork.run { folder.remove(id, uploader: caller.id) } }
                 if let request = destination.request, !upload.completed { try? await context.inStore { try $0.noteUploadAbandoned(forRequest: request) } }
                 throw error
             }
@@ -149,7 +149,7 @@ struct TusRoutes {
         defer { lock.release() }
         // The lock proves the bytes are still this upload's (not handed over, not ended meanwhile).
         let folder = uploads
-        try await BlockingWork.run { folder.remove(upload.id) }
+        try await BlockingWork.run { folder.remove(upload.id, uploader: upload.uploader) }
         if let id = upload.destination.request { try? await context.inStore { try $0.noteUploadAbandoned(forRequest: id) } }
         return Response(status: .noContent)
     }
@@ -201,7 +201,7 @@ struct TusRoutes {
                 if !matches { try folder.truncate(lock, to: start) } else { guard fsync(lock.fd) == 0 else { throw UploadFolder.ioError(id, "fsync failed") } }
                 folder.endCheckedChunk(id)
             }
-            if let failure { throw failure }
+            if let failure { throw HTTPError.fromBody(failure) }
             guard matches else {
                 throw HTTPError(.init(code: 460, reasonPhrase: "Checksum Mismatch"), headers: [.uploadOffset: String(start)],
                                 message: "the chunk's \(checksum.algorithm.rawValue) does not match Upload-Checksum; it was dropped, send it again from \(start)")
@@ -209,7 +209,7 @@ struct TusRoutes {
         } else {
             // Whatever arrived is kept, once it is on disk: HEAD then reports it.
             try await BlockingWork.run { guard fsync(lock.fd) == 0 else { throw UploadFolder.ioError(id, "fsync failed") } }
-            if let failure { throw failure }
+            if let failure { throw HTTPError.fromBody(failure) }
         }
         let offset = start + written
         upload.expiresAt = Date().timeIntervalSince1970 + expiry

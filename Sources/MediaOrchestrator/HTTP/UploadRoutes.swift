@@ -38,8 +38,10 @@ struct UploadRoutes {
                 guard let sent = try requestContext.parameters.require("name").removingPercentEncoding else {
                     throw HTTPError(.badRequest, message: "the file name's percent-encoding is broken")
                 }
-                guard !sent.hasPrefix("."), sent.utf8.count <= 200, (try? Workspace.child(sent, of: context.workspace.inbox)) != nil else {
-                    throw HTTPError(.badRequest, message: "'\(sent.prefix(60))' is not a plain file name of at most 200 bytes")
+                guard !sent.hasPrefix("."), sent.utf8.count <= 200, !sent.contains("\\"),
+                      !sent.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
+                      (try? Workspace.child(sent, of: context.workspace.inbox)) != nil else {
+                    throw HTTPError(.badRequest, message: "'\(sent.prefix(60).unicodeScalars.map { $0.value < 0x20 ? "?" : String($0) }.joined())' is not a plain file name of at most 200 bytes (no control characters, no / or \\)")
                 }
                 guard let kind = Self.kind(of: sent) else {
                     throw HTTPError(.unsupportedMediaType, message: "\(sent.prefix(60)): upload a clip (\(Self.clipExtensions.sorted().joined(separator: ", "))), a ticket (NAME.job.json) or captions (.srt, .vtt)")
@@ -118,7 +120,7 @@ struct UploadRoutes {
         guard fd >= 0 else { throw OrchestratorError(file: name, "cannot write into the inbox: \(String(cString: strerror(errno)))", permanent: false) }
         defer { close(fd) }
         var total = 0
-        for try await buffer in body {
+        do { for try await buffer in body {
             total += buffer.readableBytes
             guard total <= limit else { throw HTTPError(.contentTooLarge, message: "\(name): larger than \(limit >> 20) MiB") }
             try await BlockingWork.run {
@@ -133,7 +135,7 @@ struct UploadRoutes {
                     }
                 }
             }
-        }
+        } } catch { throw HTTPError.fromBody(error) }
         let synced = try await BlockingWork.run { fsync(fd) }
         guard synced == 0 else { throw OrchestratorError(file: name, "fsync failed: \(String(cString: strerror(errno)))", permanent: false) }
         return total

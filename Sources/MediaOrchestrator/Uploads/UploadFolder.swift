@@ -10,11 +10,15 @@ struct UploadFolder: Sendable {
     let folder: URL
     let inbox: URL
     let placement: InboxPlacement
+    /// One empty file per unfinished upload, in a folder per uploader (allowance/open/<token id>/):
+    /// counting a token's uploads in flight lists one small folder instead of reading every record.
+    let openMarkers: URL
 
     init(workspace: Workspace) {
         folder = workspace.uploads
         inbox = workspace.inbox
         placement = InboxPlacement(workspace: workspace)
+        openMarkers = workspace.allowance.appendingPathComponent("open")
     }
 
     func infoPath(_ id: String) -> String { folder.appendingPathComponent("\(id).info").path }
@@ -27,7 +31,19 @@ struct UploadFolder: Sendable {
         let fd = open(dataPath(upload.id), O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw Self.ioError(upload.id, "cannot create its file") }
         close(fd)
+        if let uploader = upload.uploader {
+            let mine = openMarkers.appendingPathComponent(uploader)
+            try? FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
+            let marker = open(mine.appendingPathComponent(upload.id).path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if marker >= 0 { close(marker) }
+        }
         try save(upload)
+    }
+
+    /// The upload is no longer in flight (whole, ended or expired).
+    func closeMarker(_ id: String, uploader: String?) {
+        guard let uploader else { return }
+        unlink(openMarkers.appendingPathComponent(uploader).appendingPathComponent(id).path)
     }
 
     func save(_ upload: ResumableUpload) throws {
@@ -49,9 +65,10 @@ struct UploadFolder: Sendable {
             .filter { $0.hasSuffix(".info") }.map { String($0.dropLast(5)) }.filter(ResumableUpload.isValidId)
     }
 
-    /// How many uploads `uploader` has begun and not finished (nor let expire).
-    func unfinished(by uploader: String, now: Double) -> Int {
-        all().compactMap { try? load($0) }.filter { $0.uploader == uploader && !$0.completed && $0.expiresAt >= now }.count
+    /// How many uploads `uploader` has begun and not finished (nor had removed).
+    func unfinished(by uploader: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: openMarkers.appendingPathComponent(uploader).path)) ?? [])
+            .filter(ResumableUpload.isValidId).count
     }
 
     /// Takes the upload's lock, waiting up to `wait` seconds for a PATCH still running (a
@@ -116,7 +133,8 @@ struct UploadFolder: Sendable {
     }
 
     /// Removes an upload's files (terminated, expired, or handed over long ago).
-    func remove(_ id: String) {
+    func remove(_ id: String, uploader: String? = nil) {
+        closeMarker(id, uploader: uploader)
         for path in [dataPath(id), chunkMarkerPath(id), infoPath(id)] { unlink(path) }
         try? DurableFile.syncFolder(of: infoPath(id))
     }
@@ -160,6 +178,7 @@ struct UploadFolder: Sendable {
                 }
                 try DurableFile.syncFolder(of: dataPath(handing.id))
             }
+            closeMarker(handing.id, uploader: handing.uploader)
             handing.completed = true
             try save(handing)
         }

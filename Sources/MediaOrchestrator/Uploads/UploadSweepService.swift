@@ -48,11 +48,11 @@ public struct UploadSweepService: Service {
                     let lock = hasBytes ? try await uploads.lock(id, wait: 0) : nil
                     if hasBytes && lock == nil { continue }
                     defer { lock?.release() }
-                    try await BlockingWork.run { uploads.remove(id) }
+                    try await BlockingWork.run { uploads.remove(id, uploader: upload.uploader) }
                     if let request = upload.destination.request { try await BlockingWork.run { try store.noteUploadAbandoned(forRequest: request) } }
                     logger.notice("unfinished upload expired", metadata: ["upload": "\(id)", "file": "\(upload.destination.fileName)", "by": "\(upload.createdBy)"])
                 } else {
-                    try await BlockingWork.run { uploads.remove(id) }
+                    try await BlockingWork.run { uploads.remove(id, uploader: upload.uploader) }
                 }
                 removed += 1
             } catch {
