@@ -131,9 +131,10 @@ struct JobRoutes {
     static func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T? {
         var request = request
         let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: context.maxUploadSize) } catch let error as NIOTooManyBytesError {
-            _ = error
+        do { buffer = try await request.collectBody(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
             throw HTTPError(.contentTooLarge, message: "request body: larger than \(context.maxUploadSize >> 20) MiB")
+        } catch {
+            throw HTTPError.fromBody(error) // cut off, or a broken chunk: the client's side, 400
         }
         guard buffer.readableBytes > 0 else { return nil }
         do {
