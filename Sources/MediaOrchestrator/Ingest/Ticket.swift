@@ -65,7 +65,11 @@ public struct Ticket: Sendable, Codable, Equatable {
     }
 
     private func checkFields(fileName: String) throws {
-        func refuse(_ field: String, _ why: String) -> OrchestratorError { OrchestratorError(file: fileName, "'\(field)' \(why)") }
+        // One line, whatever the ticket quoted back holds (a refusal is logged and shown as one line).
+        func refuse(_ field: String, _ why: String) -> OrchestratorError {
+            let shown = String(why.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+            return OrchestratorError(file: fileName, "'\(field)' \(shown)")
+        }
         let captions = captions ?? []
         guard captions.count <= Limits.captions else {
             throw refuse("captions", "names \(captions.count) caption files; a ticket names at most \(Limits.captions)")
