@@ -81,10 +81,9 @@ struct UploadRoutes {
                     // Named and placed under the uploader's placement lock, beside a resumable hand-off of theirs.
                     return try placement.holding(caller.id) {
                         var name = name
-                        if kind == .clip, !FileManager.default.fileExists(atPath: placement.inbox.appendingPathComponent(name).path) {
-                            // Free: this clip takes the ticket its uploader sent for it, if any.
-                        } else if kind == .clip {
-                            // Taken while the body arrived (a hand-off of the same name): a name of its own.
+                        // A clip whose name is free takes the ticket its uploader sent for it, if any; one whose
+                        // name was taken while the body arrived (a hand-off of the same name) gets a name of its own.
+                        if kind == .clip, FileManager.default.fileExists(atPath: placement.inbox.appendingPathComponent(name).path) {
                             guard let free = placement.freeName(name, tag: ResumableUpload.newId().prefix(8).description, isFree: placement.isFree) else {
                                 throw HTTPError(.conflict, message: "\(sent) and every name made from it are taken in the inbox")
                             }
