@@ -56,6 +56,10 @@ let package = Package(
             .embedInCode("HTTP/Field/field.html"),
             .embedInCode("HTTP/Field/field.css"),
             .embedInCode("HTTP/Field/field.js"),
+            // One catalogue per language of the field page (FieldLanguages).
+            .embedInCode("HTTP/Field/lang/en.json"),
+            .embedInCode("HTTP/Field/lang/ar.json"),
+            .embedInCode("HTTP/Field/lang/sw.json"),
             // The job templates (Jobs/ links here), built in so the binary works from any folder.
             .embedInCode("Templates/twitter-reply.json"),
             .embedInCode("Templates/twitter-reply-fast.json"),

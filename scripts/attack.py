@@ -669,6 +669,8 @@ def role_matrix(s):
         ("HEAD", f"/api/tus/{NOT_AN_ID}", {"upload"}, dict(TUS), None),
         ("PATCH", f"/api/tus/{NOT_AN_ID}", {"upload"}, {**TUS, "Upload-Offset": "0", "Content-Type": OFFSET_STREAM}, b"x"),
         ("DELETE", f"/api/tus/{NOT_AN_ID}", {"upload"}, dict(TUS), None),
+        ("GET", "/api/receipts", {"upload"}, {}, None),
+        ("POST", f"/api/receipts/{job}/consent", {"upload"}, {}, b""),
     ]
     producer = s.tok("producer")
     changed = producer[:-1] + ("1" if producer[-1] != "1" else "2")

@@ -37,6 +37,14 @@ if ! PYTHONPATH="$root/.build-python" python3 -c "import tusclient" 2>/dev/null;
   fi
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$root/.build-python" tuspy
 fi
+# Playwright for Python drives Debian's Chromium in the browser tests (scripts/browser/), and
+# axe-playwright-python carries axe-core's own build (axe.min.js, MPL-2.0) for their
+# accessibility checks. Pinned; no browser is downloaded (the tests use /usr/bin/chromium).
+if ! PYTHONPATH="$root/.build-python" python3 -c "import playwright.sync_api, axe_playwright_python" 2>/dev/null; then
+  echo "bootstrap: installing playwright and axe-core into .build-python"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$root/.build-python" --upgrade \
+    playwright==1.65.3 axe-playwright-python==0.1.8 tuspy
+fi
 command -v swift >/dev/null || { echo "bootstrap: the Swift toolchain is not on PATH" >&2; exit 1; }
 pkg-config --exists libavformat libavcodec libavfilter libavutil libswscale libswresample libjpeg sqlite3 \
   || { echo "bootstrap: pkg-config cannot find the libav* 5.1 / libjpeg development files" >&2; exit 1; }

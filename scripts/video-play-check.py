@@ -11,12 +11,12 @@ comparison does not depend on how a browser scales). Prints one JSON object: {"e
 block, row by row]}}}. The test that runs it makes the judgements (it
 compares each picture with ffmpeg's decode of the same time).
 """
-import functools, http.server, importlib.util, json, os, sys, threading
+import functools, http.server, json, os, sys, threading
 from pathlib import Path
 
-spec = importlib.util.spec_from_file_location("dashboard_check", Path(__file__).resolve().parent / "dashboard-check.py")
-dashboard_check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(dashboard_check)
+# Playwright for Python, driving Debian's Chromium; scripts/bootstrap.sh installs it here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / ".build-python"))
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 PAGE = b"""<!doctype html><meta charset=utf-8><video id=v muted playsinline preload=auto src="/video.mp4"></video>
 <canvas id=c></canvas>"""
@@ -91,17 +91,18 @@ def main():
     video, times = sys.argv[1], [float(t) for t in sys.argv[2:]]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, os.path.abspath(video)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    browser = dashboard_check.Chromium(width=400, height=400)
     try:
-        browser.open(f"http://127.0.0.1:{server.server_address[1]}/")
-        dashboard_check.until(lambda: browser.evaluate("document.getElementById('v') && document.getElementById('v').readyState >= 1"), 20)
-        out = browser.evaluate(PLAY)
-        out["pictures"] = {str(t): browser.evaluate(PICTURE % t) for t in times}
-        print(json.dumps(out))
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+            page = browser.new_page(viewport={"width": 400, "height": 400})
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            page.wait_for_function("document.getElementById('v') && document.getElementById('v').readyState >= 1", timeout=20000)
+            out = page.evaluate(PLAY)
+            out["pictures"] = {str(t): page.evaluate(PICTURE % t) for t in times}
+            print(json.dumps(out))
+            browser.close()
     finally:
-        browser.close()
         server.shutdown()
-
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,9 @@ public struct OrchestratorError: Error, CustomStringConvertible, Sendable, Equat
     /// True when retrying the same job cannot help (a bad ticket, an unknown template).
     public let isPermanent: Bool
     public let kind: Kind
+    /// A short word a client tells cases apart by ("no-consent", "request-busy"): the HTTP API
+    /// sends it as the Mediaorch-Reason header, so a page can say it in its worker's language.
+    public private(set) var code: String? = nil
 
     /// What sort of wrong it is, so the HTTP API can answer 400, 404 or 409.
     public enum Kind: Sendable, Equatable {
@@ -32,6 +35,12 @@ public struct OrchestratorError: Error, CustomStringConvertible, Sendable, Equat
     }
 
     public var description: String { "\(file): \(reason)" }
+
+    public func coded(_ code: String) -> OrchestratorError {
+        var coded = self
+        coded.code = code
+        return coded
+    }
 }
 
 /// Whether retrying the same work can help, for any error the pipeline throws: bad input, a

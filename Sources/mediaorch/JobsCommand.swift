@@ -97,12 +97,15 @@ struct JobsCommand: ParsableCommand {
         @Argument(help: "Job id.") var id: String
         @Argument(help: "The posted reply's address (https://x.com/HANDLE/status/ID).") var url: String
         @Option(help: "Who posted it (default: the user running this).") var by: String?
+        @Option(name: .customLong("consent-override"),
+                help: "Post a reply whose speaker's consent is not recorded: the reason, kept with the reply and its request.")
+        var consentOverride: String?
 
         func run() throws {
             try reportingFailures {
                 let (ws, store) = try options.open()
                 let poster = by ?? ProcessInfo.processInfo.environment["USER"] ?? "command line"
-                let job = try JobControl(workspace: ws, store: store).markPosted(id, url: url, by: poster)
+                let job = try JobControl(workspace: ws, store: store).markPosted(id, url: url, by: poster, consentOverride: consentOverride)
                 print("\(id): posted at \(job.postedUrl ?? url) by \(job.postedBy ?? poster)")
             }
         }

@@ -12,7 +12,7 @@ struct TokensCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a token and print it once; it cannot be shown again.")
         @OptionGroup var options: WorkspaceOption
-        @Option(help: "producer (everything), editor (read jobs, download outputs, ask for bts cuts), uploader (upload only), viewer (read only).")
+        @Option(help: "admin (everything, and may post a reply without recorded consent, giving a reason), producer (everything else), editor (read jobs, download outputs, ask for bts cuts), uploader (upload and see its camp's requests and receipts), viewer (read only).")
         var role: AccessRole
         @Option(help: "Who or what holds it (default: ROLE-ID).") var name: String?
         @Option(help: "For an uploader: the one camp it sees requests of and uploads for (a field team's token).") var camp: String?

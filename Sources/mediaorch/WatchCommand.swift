@@ -58,8 +58,8 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Free space (MiB) the workspace's disk must keep: below it, no job is claimed, running renders are released, uploads are refused (507), until space returns.")
     var minFreeMb = 2048
 
-    @Option(help: "Hours an unfinished resumable upload is kept after its last byte arrived; then it is removed and its request opens again.")
-    var uploadExpiryHours: Double = 48
+    @Option(help: "Hours an unfinished resumable upload is kept after its last byte arrived; then it is removed and its request, which it held alone, opens again for its camp.")
+    var uploadExpiryHours: Double = 6
 
     @Option(help: "Hours a ticket or caption file may wait in the inbox for its clip; then it is moved to inbox-orphans/ and recorded there (never deleted).")
     var orphanHours: Double = 24

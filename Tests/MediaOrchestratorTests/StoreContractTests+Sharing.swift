@@ -83,7 +83,7 @@ extension StoreContractTests {
         let request = try s.createRequest(.init(tweetUrl: "https://x.com/sara/status/77", tweetText: "Where is the water?", camp: "Kakuma"), by: "producer")
         var job = newJob("0f")
         job.requestId = request.id
-        job.ticketJson = #"{"speaker":{"camp":"Kakuma"},"reply_to":{"handle":"@sara"}}"#
+        job.ticketJson = #"{"speaker":{"camp":"Kakuma","consent":true},"reply_to":{"handle":"@sara"}}"#
         let intent = IngestIntent(inboxName: "clip.mp4", sha256: job.sourceSha256, archivePath: job.archivePath, sidecars: [], job: job)
         try s.recordIntent(intent)
         #expect(try s.pendingIntents().map(\.inboxName) == ["clip.mp4"])

@@ -101,7 +101,7 @@ import TestSupport
 
             // A job's life: a failed try, then ready, then posted; each to the endpoints that want it.
             try f.store.enqueue(.init(sourceName: "water.mp4", sourceSha256: String(repeating: "e", count: 64), archivePath: "/nowhere/water.mp4",
-                                      template: "twitter-reply", priority: .realtime))
+                                      template: "twitter-reply", priority: .realtime, ticketJson: #"{"speaker":{"name":"Amani","consent":true}}"#))
             let claim = try #require(try f.store.claim(worker: "w", lease: 30))
             #expect(claim.job.template == "twitter-reply")
             try f.store.finish(claim, .failed(reason: "disk hiccup", permanent: false))

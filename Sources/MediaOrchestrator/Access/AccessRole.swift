@@ -1,11 +1,14 @@
-/// Who a bearer token speaks for. Producers run the command centre; editors pull cuts; field
-/// teams that cannot mount the inbox only upload; a wall screen only watches.
+/// Who a bearer token speaks for. Producers run the command centre; an admin is a producer who
+/// may also decide, with a written reason, to post a reply without the speaker's recorded
+/// consent; editors pull cuts; field teams that cannot mount the inbox only upload; a wall
+/// screen only watches.
 public enum AccessRole: String, Sendable, Codable, CaseIterable {
-    case producer, editor, uploader, viewer
+    case admin, producer, editor, uploader, viewer
 
     public var permissions: Set<Permission> {
         switch self {
-        case .producer: Set(Permission.allCases)
+        case .admin: Set(Permission.allCases)
+        case .producer: Set(Permission.allCases).subtracting([.overrideConsent])
         case .editor: [.readJobs, .downloadOutputs, .requestCuts]
         // A field team: its camp's open requests (the tweet's text, never footage) and uploads.
         case .uploader: [.upload, .seeOpenRequests]
@@ -37,4 +40,6 @@ public enum Permission: String, Sendable, CaseIterable {
     case seeOpenRequests
     /// See the webhook endpoints (never their secrets) and every delivery's status.
     case seeWebhooks
+    /// Mark a reply posted although its speaker's consent is not recorded, giving a reason.
+    case overrideConsent
 }

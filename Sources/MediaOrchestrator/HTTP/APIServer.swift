@@ -7,13 +7,15 @@ import Logging
 public struct APIServer: Sendable {
     let context: APIContext
 
-    /// How long an unfinished resumable upload is kept after its last byte arrived.
+    /// How long an unfinished resumable upload is kept after its last byte arrived. It holds its
+    /// request alone meanwhile, so this is also how long an abandoned upload keeps the request
+    /// from another phone: hours, not days (a reply is worth little a day late).
     let uploadExpiry: TimeInterval
     /// How long a second PATCH of one upload waits for the first before 423 (tests shorten it).
     var uploadLockWait: TimeInterval = 10
 
     public init(workspace: Workspace, store: JobStore, activity: JobActivity, links: DownloadLinks = DownloadLinks(),
-                disk: DiskSpaceGuard? = nil, uploadExpiry: TimeInterval = 48 * 3600, allowance: UploadAllowance = UploadAllowance()) {
+                disk: DiskSpaceGuard? = nil, uploadExpiry: TimeInterval = 6 * 3600, allowance: UploadAllowance = UploadAllowance()) {
         context = APIContext(workspace: workspace, store: store, activity: activity, links: links, disk: disk, allowance: allowance)
         self.uploadExpiry = uploadExpiry
         _ = OrchestratorMetrics.bootstrap
@@ -42,6 +44,7 @@ public struct APIServer: Sendable {
             RequirePermission(permission: .downloadOutputs, store: store, signedLinks: context.links)))
         JobRoutes(context: context).addPosting(to: api.group().add(middleware: RequirePermission(permission: .markPosted, store: store)))
         UploadRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))
+        ReceiptRoutes(context: context, lockWait: uploadLockWait).add(to: api.group().add(middleware: RequirePermission(permission: .upload, store: store)))
         RequestRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: nil, store: store)))
         WebhookRoutes(context: context).add(to: api.group().add(middleware: RequirePermission(permission: .seeWebhooks, store: store)))
         let tus = TusRoutes(context: context, expiry: uploadExpiry, lockWait: uploadLockWait)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// A job as the API and the dashboard show it: the stored record plus what a producer looks for
@@ -63,13 +64,16 @@ extension HTTPError {
     static func from(_ error: any Error) -> any Error {
         if error is HTTPError { return error }
         if let e = error as? OrchestratorError {
-            switch e.kind {
-            case .notFound: return HTTPError(.notFound, message: e.description)
-            case .conflict: return HTTPError(.conflict, message: e.description)
-            case .forbidden: return HTTPError(.forbidden, message: e.description)
-            case .tooMany: return HTTPError(.tooManyRequests, message: e.description)
-            case .invalid: return HTTPError(e.isPermanent ? .badRequest : .serviceUnavailable, message: e.description)
+            let status: HTTPResponse.Status = switch e.kind {
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .forbidden: .forbidden
+            case .tooMany: .tooManyRequests
+            case .invalid: e.isPermanent ? .badRequest : .serviceUnavailable
             }
+            var headers = HTTPFields()
+            if let code = e.code { headers[.mediaorchReason] = code }
+            return HTTPError(status, headers: headers, message: e.description)
         }
         if isPermanentFailure(error) { return HTTPError(.badRequest, message: "\(error)") }
         return HTTPError(.internalServerError, message: "\(error)")
@@ -88,4 +92,10 @@ extension HTTPError {
 /// Runs a handler body, turning the library's errors into HTTP answers.
 func answering<T>(_ body: () async throws -> T) async throws -> T {
     do { return try await body() } catch { throw HTTPError.from(error) }
+}
+
+extension HTTPField.Name {
+    /// A short word beside an error's status that tells its cases apart for a client (see
+    /// OrchestratorError.code); listed in /openapi.json.
+    static let mediaorchReason = Self("Mediaorch-Reason")!
 }

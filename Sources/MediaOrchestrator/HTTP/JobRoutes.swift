@@ -84,7 +84,11 @@ struct JobRoutes {
         }
     }
 
-    struct PostedBody: Decodable, Sendable { var url: String }
+    struct PostedBody: Decodable, Sendable {
+        var url: String
+        /// An admin's reason to post a reply whose speaker's consent is not recorded.
+        var consentOverride: String?
+    }
 
     /// POST /api/jobs/{id}/posted {"url": "https://x.com/.../status/..."}: the command centre posted the reply.
     func addPosting(to group: RouterGroup<APIRequestContext>) {
@@ -92,11 +96,14 @@ struct JobRoutes {
             try await answering {
                 let id = try requestContext.parameters.require("id")
                 guard let body = try await Self.decodeOptional(PostedBody.self, request, requestContext) else {
-                    throw HTTPError(.badRequest, message: "request body: send {\"url\": \"https://x.com/HANDLE/status/ID\"}, the posted reply's address")
+                    throw HTTPError(.badRequest, message: "request body: send {\"url\": \"https://x.com/HANDLE/status/ID\"}, the posted reply's address (and \"consent_override\": a reason, an admin only)")
                 }
                 let control = context.control
-                let poster = requestContext.caller?.name ?? "?"
-                let job = try await context.inStore { _ in try control.markPosted(id, url: body.url, by: poster) }
+                let caller = requestContext.caller!
+                if body.consentOverride != nil && !caller.role.may(.overrideConsent) {
+                    throw HTTPError(.forbidden, message: "a \(caller.role.rawValue) token may not \(Permission.overrideConsent.summary)")
+                }
+                let job = try await context.inStore { _ in try control.markPosted(id, url: body.url, by: caller.name, consentOverride: body.consentOverride) }
                 return try APIJSON.response(context.view(of: job, withThumbnail: false))
             }
         }

@@ -30,18 +30,20 @@ struct RequestRoutes {
                     return try APIJSON.response([RequestView]())
                 }
                 if filter.states?.isEmpty == true { return try APIJSON.response([RequestView]()) }
-                let requests = try await context.inStore { try $0.requests(filter) }
-                return try APIJSON.response(requests.map { RequestView($0, full: visibility.showsEverything) })
+                let views = try await context.inStore { store in try store.requests(filter).map { try Self.view($0, visibility, store) } }
+                return try APIJSON.response(views)
             }
         }
         group.get("requests/{id}") { _, requestContext in
             try await answering {
                 let visibility = try Self.visibility(requestContext)
                 let id = try requestContext.parameters.require("id")
-                guard let found = try await context.inStore({ try $0.request(id) }), visibility.allows(found) else {
+                guard let view = try await context.inStore({ store in
+                    try store.request(id).flatMap { visibility.allows($0) ? try Self.view($0, visibility, store) : nil }
+                }) else {
                     throw HTTPError(.notFound, message: "\(id): no such request")
                 }
-                return try APIJSON.response(RequestView(found, full: visibility.showsEverything))
+                return try APIJSON.response(view)
             }
         }
         group.post("requests/{id}/cancel") { _, requestContext in
@@ -52,6 +54,13 @@ struct RequestRoutes {
                 return try APIJSON.response(RequestView(cancelled, full: true))
             }
         }
+    }
+
+    /// A request as `visibility` shows it; a failed one says why its clip could not be used.
+    static func view(_ request: ReplyRequest, _ visibility: RequestVisibility, _ store: JobStore) throws -> RequestView {
+        var reason: Receipt.FilmAgainReason? = nil
+        if request.state == .failed, let job = try request.jobId.flatMap(store.job) { reason = Receipt.FilmAgainReason(lastError: job.lastError) }
+        return RequestView(request, full: visibility.showsEverything, filmAgainReason: reason)
     }
 
     static func require(_ permission: Permission, _ requestContext: APIRequestContext) throws -> AccessToken {

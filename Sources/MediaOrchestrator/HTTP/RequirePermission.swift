@@ -70,6 +70,7 @@ extension Permission {
         case .markPosted: "mark replies as posted"
         case .seeOpenRequests: "see reply requests"
         case .seeWebhooks: "see webhooks"
+        case .overrideConsent: "post a reply without its speaker's recorded consent (an admin's decision)"
         }
     }
 }

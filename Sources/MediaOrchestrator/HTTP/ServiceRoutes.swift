@@ -15,6 +15,13 @@ struct ServiceRoutes {
         router.get("/field") { _, _ in Self.asset(DashboardAssets.fieldPage, type: "text/html; charset=utf-8") }
         router.get("/field.css") { _, _ in Self.asset(DashboardAssets.fieldStyle, type: "text/css; charset=utf-8") }
         router.get("/field.js") { _, _ in Self.asset(DashboardAssets.fieldScript, type: "text/javascript; charset=utf-8") }
+        router.get("/field/lang/{file}") { _, requestContext in
+            let file = try requestContext.parameters.require("file")
+            let bytes = file == "index.json" ? FieldLanguages.index
+                : file.hasSuffix(".json") ? FieldLanguages.catalogue(String(file.dropLast(5))) : nil
+            guard let bytes else { throw HTTPError(.notFound, message: "\(file.prefix(40)): no such language") }
+            return Self.asset(bytes, type: "application/json; charset=utf-8")
+        }
         router.get("/openapi.json") { _, _ in Self.asset(DashboardAssets.openAPI, type: "application/json; charset=utf-8") }
         // For load balancers: 200 while the store answers, 503 when it does not. A low disk is
         // reported (uploads are refused, jobs wait) but the service is up.
@@ -71,7 +78,7 @@ struct ServiceRoutes {
         // The page loads nothing from elsewhere: no CDN, no inline script.
         Response(status: .ok, headers: [
             .contentType: type, .cacheControl: "no-cache",
-            .contentSecurityPolicy: "default-src 'self'; img-src 'self' blob:; media-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'",
+            .contentSecurityPolicy: "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
         ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -14,7 +14,7 @@ struct TusRoutes {
     /// The same ceiling as a plain PUT's: phone clips of a few minutes.
     var maxSize: Int64 = 4 << 30
     /// An unfinished upload untouched this long is removed.
-    var expiry: TimeInterval = 48 * 3600
+    var expiry: TimeInterval = 6 * 3600
     /// How long a PATCH or HEAD waits for another PATCH of the same upload before 423.
     var lockWait: TimeInterval = 10
 
@@ -68,24 +68,34 @@ struct TusRoutes {
             throw HTTPError(.contentTooLarge, message: "Content-Length \(declared) is more than Upload-Length \(length)")
         }
         let metadata = try UploadMetadata(header: request.headers[.uploadMetadata] ?? "")
+        if let sha256 = metadata["sha256"], sha256.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
+            throw UploadMetadata.refuse("'sha256' is not the whole clip's SHA-256 in 64 hex digits")
+        }
         let store = context.store
         let destination = try await context.inStore { _ in try UploadDestination.make(from: metadata, caller: caller, store: store) }
         let now = Date().timeIntervalSince1970
         var upload = ResumableUpload(id: ResumableUpload.newId(), length: length, metadata: metadata, destination: destination,
                                      createdBy: caller.name, uploader: caller.id, createdAt: now, expiresAt: now + expiry)
         let (folder, allowance, ledgers, created) = (uploads, context.allowance, context.workspace.allowance, upload)
-        try await BlockingWork.run {
-            // Counted and made under the token's ledger lock would be stricter; one more in flight
-            // from two simultaneous POSTs is harmless, a stuck lock is not.
-            let inFlight = folder.unfinished(by: caller.id)
-            guard inFlight < allowance.uploadsInFlight else {
-                throw OrchestratorError(file: "upload allowance", "this token has \(inFlight) unfinished uploads, the most it may have at once: "
-                                        + "finish or cancel one first", kind: .tooMany)
+        // One upload holds a request at a time: taken before anything is made, given back if
+        // making it fails.
+        if let id = destination.request { try await context.inStore { try $0.holdRequest(id, forUpload: created.id) } }
+        do {
+            try await BlockingWork.run {
+                // Counted and made under the token's ledger lock would be stricter; one more in flight
+                // from two simultaneous POSTs is harmless, a stuck lock is not.
+                let inFlight = folder.unfinished(by: caller.id)
+                guard inFlight < allowance.uploadsInFlight else {
+                    throw OrchestratorError(file: "upload allowance", "this token has \(inFlight) unfinished uploads, the most it may have at once: "
+                                            + "finish or cancel one first", kind: .tooMany).coded("too-many-uploads")
+                }
+                try allowance.charge(length, to: caller.id, in: ledgers)
+                try folder.create(created)
             }
-            try allowance.charge(length, to: caller.id, in: ledgers)
-            try folder.create(created)
+        } catch {
+            if let id = destination.request { try? await context.inStore { try $0.releaseRequest(id, fromUpload: created.id) } }
+            throw error
         }
-        if let id = destination.request { try await context.inStore { try $0.noteUploadStarted(forRequest: id) } }
         var headers: HTTPFields = [.location: "/api/tus/\(upload.id)", .uploadExpires: Self.httpDate(upload.expiresAt)]
         // creation-with-upload: the first bytes may come with the POST itself. A client that is not
         // answered 201 never learns the upload's address, so one whose first bytes fail is removed.
@@ -97,7 +107,7 @@ struct TusRoutes {
             } catch {
                 let id = upload.id
                 if !upload.completed { try? await BlockingWork.run { folder.remove(id, uploader: caller.id) } }
-                if let request = destination.request, !upload.completed { try? await context.inStore { try $0.noteUploadAbandoned(forRequest: request) } }
+                if let request = destination.request, !upload.completed { try? await context.inStore { try $0.releaseRequest(request, fromUpload: id) } }
                 throw error
             }
         }
@@ -150,7 +160,7 @@ struct TusRoutes {
         // The lock proves the bytes are still this upload's (not handed over, not ended meanwhile).
         let folder = uploads
         try await BlockingWork.run { folder.remove(upload.id, uploader: upload.uploader) }
-        if let id = upload.destination.request { try? await context.inStore { try $0.noteUploadAbandoned(forRequest: id) } }
+        if let id = upload.destination.request { try? await context.inStore { try $0.releaseRequest(id, fromUpload: upload.id) } }
         return Response(status: .noContent)
     }
 
@@ -214,6 +224,12 @@ struct TusRoutes {
         let offset = start + written
         upload.expiresAt = Date().timeIntervalSince1970 + expiry
         let current = upload
+        if offset == length, try await BlockingWork.run({ try folder.wholeFileMatches(current, lock) }) == false {
+            try await BlockingWork.run { try folder.truncate(lock, to: 0); try folder.save(current) }
+            logger.warning("resumable upload whole but its SHA-256 is not the client's; dropped to start again", metadata: ["upload": "\(id)"])
+            throw HTTPError(.init(code: 460, reasonPhrase: "Checksum Mismatch"), headers: [.uploadOffset: "0", .mediaorchReason: "whole-file-mismatch"],
+                            message: "the whole clip's SHA-256 does not match the one sent at creation: some bytes arrived wrong; send it again from 0")
+        }
         if offset == length {
             let (name, handedOver) = try await BlockingWork.run {
                 var handing = current

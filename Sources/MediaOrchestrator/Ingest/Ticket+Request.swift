@@ -5,12 +5,13 @@ extension Ticket {
     /// phone wrote. Unchanged when it names no request. Reads the store: call off the cooperative pool.
     func linkedToRequest(by caller: AccessToken, store: JobStore) throws -> Ticket {
         guard let id = request else { return self }
-        guard let found = try store.request(id), caller.reaches(camp: found.camp),
-              caller.camp == nil || ReplyRequestState.awaitingClip.contains(found.state) else {
+        guard let found = try store.request(id), caller.reaches(camp: found.camp) else {
             throw OrchestratorError(file: id, "no such request for this token's camp", kind: .notFound)
         }
-        guard ![.posted, .cancelled].contains(found.state) else {
-            throw OrchestratorError(file: id, "is \(found.state.rawValue); it takes no more clips", kind: .conflict)
+        // A camp films what is still to film; the command centre may also retake a rendered one.
+        guard ![.posted, .cancelled].contains(found.state),
+              caller.camp == nil || ReplyRequestState.awaitingClip.contains(found.state) else {
+            throw OrchestratorError(file: id, "is \(found.state.rawValue); it takes no more clips", kind: .conflict).coded("request-closed")
         }
         return answering(found)
     }

@@ -106,6 +106,18 @@ public struct Manifest: Sendable, Codable {
         public var url: String
         public var by: String
         public var at: Date
+        /// How consent stood when it was posted (nil in manifests from before it was recorded).
+        public var consent: Consent?
+    }
+
+    /// The speaker's consent to be posted: on the ticket, added later from the field (who,
+    /// when), or overridden by an admin (who, why).
+    public struct Consent: Sendable, Codable, Equatable {
+        public enum Source: String, Sendable, Codable { case ticket, addedLater = "added_later", adminOverride = "admin_override" }
+        public var source: Source
+        public var by: String?
+        public var at: Date?
+        public var reason: String?
     }
 }
 

@@ -55,22 +55,35 @@ public struct JobControl: Sendable {
     }
 
     /// The command centre posted a ready reply at `url`: the store (the job and its request)
-    /// first, then the outbox's manifest says so too. Saying it again repairs a manifest a
-    /// crash left without it.
-    public func markPosted(_ id: String, url: String, by poster: String) throws -> JobRecord {
-        let job = try store.markPosted(id, url: url, by: poster)
+    /// first, then the outbox's manifest says so too, with how consent stood. Saying it again
+    /// repairs a manifest a crash left without it. `consentOverride`: an admin's reason to post
+    /// without recorded consent (JobStore.markPosted).
+    public func markPosted(_ id: String, url: String, by poster: String, consentOverride: String? = nil) throws -> JobRecord {
+        let job = try store.markPosted(id, url: url, by: poster, consentOverride: consentOverride)
         guard let postedUrl = job.postedUrl, let postedAt = job.postedAt else { return job }
         let path = try workspace.outbox(for: id).appendingPathComponent("manifest.json").path
         guard let data = FileManager.default.contents(atPath: path), var manifest = try? JSONOutput.decoder().decode(Manifest.self, from: data) else {
             return job // no manifest to note it in (an outbox emptied by hand); the store has it
         }
-        let posted = Manifest.Posted(url: postedUrl, by: job.postedBy ?? poster, at: Date(timeIntervalSince1970: postedAt))
+        let posted = Manifest.Posted(url: postedUrl, by: job.postedBy ?? poster, at: Date(timeIntervalSince1970: postedAt),
+                                     consent: Self.consent(of: job))
         guard manifest.posted != posted else { return job }
         manifest.posted = posted
         let rewritten = try JSONOutput.encoder().encode(manifest)
         try DurableFile.write(rewritten, to: path)
         try store.noteManifestRewritten(id, sha256: ContentDigest.sha256(bytes: rewritten))
         return try store.requireJob(id)
+    }
+
+    /// How the speaker's consent stood for a posted job, as its manifest records it.
+    static func consent(of job: JobRecord) -> Manifest.Consent {
+        if let reason = job.consentOverrideReason {
+            return Manifest.Consent(source: .adminOverride, by: job.consentOverrideBy, at: job.postedAt.map(Date.init(timeIntervalSince1970:)), reason: reason)
+        }
+        if let added = job.consentAddedAt {
+            return Manifest.Consent(source: .addedLater, by: job.consentAddedBy, at: Date(timeIntervalSince1970: added))
+        }
+        return Manifest.Consent(source: .ticket)
     }
 
     /// An editor's behind-the-scenes cut of the job's archived original between `start` and `end`

@@ -30,6 +30,12 @@ public struct JobRecord: Sendable, Codable, Equatable {
     public var postedUrl: String?
     public var postedBy: String?
     public var postedAt: Double?
+    /// Consent recorded after filming, from the field's receipt: who and when.
+    public var consentAddedBy: String?
+    public var consentAddedAt: Double?
+    /// Posted without the speaker's consent: the admin who decided so and why.
+    public var consentOverrideBy: String?
+    public var consentOverrideReason: String?
 
     enum CodingKeys: String, CodingKey {
         case id, state, template, priority
@@ -40,6 +46,8 @@ public struct JobRecord: Sendable, Codable, Equatable {
         case parentId = "parent_id", createdAt = "created_at", updatedAt = "updated_at"
         case publishedAttempt = "published_attempt", manifestSha256 = "manifest_sha256"
         case postedUrl = "posted_url", postedBy = "posted_by", postedAt = "posted_at"
+        case consentAddedBy = "consent_added_by", consentAddedAt = "consent_added_at"
+        case consentOverrideBy = "consent_override_by", consentOverrideReason = "consent_override_reason"
     }
 }
 

@@ -62,19 +62,37 @@ extension JobStore {
         }
     }
 
-    /// A camp started uploading a clip for it.
-    func noteUploadStarted(forRequest id: String, now: Date? = nil) throws {
+    /// A camp starts sending a clip for it through tus upload `upload`: the request is held by
+    /// that upload alone until its clip is handed over or the upload ends. A second upload while
+    /// one holds it is refused (code "request-busy"); a request past filming takes none
+    /// ("request-closed").
+    func holdRequest(_ id: String, forUpload upload: String, now: Date? = nil) throws {
         try database.write { tx in
-            try tx.execute("UPDATE reply_requests SET state = 'uploading', updated_at = ? WHERE id = ? AND state = 'open'",
-                           [try tx.clock(now), id])
+            let request = try Self.existingRequest(id, in: tx, lock: true)
+            if let holder = request.uploadId, holder != upload {
+                throw OrchestratorError(file: id, "a clip for this request is already being sent (upload \(holder.prefix(8))…): "
+                                        + "carry on with that one, or cancel it first", kind: .conflict).coded("request-busy")
+            }
+            // A producer's retake of a rendering or ready reply is the producer's call; a camp's
+            // token reached this point only for a request still to film (Ticket.linkedToRequest).
+            guard ![.posted, .cancelled].contains(request.state) else {
+                throw OrchestratorError(file: id, "is \(request.state.rawValue); it takes no more clips", kind: .conflict).coded("request-closed")
+            }
+            let state = ReplyRequestState.takesAnUpload.contains(request.state) || request.state == .uploading ? ReplyRequestState.uploading : request.state
+            try tx.execute("UPDATE reply_requests SET state = ?, upload_id = ?, updated_at = ? WHERE id = ?",
+                           [state.rawValue, upload, try tx.clock(now), id])
         }
     }
 
-    /// Its upload was given up (terminated or expired) before it finished: open again.
-    func noteUploadAbandoned(forRequest id: String, now: Date? = nil) throws {
+    /// Upload `upload` was given up (cancelled, expired, or its first bytes failed) before it
+    /// finished: the request it held takes another clip, open again if nothing else moved it.
+    func releaseRequest(_ id: String, fromUpload upload: String, now: Date? = nil) throws {
         try database.write { tx in
-            try tx.execute("UPDATE reply_requests SET state = 'open', updated_at = ? WHERE id = ? AND state = 'uploading'",
-                           [try tx.clock(now), id])
+            let t = try tx.clock(now)
+            try tx.execute("""
+                UPDATE reply_requests SET state = CASE WHEN state = 'uploading' THEN 'open' ELSE state END, upload_id = NULL, updated_at = ?
+                WHERE id = ? AND (upload_id = ? OR upload_id IS NULL)
+                """, [t, id, upload])
         }
     }
 
@@ -99,7 +117,7 @@ extension JobStore {
         default: .rendering
         }
         try tx.execute("""
-            UPDATE reply_requests SET job_id = ?, state = ?, updated_at = ? WHERE id = ? AND state NOT IN ('posted', 'cancelled')
+            UPDATE reply_requests SET job_id = ?, state = ?, upload_id = NULL, updated_at = ? WHERE id = ? AND state NOT IN ('posted', 'cancelled')
             """, [job.id, state.rawValue, t, id])
     }
 

@@ -27,11 +27,17 @@ public struct ReplyRequest: Sendable, Codable, Equatable {
     public var postedUrl: String?
     public var postedBy: String?
     public var postedAt: Double?
+    /// Posted without the speaker's consent: the admin who decided so and why.
+    public var consentOverrideBy: String?
+    public var consentOverrideReason: String?
+    /// The tus upload carrying its clip right now: one at a time per request.
+    public var uploadId: String?
 
     enum CodingKeys: String, CodingKey {
         case id, state, tweetUrl = "tweet_url", tweetId = "tweet_id", handle, tweetText = "tweet_text", camp
         case languagesJson = "languages_json", priority, note, deadline, jobId = "job_id", createdBy = "created_by"
         case createdAt = "created_at", updatedAt = "updated_at", postedUrl = "posted_url", postedBy = "posted_by", postedAt = "posted_at"
+        case consentOverrideBy = "consent_override_by", consentOverrideReason = "consent_override_reason", uploadId = "upload_id"
     }
 
     public var languages: [String] { (try? JSONDecoder().decode([String].self, from: Data(languagesJson.utf8))) ?? [] }

@@ -194,6 +194,9 @@ public final class SQLiteStore: StoreDatabase {
         m.registerMigration("v7") { db in
             try db.execute(sql: ClusterSchema.sqlite)
         }
+        m.registerMigration("v8") { db in
+            try db.execute(sql: ConsentSchema.sqlite)
+        }
         return m
     }
 

@@ -38,7 +38,7 @@ public struct UploadAllowance: Sendable {
     private func refusal(used: Int64) -> OrchestratorError {
         OrchestratorError(file: "upload allowance", "this token has sent \(used >> 20) MiB today, and may send \(bytesPerDay >> 20) MiB a day; "
                           + "ask the command centre to raise it (`mediaorch watch --upload-gib-per-day`) or send the rest tomorrow (UTC)",
-                          kind: .tooMany)
+                          kind: .tooMany).coded("daily-allowance")
     }
 
     private func withLedger(of token: String, in folder: URL, now: Date, _ change: (inout Ledger) throws -> Void) throws {

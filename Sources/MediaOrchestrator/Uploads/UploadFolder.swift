@@ -132,6 +132,27 @@ struct UploadFolder: Sendable {
         endCheckedChunk(id)
     }
 
+    /// Whether the whole file's SHA-256 is the one the client computed before sending
+    /// (metadata `sha256`); true when it sent none. Checked once, at the last byte: a chunk cut
+    /// by a drop is kept as far as it came, and this catches any byte that arrived wrong.
+    func wholeFileMatches(_ upload: ResumableUpload, _ lock: UploadLock) throws -> Bool {
+        guard let expected = upload.metadata["sha256"]?.lowercased() else { return true }
+        let digest = StreamingDigest(.sha256)
+        let block = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: block, alignment: 16)
+        defer { buffer.deallocate() }
+        var at: off_t = 0
+        while true {
+            let n = pread(lock.fd, buffer.baseAddress!, block, at)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw Self.ioError(upload.id, "cannot read its file back") }
+            if n == 0 { break }
+            digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            at += off_t(n)
+        }
+        return digest.finish().map { String(format: "%02x", $0) }.joined() == expected
+    }
+
     /// Removes an upload's files (terminated, expired, or handed over long ago).
     func remove(_ id: String, uploader: String? = nil) {
         closeMarker(id, uploader: uploader)
@@ -205,7 +226,13 @@ struct UploadFolder: Sendable {
         guard let lock = try await lock(upload.id, wait: wait) else { return upload }
         defer { lock.release() }
         guard try offset(lock) == upload.length else { return upload }
-        return try await BlockingWork.run { var handing = upload; _ = try folder.handOff(&handing); return handing }
+        return try await BlockingWork.run {
+            // Whole but wrong: its bytes are dropped, and the client's next HEAD says start again.
+            guard try folder.wholeFileMatches(upload, lock) else { try folder.truncate(lock, to: 0); return upload }
+            var handing = upload
+            _ = try folder.handOff(&handing)
+            return handing
+        }
     }
 
     static func ioError(_ id: String, _ what: String) -> OrchestratorError {

@@ -49,7 +49,7 @@ public struct UploadSweepService: Service {
                     if hasBytes && lock == nil { continue }
                     defer { lock?.release() }
                     try await BlockingWork.run { uploads.remove(id, uploader: upload.uploader) }
-                    if let request = upload.destination.request { try await BlockingWork.run { try store.noteUploadAbandoned(forRequest: request) } }
+                    if let request = upload.destination.request { try await BlockingWork.run { try store.releaseRequest(request, fromUpload: id) } }
                     logger.notice("unfinished upload expired", metadata: ["upload": "\(id)", "file": "\(upload.destination.fileName)", "by": "\(upload.createdBy)"])
                 } else {
                     try await BlockingWork.run { uploads.remove(id, uploader: upload.uploader) }

@@ -32,6 +32,7 @@ import TestSupport
     static func request(_ op: Operation, fixture: APIFixture, role: AccessRole?) -> (uri: String, body: ByteBuffer?) {
         var uri = op.path.replacingOccurrences(of: "{id}", with: fixture.succeededJob)
             .replacingOccurrences(of: "{name}", with: op.path.hasPrefix("/api/uploads") ? "matrix-\(role?.rawValue ?? "none").srt" : "reply.mp4")
+            .replacingOccurrences(of: "{file}", with: "ar.json")
         if op.path == "/api/jobs/{id}/cuts" { uri = uri.replacingOccurrences(of: fixture.succeededJob, with: fixture.deadJob) }
         if op.path.hasPrefix("/api/requests/") { uri = uri.replacingOccurrences(of: fixture.succeededJob, with: fixture.openRequest) }
         let body: ByteBuffer? = switch op.path {
@@ -117,7 +118,7 @@ import TestSupport
         #expect(list.text.contains("photo desk") && list.text.contains("editor") && !list.text.contains(token))
         let again = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "viewer", "--name", "photo desk", "--workspace", root.path])
         #expect(again.status != 0 && again.stderr.contains("a token of that name exists"))
-        let badRole = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "admin", "--workspace", root.path])
+        let badRole = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "add", "--role", "superuser", "--workspace", root.path])
         #expect(badRole.status != 0)
         #expect(try ExternalTool.run(TestPaths.mediaorch, ["tokens", "revoke", "photo desk", "--workspace", root.path]).status == 0)
         let gone = try ExternalTool.run(TestPaths.mediaorch, ["tokens", "revoke", "photo desk", "--workspace", root.path])
