@@ -11,7 +11,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: bootstrap build release demo test attack fuzz-http test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
+.PHONY: check browser-test bootstrap build release demo test attack fuzz-http test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -35,7 +35,19 @@ test: bootstrap
 	scripts/with-postgres.sh sh -c "$(SWIFT) test --skip-build --skip 'EndToEndTests|TranscodeTests' \
 	  && $(SWIFT) test --skip-build --filter TranscodeTests \
 	  && $(SWIFT) test --skip-build --filter EndToEndTests \
-	  && python3 scripts/attack.py .build/debug/mediaorch"
+	  && python3 scripts/attack.py .build/debug/mediaorch" \
+	  && PYTHONPATH=.build-python python3 scripts/browser/run.py .build/debug/mediaorch
+
+# The field page and the board in headless Chromium (Playwright), with axe-core; screenshots in
+# test-output/browser/screens/. Also the last step of make test. SUITE=field or SUITE=board for one.
+browser-test: build
+	@PYTHONPATH=.build-python python3 scripts/browser/run.py .build/debug/mediaorch $(SUITE)
+
+# The fast loop while working: the build and the unit tests (the store's on SQLite and
+# PostgreSQL, captions, transcode units), no end-to-end renders, browsers or attack suite.
+check: bootstrap
+	$(SWIFT) build --build-tests
+	scripts/with-postgres.sh sh -c "$(SWIFT) test --skip-build --skip 'EndToEndTests'"
 
 # The attack suite alone (also the last step of make test): PostgreSQL for its store-wait test.
 attack: build

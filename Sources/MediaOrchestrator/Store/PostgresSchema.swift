@@ -3,7 +3,7 @@
 /// transaction-scoped advisory lock (released when that transaction ends, so a node that dies
 /// holds nothing) and applies what `schema_migrations` does not list yet.
 enum PostgresSchema {
-    static let migrations: [(name: String, sql: String)] = [("v1", v1), ("v2", ClusterSchema.postgres), ("v3", ConsentSchema.postgres)]
+    static let migrations: [(name: String, sql: String)] = [("v1", v1), ("v2", ClusterSchema.postgres), ("v3", ConsentSchema.postgres), ("v4", IndexParity.postgres)]
 
     /// Any fixed number: the lock's name.
     private static let migrationLock = 0x6d65_6469_616f

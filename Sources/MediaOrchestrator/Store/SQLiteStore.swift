@@ -197,6 +197,9 @@ public final class SQLiteStore: StoreDatabase {
         m.registerMigration("v8") { db in
             try db.execute(sql: ConsentSchema.sqlite)
         }
+        m.registerMigration("v9") { db in
+            try db.execute(sql: IndexParity.sqlite)
+        }
         return m
     }
 
