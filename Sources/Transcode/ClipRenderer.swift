@@ -171,7 +171,7 @@ public final class ClipRenderer {
         defer { scriptFile?.remove() }
         // The pipeline (decoders, graphs, x264's lookahead) is freed before verification starts,
         // so the two never hold memory at the same time.
-        let picker = request.thumbnails.isEmpty ? nil : ThumbnailPicker(clipDuration: plan.duration)
+        let picker = request.thumbnails.isEmpty ? nil : ThumbnailPicker(clipDuration: plan.duration, fileName: input.fileName)
         let (videoFrames, decodedFrames, corruptPackets) = try releasingWhenDone {
             let pipeline = try Pipeline(input: input, plan: plan, rendition: request.rendition, outputPath: temporary, outputName: outputName,
                                         assScriptPath: scriptFile?.path, endCard: request.endCard,

@@ -101,21 +101,17 @@ extension Demuxer {
     private func scanVideoPacing(maxPackets: Int = 400) throws -> [Int: Bool] {
         let videoIndexes = Set(allStreams.filter { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO }.map { Int($0.pointee.index) })
         guard !videoIndexes.isEmpty else { return [:] }
-        let packet = Packet()
         var timestamps: [Int: [Int64]] = [:]
         var videoPackets = 0
-        while videoPackets < maxPackets * 2, try read(into: packet) {
+        // Other streams' packets change neither stopping condition, so they are skipped unseen.
+        try forEachPacket(streams: videoIndexes, rewinding: true) { packet in
             let p = packet.pointer.pointee
-            let index = Int(p.stream_index)
-            if videoIndexes.contains(index) {
-                let pts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
-                if pts != LibAVStatus.noTimestamp { timestamps[index, default: []].append(pts) }
-                videoPackets += 1
-            }
-            packet.unref()
-            if timestamps.values.allSatisfy({ $0.count >= maxPackets }) && timestamps.count == videoIndexes.count { break }
+            let pts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
+            if pts != LibAVStatus.noTimestamp { timestamps[packet.streamIndex, default: []].append(pts) }
+            videoPackets += 1
+            if timestamps.values.allSatisfy({ $0.count >= maxPackets }) && timestamps.count == videoIndexes.count { return .stop }
+            return videoPackets < maxPackets * 2 ? .next : .stop
         }
-        try rewind()
         return timestamps.mapValues { FramePacing.isVariable(timestamps: $0, isPrefix: $0.count >= maxPackets) }
     }
 

@@ -32,16 +32,17 @@ public final class Demuxer {
         try Self.checkIsAFile(path, name: name)
         let format = try Self.container(of: path, name: name)
 
-        guard let allocated = avformat_alloc_context() else { fatalError("avformat_alloc_context: out of memory") }
+        // Built before the context, so nothing can throw between allocating it and handing it to
+        // avformat_open_input, which frees it itself when it fails.
+        let options = try LibAVDictionary([("format_whitelist", Self.containerWhitelist.joined(separator: ",")),
+                                           ("protocol_whitelist", "file")], file: name)
+        guard let allocated = avformat_alloc_context() else {
+            throw TranscodeError.outOfMemory(allocating: "a demuxer", file: name)
+        }
         allocated.pointee.interrupt_callback = AVIOInterruptCB(callback: demuxerInterruptCallback,
                                                               opaque: Unmanaged.passUnretained(interrupt).toOpaque())
         var ctx: UnsafeMutablePointer<AVFormatContext>? = allocated
-        var options: OpaquePointer? = nil
-        av_dict_set(&options, "format_whitelist", Self.containerWhitelist.joined(separator: ","), 0)
-        av_dict_set(&options, "protocol_whitelist", "file", 0)
-        // avformat_open_input frees the context itself when it fails.
-        let opened = avformat_open_input(&ctx, path, format, &options)
-        av_dict_free(&options)
+        let opened = avformat_open_input(&ctx, path, format, &options.pointer)
         guard opened >= 0, let ready = ctx else {
             // An interrupted read surfaces as whatever the demuxer makes of a short read.
             if opened == mo_averror_exit() || interrupt.isCancelled { throw TranscodeError(.cancelled, file: name, "cancelled") }
@@ -54,10 +55,9 @@ public final class Demuxer {
         // Stream-info probing decodes a few frames; one thread each is plenty and keeps a render's
         // peak memory from holding a second set of frame-threading buffers.
         let streamCount = Int(ready.pointee.nb_streams)
-        var probeOptions = [OpaquePointer?](repeating: nil, count: max(streamCount, 1))
-        for i in 0..<streamCount { av_dict_set(&probeOptions[i], "threads", "1", 0) }
-        let found = probeOptions.withUnsafeMutableBufferPointer { avformat_find_stream_info(ready, $0.baseAddress) }
-        for i in 0..<streamCount { av_dict_free(&probeOptions[i]) }
+        let probeOptions = LibAVDictionaryArray(count: max(streamCount, 1))
+        for i in 0..<streamCount { try probeOptions.set("threads", "1", at: i, file: name) }
+        let found = probeOptions.pointers.withUnsafeMutableBufferPointer { avformat_find_stream_info(ready, $0.baseAddress) }
         if found == mo_averror_exit() || interrupt.isCancelled { throw TranscodeError(.cancelled, file: name, "cancelled") }
         guard found >= 0 else {
             throw TranscodeError(.badInput, file: name, "could not read the streams: \(libavErrorText(found))")
@@ -93,9 +93,38 @@ public final class Demuxer {
 
     // MARK: Reading packets
 
+    /// The one packet loop: goes to `start`, then reads packet after packet and lends each one of
+    /// `streams` (every stream when nil) to `body`, dropping its payload when `body` returns or
+    /// throws. Reading stops when `body` answers `.stop`, at the end of the file, or at a read
+    /// error in a damaged file (what was read until then stays usable, as in `read(into:)`).
+    /// With `cancellation`, the flag is checked before each read; with `rewinding`, the reader goes
+    /// back to the first packet afterwards, for the next pass (not when the loop throws).
+    /// Returns why reading stopped early (`readError` as it stood before any rewind), or nil.
+    @discardableResult
+    func forEachPacket(from start: PacketLoopStart = .current, streams: Set<Int>? = nil, cancellation: CancellationFlag? = nil,
+                       rewinding: Bool = false, _ body: (Packet) throws -> PacketLoopAction) throws -> String? {
+        switch start {
+        case .current: break
+        case .time(let seconds): seek(to: seconds)
+        case .keyframe(let index, let dts): try seek(stream: index, toKeyframeAtOrBefore: dts)
+        }
+        let packet = try Packet(file: fileName)
+        while true {
+            if let cancellation, cancellation.isCancelled { throw TranscodeError(.cancelled, file: fileName, "cancelled") }
+            guard try read(into: packet) else { break }
+            defer { packet.unref() }
+            if let streams, !streams.contains(packet.streamIndex) { continue }
+            if try body(packet) == .stop { break }
+        }
+        let stoppedEarly = readError
+        if rewinding { try rewind() }
+        return stoppedEarly
+    }
+
     /// Reads the next packet into `packet`. False at the end of the readable data: the end of the
     /// file, or a read error in a damaged file (what was read until then stays usable, as the
-    /// ffmpeg CLI treats it; `readError` says why). Throws only when cancelled.
+    /// ffmpeg CLI treats it; `readError` says why). Throws only when cancelled. The step of
+    /// `forEachPacket`, which every pass over the file goes through.
     func read(into packet: Packet) throws -> Bool {
         // The callback only runs when libav really waits on I/O; a buffered read would not see it.
         if interrupt.isCancelled { throw TranscodeError(.cancelled, file: fileName, "cancelled") }
@@ -208,6 +237,26 @@ public final class Demuxer {
         return TranscodeError(.badInput, file: name,
             "not a media file libav can read (\(libavErrorText(code)))")
     }
+}
+
+/// Where a packet loop (`Demuxer.forEachPacket`) starts reading.
+enum PacketLoopStart {
+    /// Where the last read left off: the first packet for a file just opened or rewound.
+    case current
+    /// The keyframe at or before `seconds` (`seek(to:)`: when the seek fails, reading goes on from
+    /// where it was and the caller drops what comes before by timestamp).
+    case time(Double)
+    /// The keyframe at or before `dts`, in ticks of stream `stream`'s time base
+    /// (`seek(stream:toKeyframeAtOrBefore:)`: throws when the seek fails).
+    case keyframe(stream: Int, atOrBefore: Int64)
+}
+
+/// What a packet loop's body asks for once it has handled a packet.
+enum PacketLoopAction {
+    /// Read the next packet.
+    case next
+    /// Read no more.
+    case stop
 }
 
 /// What libav's interrupt callback asks: should the blocking call give up now?

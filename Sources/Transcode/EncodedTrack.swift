@@ -11,8 +11,10 @@ final class EncodedTrack {
     private let stage: EncodingStage?
     /// Read once here: with a stage, the encoder belongs to the stage's thread.
     private let encoderTimeBase: AVRational
-    private let filtered = Frame()
-    private let packet = Packet()
+    private let filtered: Frame
+    private let packet: Packet
+    /// The output's name, for messages (read once here, like the time base).
+    private let outputName: String
     private(set) var framesEncoded = 0
     /// Output time (seconds) reached by the frames handed to the encoder (or its stage).
     private(set) var position: Double = 0
@@ -24,6 +26,9 @@ final class EncodedTrack {
         self.muxer = muxer
         self.stage = stage
         encoderTimeBase = encoder.timeBase
+        outputName = encoder.outputName
+        filtered = try Frame(file: encoder.outputName)
+        packet = try Packet(file: encoder.outputName)
         streamIndex = try muxer.addStream(for: encoder)
     }
 
@@ -63,7 +68,7 @@ final class EncodedTrack {
                 position = Double(end) * av_q2d(tb)
                 framesEncoded += 1
                 if let stage {
-                    let handed = Frame()
+                    let handed = try Frame(file: outputName)
                     av_frame_move_ref(handed.pointer, filtered.pointer)
                     try stage.submit(.encode(handed, self))
                 } else {

@@ -4,7 +4,8 @@ import CAV
 /// filter syntax ("fps=30,scale=1280:720,format=yuv420p"). Owns the graph; the filter contexts
 /// inside it are freed with it.
 final class FilterGraph {
-    private let graph: UnsafeMutablePointer<AVFilterGraph>
+    /// Owns the AVFilterGraph, and with it the filter contexts below.
+    private let owner: OwnedFilterGraph
     /// Nil for a generator graph (a silent track from anullsrc).
     private let source: UnsafeMutablePointer<AVFilterContext>?
     private let sink: UnsafeMutablePointer<AVFilterContext>
@@ -20,17 +21,18 @@ final class FilterGraph {
     /// `sourceFilter` is "buffer" or "abuffer" with its arguments, or nil when `description`
     /// starts with a source of its own. `sinkFilter` is "buffersink" or "abuffersink".
     init(sourceFilter: (name: String, arguments: String)?, description: String, sinkFilter: String, context: String) throws {
-        guard let graph = avfilter_graph_alloc() else { fatalError("avfilter_graph_alloc: out of memory") }
-        self.graph = graph
+        // The graph is in its owner from the start: a failure below just throws, and the owner's
+        // deinit frees it (and every filter created in it), whether or not this object was finished.
+        let owner = try OwnedFilterGraph(fileName: context)
+        self.owner = owner
+        let graph = owner.pointer
         self.description = description
         self.fileName = context
         self.what = sinkFilter.hasPrefix("a") ? "sound" : "pictures"
         graph.pointee.nb_threads = 0 // one per core
 
         func fail(_ what: String, _ status: Int32) -> TranscodeError {
-            var owned: UnsafeMutablePointer<AVFilterGraph>? = graph
-            avfilter_graph_free(&owned)
-            return TranscodeError(.processing, file: context, "\(what): \(libavErrorText(status)) — filters: \(description)")
+            TranscodeError(.processing, file: context, "\(what): \(libavErrorText(status)) — filters: \(description)")
         }
 
         var src: UnsafeMutablePointer<AVFilterContext>? = nil
@@ -43,32 +45,37 @@ final class FilterGraph {
         if status < 0 { throw fail("cannot create the \(sinkFilter)", status) }
 
         // Open ends of the parsed chain: its input is our source ("in"), its output our sink ("out").
+        // What parsing leaves of either list is freed here, and only here, however this ends.
         var outputs: UnsafeMutablePointer<AVFilterInOut>? = nil
-        if let src {
-            outputs = avfilter_inout_alloc()
-            outputs!.pointee.name = av_strdup("in")
-            outputs!.pointee.filter_ctx = src
-            outputs!.pointee.pad_idx = 0
-            outputs!.pointee.next = nil
+        var inputs: UnsafeMutablePointer<AVFilterInOut>? = nil
+        defer {
+            avfilter_inout_free(&inputs)
+            avfilter_inout_free(&outputs)
         }
-        var inputs: UnsafeMutablePointer<AVFilterInOut>? = avfilter_inout_alloc()
-        inputs!.pointee.name = av_strdup("out")
-        inputs!.pointee.filter_ctx = snk
-        inputs!.pointee.pad_idx = 0
-        inputs!.pointee.next = nil
+        if let src {
+            guard let open = avfilter_inout_alloc() else {
+                throw TranscodeError.outOfMemory(allocating: "the filter graph's input", file: context)
+            }
+            outputs = open
+            open.pointee.name = av_strdup("in")
+            open.pointee.filter_ctx = src
+            open.pointee.pad_idx = 0
+            open.pointee.next = nil
+        }
+        guard let open = avfilter_inout_alloc() else {
+            throw TranscodeError.outOfMemory(allocating: "the filter graph's output", file: context)
+        }
+        inputs = open
+        open.pointee.name = av_strdup("out")
+        open.pointee.filter_ctx = snk
+        open.pointee.pad_idx = 0
+        open.pointee.next = nil
         status = avfilter_graph_parse_ptr(graph, description, &inputs, &outputs, nil)
-        avfilter_inout_free(&inputs)
-        avfilter_inout_free(&outputs)
         if status < 0 { throw fail("cannot build the filter graph", status) }
         status = avfilter_graph_config(graph, nil)
         if status < 0 { throw fail("cannot configure the filter graph", status) }
         source = src
         sink = snk!
-    }
-
-    deinit {
-        var owned: UnsafeMutablePointer<AVFilterGraph>? = graph
-        avfilter_graph_free(&owned)
     }
 
     /// Hands a frame to the graph (its buffers move in; `frame` is left empty).
@@ -114,5 +121,20 @@ final class FilterGraph {
     /// Audio encoders want frames of exactly their frame size (1024 for AAC).
     func setOutputFrameSize(_ samples: Int32) {
         av_buffersink_set_frame_size(sink, UInt32(samples))
+    }
+}
+
+/// An AVFilterGraph, freed in deinit and only there; the filter contexts created in it go with it.
+private final class OwnedFilterGraph {
+    let pointer: UnsafeMutablePointer<AVFilterGraph>
+
+    init(fileName: String) throws {
+        guard let graph = avfilter_graph_alloc() else { throw TranscodeError.outOfMemory(allocating: "a filter graph", file: fileName) }
+        pointer = graph
+    }
+
+    deinit {
+        var owned: UnsafeMutablePointer<AVFilterGraph>? = pointer
+        avfilter_graph_free(&owned)
     }
 }

@@ -5,8 +5,9 @@ import CAV
 public final class Frame {
     let pointer: UnsafeMutablePointer<AVFrame>
 
-    init() {
-        guard let frame = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
+    /// `file`: the file the frame is decoded from or encoded into, named when memory runs out.
+    init(file: String = "libav") throws {
+        guard let frame = av_frame_alloc() else { throw TranscodeError.outOfMemory(allocating: "a frame", file: file) }
         pointer = frame
     }
 
@@ -15,9 +16,10 @@ public final class Frame {
         av_frame_free(&owned)
     }
 
-    /// A new frame sharing this one's buffers (no pixel copy).
-    func reference() -> Frame? {
-        let copy = Frame()
+    /// A new frame sharing this one's buffers (no pixel copy); nil when libav cannot share them.
+    /// Throws when the new frame cannot be allocated.
+    func reference(file: String) throws -> Frame? {
+        let copy = try Frame(file: file)
         return av_frame_ref(copy.pointer, pointer) >= 0 ? copy : nil
     }
 

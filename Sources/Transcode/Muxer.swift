@@ -2,13 +2,13 @@ import CAV
 import Foundation
 
 /// Writes an MP4 with the moov atom first (faststart) and nothing carried over from the source:
-/// no tags, no side data, bitexact (no muxer version or creation time). Owns its AVFormatContext.
+/// no tags, no side data, bitexact (no muxer version or creation time). Owns its AVFormatContext
+/// (freed in deinit, and only there) and the file it writes (closed by `closeFile`, and only there).
 final class Muxer {
     private let context: UnsafeMutablePointer<AVFormatContext>
     /// Per output stream, the time base its packets arrive in (an encoder's, or a copied stream's).
     private var sourceTimeBases: [AVRational] = []
     private var headerWritten = false
-    private var closed = false
     let path: String
     private let outputName: String
 
@@ -25,13 +25,21 @@ final class Muxer {
     }
 
     deinit {
-        if !closed, context.pointee.pb != nil { avio_closep(&context.pointee.pb) }
+        closeFile()
         avformat_free_context(context)
+    }
+
+    /// Closes the output file (the AVIOContext `writeHeader` opened), when it is open: at the
+    /// finish, or in deinit when the render stopped before it.
+    private func closeFile() {
+        if context.pointee.pb != nil { avio_closep(&context.pointee.pb) }
     }
 
     /// Adds a stream carrying `encoder`'s output; returns its index.
     func addStream(for encoder: StreamEncoder) throws -> Int {
-        guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
+        guard let stream = avformat_new_stream(context, nil) else {
+            throw TranscodeError.outOfMemory(allocating: "the \(encoder.name) stream", file: outputName)
+        }
         let status = avcodec_parameters_from_context(stream.pointee.codecpar, encoder.context)
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot describe the \(encoder.name) stream: \(libavErrorText(status))") }
         stream.pointee.time_base = encoder.timeBase
@@ -43,7 +51,9 @@ final class Muxer {
     /// (which way up the picture goes) and, when every packet is the camera's, its Dolby Vision
     /// record (the packets carry the metadata that record announces); nothing else.
     func addStream(copying source: UnsafeMutablePointer<AVStream>, keepingDolbyVision: Bool = false) throws -> Int {
-        guard let stream = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
+        guard let stream = avformat_new_stream(context, nil) else {
+            throw TranscodeError.outOfMemory(allocating: "a copy of stream \(source.pointee.index)", file: outputName)
+        }
         let status = avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar)
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot copy stream \(source.pointee.index): \(libavErrorText(status))") }
         // MP4's own tags: avc1, and hvc1 for HEVC (parameter sets in the sample description
@@ -68,13 +78,14 @@ final class Muxer {
     private static let hvc1 = UInt32(UInt8(ascii: "h")) | UInt32(UInt8(ascii: "v")) << 8 | UInt32(UInt8(ascii: "c")) << 16 | UInt32(UInt8(ascii: "1")) << 24
 
     /// Replaces a stream's codec configuration (a smart cut's avcC with the re-encoder's parameter sets added).
-    func setExtradata(_ bytes: [UInt8], stream index: Int) {
+    /// The new record is allocated before the old one is freed, so a failure leaves the stream as it was.
+    func setExtradata(_ bytes: [UInt8], stream index: Int) throws {
         let par = context.pointee.streams[index]!.pointee.codecpar!
-        av_freep(&par.pointee.extradata)
         guard let buffer = av_mallocz(bytes.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
-            fatalError("av_mallocz: out of memory")
+            throw TranscodeError.outOfMemory(allocating: "the codec configuration of stream \(index) (\(bytes.count) bytes)", file: outputName)
         }
         buffer.update(from: bytes, count: bytes.count)
+        av_freep(&par.pointee.extradata)
         par.pointee.extradata = buffer
         par.pointee.extradata_size = Int32(bytes.count)
     }
@@ -82,10 +93,8 @@ final class Muxer {
     func writeHeader() throws {
         var status = avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE)
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot create \(path): \(libavErrorText(status))") }
-        var options: OpaquePointer? = nil
-        av_dict_set(&options, "movflags", "+faststart", 0)
-        status = avformat_write_header(context, &options)
-        av_dict_free(&options)
+        let options = try LibAVDictionary([("movflags", "+faststart")], file: outputName)
+        status = avformat_write_header(context, &options.pointer)
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot write the MP4 header: \(libavErrorText(status))") }
         headerWritten = true
     }
@@ -103,8 +112,7 @@ final class Muxer {
     func finish() throws {
         guard headerWritten else { return }
         let status = av_write_trailer(context)
-        avio_closep(&context.pointee.pb)
-        closed = true
+        closeFile()
         if status < 0 { throw TranscodeError(.output, file: outputName, "cannot finish the MP4: \(libavErrorText(status))") }
         try DurableFile.sync(path: path, name: outputName)
     }

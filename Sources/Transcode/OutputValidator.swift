@@ -99,23 +99,19 @@ public struct OutputValidator {
               let lengthSize = H264Bitstream.lengthSize(avcC: UnsafeBufferPointer(start: extradata, count: Int(par.extradata_size))) else {
             return (false, "no avcC record")
         }
-        let packet = Packet()
         var keyframes = 0, openKeyframes = 0, packets = 0
         var firstIsKey: Bool? = nil
         let stoppedEarly: String?
         do {
-            while try input.read(into: packet) {
-                defer { packet.unref() }
-                guard packet.streamIndex == streamIndex else { continue }
+            stoppedEarly = try input.forEachPacket(streams: [streamIndex], rewinding: true) { packet in
                 packets += 1
                 let isKey = (packet.pointer.pointee.flags & AV_PKT_FLAG_KEY) != 0
                 if firstIsKey == nil { firstIsKey = isKey }
-                guard isKey else { continue }
+                guard isKey else { return .next }
                 keyframes += 1
                 if !H264Bitstream.carriesIDR(sample: packet.bytes, lengthSize: lengthSize) { openKeyframes += 1 }
+                return .next
             }
-            stoppedEarly = input.readError
-            try input.rewind()
         } catch {
             return (false, "\(error)")
         }
@@ -131,15 +127,16 @@ public struct OutputValidator {
             let decoders = try input.allStreams
                 .filter { [AVMEDIA_TYPE_VIDEO, AVMEDIA_TYPE_AUDIO].contains($0.pointee.codecpar.pointee.codec_type) }
                 .map { try StreamDecoder(stream: $0, fileName: displayName, threads: 1) }
-            let packet = Packet(), frame = Frame()
+            let frame = try Frame(file: displayName)
             var framesDecoded = [Int: Int]()
             var read = 0
-            while read < 150, try input.read(into: packet) {
-                defer { packet.unref() }
+            try input.forEachPacket { packet in
                 read += 1
-                guard let decoder = decoders.first(where: { $0.streamIndex == packet.streamIndex }) else { continue }
-                try decoder.send(packet)
-                while try decoder.receive(into: frame) { framesDecoded[decoder.streamIndex, default: 0] += 1; frame.unref() }
+                if let decoder = decoders.first(where: { $0.streamIndex == packet.streamIndex }) {
+                    try decoder.send(packet)
+                    while try decoder.receive(into: frame) { framesDecoded[decoder.streamIndex, default: 0] += 1; frame.unref() }
+                }
+                return read < 150 ? .next : .stop
             }
             for decoder in decoders {
                 try decoder.send(nil)

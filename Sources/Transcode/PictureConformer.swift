@@ -12,13 +12,14 @@ final class PictureConformer {
     private let format: AVPixelFormat
     private let fileName: String
     private var scaler: OpaquePointer? = nil
-    private let converted = Frame()
+    private let converted: Frame
     /// Pictures that had to be converted (for the log; a steady stream of them means the
     /// container's size is not the stream's).
     private(set) var conformed = 0
 
-    init(width: Int32, height: Int32, format: AVPixelFormat, fileName: String) {
+    init(width: Int32, height: Int32, format: AVPixelFormat, fileName: String) throws {
         (self.width, self.height, self.format, self.fileName) = (width, height, format, fileName)
+        converted = try Frame(file: fileName)
     }
 
     deinit { sws_freeContext(scaler) }

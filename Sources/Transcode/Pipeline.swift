@@ -17,8 +17,7 @@ final class Pipeline {
     private let audio: EncodedTrack
     /// Nil when encoding in line.
     private let stage: EncodingStage?
-    private let decoded = Frame()
-    private let packet = Packet()
+    private let decoded: Frame
     /// Pictures reach the graph at the size and format it was built for.
     private let conformer: PictureConformer
 
@@ -35,6 +34,7 @@ final class Pipeline {
         self.plan = plan
         let stage = encodesOnOwnThread ? EncodingStage() : nil
         self.stage = stage
+        decoded = try Frame(file: input.fileName)
         input.keepOnly(streams: Set([plan.videoStream] + (plan.audioStream.map { [$0] } ?? [])))
         videoDecoder = try StreamDecoder(stream: input.stream(plan.videoStream), fileName: input.fileName,
                                          threads: Self.decoderThreads(for: input.stream(plan.videoStream)))
@@ -42,7 +42,7 @@ final class Pipeline {
         muxer = try Muxer(path: outputPath, outputName: outputName)
 
         let context = videoDecoder.context.pointee
-        conformer = PictureConformer(width: context.width, height: context.height, format: context.pix_fmt, fileName: input.fileName)
+        conformer = try PictureConformer(width: context.width, height: context.height, format: context.pix_fmt, fileName: input.fileName)
         let videoGraph = try FilterGraph(sourceFilter: ("buffer", Self.videoSourceArguments(videoDecoder)),
                                          description: plan.videoGraph(assScriptPath: assScriptPath, card: endCard),
                                          sinkFilter: "buffersink", context: input.fileName)
@@ -63,19 +63,15 @@ final class Pipeline {
         // Joined on every way out: the encoders and the muxer must be idle before anyone frees them.
         defer { stage?.stop() }
         var meter = ProgressMeter(duration: plan.totalDuration, report: progress)
-        if plan.sourceStart > 0.001 { input.seek(to: plan.sourceStart) }
         let videoStartTicks = ticks(plan.sourceStart, in: videoDecoder.timeBase)
         let audioStartTicks = audioDecoder.map { ticks(plan.sourceStart, in: $0.timeBase) }
-        // Stop reading once both streams are a second past the end of the trim.
+        // Stop reading once both streams are a second past the end of the trim (both start short
+        // of it, so the first packet is always read), or at the end of the file, or of a damaged
+        // one's readable part: what was read is flushed and judged below.
         let readUntil = plan.duration + 1.0
         var videoReached = 0.0, audioReached = audioDecoder == nil ? Double.infinity : 0.0
 
-        while videoReached < readUntil || audioReached < readUntil {
-            if cancellation.isCancelled {
-                throw TranscodeError(.cancelled, file: input.fileName, "cancelled")
-            }
-            guard try input.read(into: packet) else { break } // end of file, or a damaged one: what was read is flushed and judged below
-            defer { packet.unref() }
+        try input.forEachPacket(from: plan.sourceStart > 0.001 ? .time(plan.sourceStart) : .current, cancellation: cancellation) { packet in
             if packet.streamIndex == plan.videoStream {
                 try videoDecoder.send(packet)
                 videoReached = max(videoReached, try decodeAvailable(videoDecoder, rebaseBy: videoStartTicks, into: video))
@@ -85,6 +81,7 @@ final class Pipeline {
                 try audioDecoder.send(packet)
                 audioReached = max(audioReached, try decodeAvailable(audioDecoder, rebaseBy: audioStartTicks, into: audio))
             }
+            return videoReached < readUntil || audioReached < readUntil ? .next : .stop
         }
 
         // Flush in libav's order: decoder, then filter graph, then encoder (inside the track).
@@ -105,22 +102,15 @@ final class Pipeline {
     /// Receives every frame the decoder has ready, shifts it to the output's zero and feeds the track.
     /// Returns the latest output time seen (seconds), to know when a trim's end has been passed.
     private func decodeAvailable(_ decoder: StreamDecoder, rebaseBy startTicks: Int64, into track: EncodedTrack) throws -> Double {
-        var latest = -Double.infinity
-        while try decoder.receive(into: decoded) {
-            let ts = decoded.pointer.pointee.best_effort_timestamp
-            guard ts != LibAVStatus.noTimestamp else { decoded.unref(); continue }
-            decoded.pts = ts - startTicks
-            let time = Double(decoded.pts) * av_q2d(decoder.timeBase)
-            latest = max(latest, time)
-            var frame = decoded
+        try decoder.receiveRebased(into: decoded, by: startTicks) { received, time in
+            var frame = received
             if decoder === videoDecoder {
-                frame = try conformer.conform(decoded)
+                frame = try conformer.conform(received)
                 videoFramesDecoded += 1
-                thumbnailPicker?.offer(frame, at: time)
+                try thumbnailPicker?.offer(frame, at: time)
             }
             try track.push(frame, duration: frameDuration(frame, decoder))
         }
-        return latest
     }
 
     /// How long a decoded frame lasts in its stream's time base: audio by its samples, video by

@@ -18,12 +18,13 @@ final class SmartCutReencoder {
     let range: Range<Int64>
     private let renumbering: HEVCRenumbering?
     private var encoded: [SmartCutEncodedPicture] = []
-    private let packet = Packet()
+    private let packet: Packet
 
     /// `hdr10`: a PQ camera's messages as x265 parameters, for libx265 to write on its pictures too.
     init(ids: SmartCutIDs, camera: SmartCutCamera, range: Range<Int64>, stream: UnsafeMutablePointer<AVStream>, decoder: StreamDecoder,
          hdr10: [String], rendition: Rendition, outputName: String) throws {
         self.range = range
+        packet = try Packet(file: outputName)
         let par = stream.pointee.codecpar.pointee
         let rate = stream.pointee.avg_frame_rate.num > 0 ? stream.pointee.avg_frame_rate : stream.pointee.r_frame_rate
         let decodedFormat = decoder.context.pointee.pix_fmt

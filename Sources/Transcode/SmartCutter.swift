@@ -124,18 +124,17 @@ public final class SmartCutter {
 
         let muxer = try Muxer(path: temporary, outputName: outputName)
         let videoOut = try muxer.addStream(copying: stream)
-        muxer.setExtradata(record, stream: videoOut)
+        try muxer.setExtradata(record, stream: videoOut)
         let origin = plan.pictures[0]
         let sound = try CutSound(input: input, plan: audioPlan, rendition: rendition, origin: Double(origin) * av_q2d(timeBase),
                                  muxer: muxer, outputName: outputName)
         try muxer.writeHeader()
         input.keepOnly(streams: Set([video.index] + (audioPlan.audioStream.map { [$0] } ?? [])))
-        try input.seek(stream: video.index, toKeyframeAtOrBefore: packets[plan.decodeFrom].dts)
 
         var writer = VideoWriter(plan: plan, delay: delay, origin: origin, muxer: muxer, stream: videoOut, lengthSize: camera.lengthSize, outputName: outputName)
         var meter = ProgressMeter(duration: audioPlan.duration, report: progress)
         let index = Dictionary(uniqueKeysWithValues: packets.enumerated().map { ($1.pts, $0) })
-        let packet = Packet(), frame = Frame()
+        let frame = try Frame(file: input.fileName)
         var videoDone = false, firstRead: Int? = nil
         var audioReached = audioPlan.audioStream == nil ? Double.infinity : -Double.infinity
 
@@ -170,21 +169,22 @@ public final class SmartCutter {
             }
         }
 
-        while !videoDone || audioReached < audioPlan.duration + 1.0 {
-            if cancellation.isCancelled { throw TranscodeError(.cancelled, file: input.fileName, "cancelled") }
-            guard try input.read(into: packet) else { break }
-            defer { packet.unref() }
+        // Reads on until the pictures are done (never before the first packet) and the sound is a
+        // second past the cut's end, or to the end of the readable file.
+        func readOn() -> PacketLoopAction { !videoDone || audioReached < audioPlan.duration + 1.0 ? .next : .stop }
+        try input.forEachPacket(from: .keyframe(stream: video.index, atOrBefore: packets[plan.decodeFrom].dts),
+                                cancellation: cancellation) { packet in
             if packet.streamIndex == audioPlan.audioStream {
                 audioReached = max(audioReached, try sound.push(packet))
-                continue
+                return readOn()
             }
-            guard packet.streamIndex == video.index, !videoDone, let i = index[packet.pointer.pointee.pts] else { continue }
+            guard packet.streamIndex == video.index, !videoDone, let i = index[packet.pointer.pointee.pts] else { return readOn() }
             if firstRead == nil {
                 firstRead = i
                 // The seek went past the IDR the head decodes from: the head would lose pictures.
                 if i > plan.decodeFrom { throw TranscodeError(.processing, file: input.fileName, "smart cut: seeking missed the keyframe before the in point") }
             }
-            guard i >= plan.decodeFrom else { continue }
+            guard i >= plan.decodeFrom else { return readOn() }
             if i < plan.copied.lowerBound {
                 try decoder.send(packet)
                 try receivePictures(into: head)
@@ -199,6 +199,7 @@ public final class SmartCutter {
             if i >= plan.lastNeeded || i + 1 == packets.count { videoDone = true }
             meter.update(position: writer.position(timeBase))
             try sound.keepPace(with: writer.position(timeBase))
+            return readOn()
         }
         try finishHead()
         if let part = tail {
@@ -224,19 +225,19 @@ public final class SmartCutter {
 
     /// Every video packet's timestamps and whether it starts a closed GOP: a demux-only pass.
     private func scan(_ input: Demuxer, stream index: Int, camera: SmartCutCamera) throws -> [SourcePacket] {
-        let packet = Packet()
         var packets: [SourcePacket] = []
-        while try input.read(into: packet) {
-            defer { packet.unref() }
+        // The refusal below needs the read error before a rewind clears it: this pass rewinds itself.
+        try input.forEachPacket { packet in
             if cancellation.isCancelled { throw TranscodeError(.cancelled, file: input.fileName, "cancelled") }
             let p = packet.pointer.pointee
-            guard packet.streamIndex == index else { continue }
+            guard packet.streamIndex == index else { return .next }
             guard p.pts != LibAVStatus.noTimestamp, p.dts != LibAVStatus.noTimestamp else {
                 throw SmartCutRefusal(reason: "a video packet has no timestamp")
             }
             let isKey = (p.flags & AV_PKT_FLAG_KEY) != 0
             let isIDR = isKey && camera.startsAfresh(packet.bytes)
             packets.append(SourcePacket(pts: p.pts, dts: p.dts, duration: p.duration, isKey: isKey, isIDR: isIDR))
+            return .next
         }
         if let error = input.readError { throw SmartCutRefusal(reason: "the file cannot be read to its end (\(error))") }
         try input.rewind()
@@ -275,7 +276,7 @@ private struct VideoWriter {
         guard let sample = H264Bitstream.sample(picture.units, lengthSize: lengthSize) else {
             throw TranscodeError(.processing, file: outputName, "a re-encoded picture's NAL unit is too long for the camera's \(lengthSize)-byte lengths")
         }
-        let packet = Packet(copying: sample)
+        let packet = try Packet(copying: sample, file: outputName)
         if picture.isKey { packet.pointer.pointee.flags |= AV_PKT_FLAG_KEY }
         try place(packet, pts: picture.pts, duration: plan.duration(ofPicture: picture.pts))
     }
@@ -298,12 +299,13 @@ private struct VideoWriter {
 private final class CutSound {
     private let decoder: StreamDecoder?
     private let track: EncodedTrack
-    private let frame = Frame()
+    private let frame: Frame
     /// Source time (seconds) of the cut's first picture: the sound's zero.
     private let origin: Double
 
     init(input: Demuxer, plan: RenderPlan, rendition: Rendition, origin: Double, muxer: Muxer, outputName: String) throws {
         self.origin = origin
+        frame = try Frame(file: input.fileName)
         decoder = try plan.audioStream.map { try StreamDecoder(stream: input.stream($0), fileName: input.fileName) }
         let graph = try FilterGraph(sourceFilter: decoder.map { ("abuffer", Pipeline.audioSourceArguments($0)) },
                                     description: plan.audioGraph(sourceHasAudio: decoder != nil, card: nil),
@@ -327,16 +329,9 @@ private final class CutSound {
 
     private func receive() throws -> Double {
         guard let decoder else { return .infinity }
-        var latest = -Double.infinity
-        let shift = ticks(origin, in: decoder.timeBase)
-        while try decoder.receive(into: frame) {
-            let ts = frame.pointer.pointee.best_effort_timestamp
-            guard ts != LibAVStatus.noTimestamp else { frame.unref(); continue }
-            frame.pts = ts - shift
-            latest = max(latest, Double(frame.pts) * av_q2d(decoder.timeBase))
-            try track.push(frame, duration: frame.soundDuration(in: decoder.timeBase))
+        return try decoder.receiveRebased(into: frame, by: ticks(origin, in: decoder.timeBase)) { received, _ in
+            try track.push(received, duration: received.soundDuration(in: decoder.timeBase))
         }
-        return latest
     }
 
     func finish() throws {

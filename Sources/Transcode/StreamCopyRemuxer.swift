@@ -59,11 +59,9 @@ public final class StreamCopyRemuxer {
 
         // Both streams shift by the same amount, so they stay in sync and the earliest starts at 0.
         let origin = selected.map { info.streams[$0].startTime ?? 0 }.min() ?? 0
-        let packet = Packet()
-        while try input.read(into: packet) {
-            defer { packet.unref() }
+        try input.forEachPacket { packet in
             if cancellation.isCancelled { throw TranscodeError(.cancelled, file: input.fileName, "cancelled") }
-            guard let target = outputIndex[packet.streamIndex] else { continue }
+            guard let target = outputIndex[packet.streamIndex] else { return .next }
             let tb = input.stream(packet.streamIndex).pointee.time_base
             let shift = ticks(origin, in: tb)
             if packet.pointer.pointee.pts != LibAVStatus.noTimestamp { packet.pointer.pointee.pts -= shift }
@@ -71,6 +69,7 @@ public final class StreamCopyRemuxer {
                 packet.pointer.pointee.dts -= shift + (packet.streamIndex == video ? videoDecodeShift : 0)
             }
             try muxer.write(packet, stream: target)
+            return .next
         }
         try muxer.finish() // trailer (moov moved first), close, fsync
         let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).publishIfValid(as: outputPath)

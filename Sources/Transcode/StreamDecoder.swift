@@ -1,6 +1,7 @@
 import CAV
 
-/// A decoder for one input stream (send/receive API), owning its AVCodecContext.
+/// A decoder for one input stream (send/receive API), owning its AVCodecContext (freed in
+/// deinit, and only there).
 final class StreamDecoder {
     let context: UnsafeMutablePointer<AVCodecContext>
     let streamIndex: Int
@@ -21,20 +22,20 @@ final class StreamDecoder {
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
             throw TranscodeError(.badInput, file: fileName, "stream \(streamIndex): no decoder for codec '\(codecName)'")
         }
-        // Set up on a local owner: `context` is assigned only once the decoder is open, so a
-        // throw frees it here and deinit (which runs only for a whole object) never sees it.
-        var owned = avcodec_alloc_context3(codec)
-        guard let ctx = owned else { fatalError("avcodec_alloc_context3: out of memory") }
+        guard let ctx = avcodec_alloc_context3(codec) else {
+            throw TranscodeError.outOfMemory(allocating: "a \(codecName) decoder for stream \(streamIndex)", file: fileName)
+        }
+        // The context is this object's from here: with every property set, a failure below throws
+        // from a whole object, so deinit frees the context, and nothing else does.
+        context = ctx
         ctx.pointee.pkt_timebase = stream.pointee.time_base
         ctx.pointee.thread_count = threads
         var status = avcodec_parameters_to_context(ctx, par)
         if status >= 0 { status = avcodec_open2(ctx, codec, nil) }
         if status < 0 {
-            avcodec_free_context(&owned)
             throw TranscodeError(.badInput, file: fileName,
                                  "stream \(streamIndex) (\(codecName)): cannot open the decoder: \(libavErrorText(status))")
         }
-        context = ctx
     }
 
     deinit {
@@ -75,5 +76,22 @@ final class StreamDecoder {
         if status == LibAVStatus.tryAgain || status == LibAVStatus.endOfFile { return false }
         if status == mo_averror_invaliddata() { corruptPackets += 1; return false }
         throw Self.failure(status, stream: streamIndex, file: fileName)
+    }
+
+    /// Receives every frame ready into `frame`, rebased: its best-effort timestamp less
+    /// `startTicks` (this stream's time base) becomes its pts, so the output's first instant is 0.
+    /// A frame without a timestamp is dropped. `body` takes each frame (it may move its buffers
+    /// on) with its rebased time in seconds. Returns the latest such time, -infinity for none.
+    func receiveRebased(into frame: Frame, by startTicks: Int64, _ body: (Frame, Double) throws -> Void) throws -> Double {
+        var latest = -Double.infinity
+        while try receive(into: frame) {
+            let ts = frame.pointer.pointee.best_effort_timestamp
+            guard ts != LibAVStatus.noTimestamp else { frame.unref(); continue }
+            frame.pts = ts - startTicks
+            let time = Double(frame.pts) * av_q2d(timeBase)
+            latest = max(latest, time)
+            try body(frame, time)
+        }
+        return latest
     }
 }

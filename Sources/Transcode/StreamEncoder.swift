@@ -1,10 +1,11 @@
 import CAV
 
-/// An encoder (send/receive API) owning its AVCodecContext.
+/// An encoder (send/receive API) owning its AVCodecContext (freed in deinit, and only there).
 final class StreamEncoder {
     let context: UnsafeMutablePointer<AVCodecContext>
     let name: String
-    private let outputName: String
+    /// The output's name, for messages.
+    let outputName: String
 
     /// `configure` sets the codec parameters before opening; `options` are the codec's private
     /// options (preset, crf, x264-params, ...).
@@ -14,27 +15,24 @@ final class StreamEncoder {
         guard let codec = avcodec_find_encoder_by_name(codecName) else {
             throw TranscodeError(.processing, file: outputName, "this libav has no \(codecName) encoder")
         }
-        // Set up on a local owner: `context` is assigned only once the encoder is open, so a
-        // throw frees it here and deinit (which runs only for a whole object) never sees it.
-        var owned = avcodec_alloc_context3(codec)
-        guard let ctx = owned else { fatalError("avcodec_alloc_context3: out of memory") }
+        guard let ctx = avcodec_alloc_context3(codec) else {
+            throw TranscodeError.outOfMemory(allocating: "the \(codecName) encoder", file: outputName)
+        }
+        // The context is this object's from here: with every property set, a failure below throws
+        // from a whole object, so deinit frees the context, and nothing else does.
+        context = ctx
         configure(ctx)
         // MP4 keeps SPS/PPS and the AAC config in the sample description, not in-band.
         ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
-        var dict: OpaquePointer? = nil
-        for (key, value) in options { av_dict_set(&dict, key, value, 0) }
-        let status = avcodec_open2(ctx, codec, &dict)
-        let unused = dictionaryEntries(dict).map(\.key)
-        av_dict_free(&dict)
+        let dictionary = try LibAVDictionary(Array(options), file: outputName)
+        let status = avcodec_open2(ctx, codec, &dictionary.pointer)
+        let unused = dictionary.entries.map(\.key)
         if status < 0 {
-            avcodec_free_context(&owned)
             throw TranscodeError(.processing, file: outputName, "cannot open the \(codecName) encoder: \(libavErrorText(status))")
         }
         if !unused.isEmpty {
-            avcodec_free_context(&owned)
             throw TranscodeError(.processing, file: outputName, "\(codecName) does not know the option(s) \(unused.joined(separator: ", "))")
         }
-        context = ctx
     }
 
     deinit {

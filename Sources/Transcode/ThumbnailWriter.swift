@@ -36,11 +36,13 @@ enum ThumbnailWriter {
             let resize = spec.width.map { ",scale=\($0):-2" } ?? ""
             let graph = try FilterGraph(sourceFilter: ("buffer", source), description: plan.stillFilters + resize + ",format=rgb24",
                                         sinkFilter: "buffersink", context: fileName)
-            guard let copy = chosen.frame.reference() else { fatalError("av_frame_ref: out of memory") }
+            guard let copy = try chosen.frame.reference(file: fileName) else {
+                throw TranscodeError.outOfMemory(allocating: "a reference to the thumbnail's picture", file: fileName)
+            }
             copy.pts = 0
             try graph.push(copy)
             try graph.end(at: 1)
-            let rgb = Frame()
+            let rgb = try Frame(file: fileName)
             guard try graph.pull(into: rgb) == .frame else {
                 throw TranscodeError(.processing, file: fileName, "the thumbnail filters gave no picture")
             }

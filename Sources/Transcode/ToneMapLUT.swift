@@ -52,12 +52,14 @@ struct ToneMapLUT {
     /// stays smooth where a channel crosses zero; lut3d clips its 16-bit output.
     static func cube(primaries: String?, transfer: AVColorTransferCharacteristic, peak: SignalPeak, context: String) throws -> Data {
         let n = points
-        let grid = Frame()
+        let grid = try Frame(file: context)
         let f = grid.pointer
         f.pointee.width = Int32(n * n)
         f.pointee.height = Int32(n)
         f.pointee.format = AV_PIX_FMT_GBRP16LE.rawValue
-        guard av_frame_get_buffer(f, 0) >= 0 else { fatalError("av_frame_get_buffer: out of memory") }
+        guard av_frame_get_buffer(f, 0) >= 0 else {
+            throw TranscodeError.outOfMemory(allocating: "a \(n * n)x\(n) picture for the HDR tone-mapping table", file: context)
+        }
         let level = (0..<n).map { UInt16((Double($0) * 65535 / Double(n - 1)).rounded()) }
         // Planes in libav's GBR order; a row is one blue level, its columns green-major, red-minor.
         for b in 0..<n {
@@ -81,7 +83,7 @@ struct ToneMapLUT {
                                     description: toDisplayLight(peak: peak) + ",zscale=t=bt709,format=gbrpf32le", sinkFilter: "buffersink", context: context)
         try graph.push(grid)
         try graph.end(at: 1)
-        let sampled = Frame()
+        let sampled = try Frame(file: context)
         guard try graph.pull(into: sampled) == .frame, sampled.width == n * n, sampled.height == n else {
             throw TranscodeError(.processing, file: context, "the HDR tone-mapping filters gave no picture for the table")
         }

@@ -39,3 +39,11 @@ public struct TranscodeError: Error, CustomStringConvertible, Sendable, Equatabl
         }
     }
 }
+
+extension TranscodeError {
+    /// libav could not allocate `what` ("a packet", "the aac encoder"): the machine ran short of
+    /// memory, which is no fault of the file, so a later try may succeed.
+    static func outOfMemory(allocating what: String, file: String) -> TranscodeError {
+        TranscodeError(.processing, file: file, "out of memory allocating \(what)")
+    }
+}

@@ -57,7 +57,7 @@ import TestSupport
 
     @Test func readsToTheEndThenRewindsForASecondPass() throws {
         let demuxer = try Demuxer(path: TestPaths.sample("shatila_landscape.mp4"))
-        let packet = Packet()
+        let packet = try Packet()
         var first = 0
         while try demuxer.read(into: packet) { first += 1; packet.unref() }
         #expect(demuxer.readError == nil)
@@ -73,7 +73,7 @@ import TestSupport
         let cut = folder.appendingPathComponent("cut.webm")
         try data.prefix(data.count / 2).write(to: cut)
         let demuxer = try Demuxer(path: cut.path)
-        let packet = Packet()
+        let packet = try Packet()
         var packets = 0
         while try demuxer.read(into: packet) { packets += 1; packet.unref() }
         #expect(packets > 10)
@@ -87,7 +87,7 @@ import TestSupport
         }
         let live = CancellationFlag()
         let demuxer = try Demuxer(path: TestPaths.sample("shatila_landscape.mp4"), cancellation: live)
-        let packet = Packet()
+        let packet = try Packet()
         #expect(try demuxer.read(into: packet))
         packet.unref()
         live.cancel()

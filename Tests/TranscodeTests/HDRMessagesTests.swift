@@ -9,7 +9,7 @@ import Testing
     /// The messages of a picture carrying the given ones (nil: left out).
     func messages(maxCLL: UInt32? = nil, maxFALL: UInt32 = 400, masteringNits: AVRational? = nil, hasLuminance: Bool = true,
                   primaries: [AVRational]? = nil) -> HDRMessages? {
-        let frame = Frame()
+        let frame = try! Frame()
         if let maxCLL, let light = av_content_light_metadata_create_side_data(frame.pointer) {
             light.pointee.MaxCLL = maxCLL
             light.pointee.MaxFALL = maxFALL
