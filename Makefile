@@ -31,6 +31,7 @@ demo: build
 # The store's tests run on SQLite and on PostgreSQL: scripts/with-postgres.sh starts a throw-away
 # cluster for the three runs and removes it after.
 test: bootstrap
+	python3 scripts/check-blocking-calls.py
 	$(SWIFT) build --build-tests
 	scripts/with-postgres.sh sh -c "$(SWIFT) test --skip-build --skip 'EndToEndTests|TranscodeTests' \
 	  && $(SWIFT) test --skip-build --filter TranscodeTests \
@@ -46,6 +47,7 @@ browser-test: build
 # The fast loop while working: the build and the unit tests (the store's on SQLite and
 # PostgreSQL, captions, transcode units), no end-to-end renders, browsers or attack suite.
 check: bootstrap
+	python3 scripts/check-blocking-calls.py
 	$(SWIFT) build --build-tests
 	scripts/with-postgres.sh sh -c "$(SWIFT) test --skip-build --skip 'EndToEndTests'"
 

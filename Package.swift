@@ -56,6 +56,8 @@ let package = Package(
             .embedInCode("HTTP/Field/field.html"),
             .embedInCode("HTTP/Field/field.css"),
             .embedInCode("HTTP/Field/field.js"),
+            // The store's SQL, one file per concern (SQLCatalogue).
+            .embedInCode("Store/SQL/queue.sql"),
             // One catalogue per language of the field page (FieldLanguages).
             .embedInCode("HTTP/Field/lang/en.json"),
             .embedInCode("HTTP/Field/lang/ar.json"),

@@ -19,7 +19,7 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let jobs = try options.open().1.list(state: state)
-                if json { print(try JSONOutput.string(jobs)); return }
+                if json { print(try JSONCoding.string(jobs)); return }
                 print("\("JOB".padding(toLength: 34, withPad: " ", startingAt: 0)) \("STATE".padding(toLength: 10, withPad: " ", startingAt: 0)) TRIES  SOURCE / LAST ERROR")
                 for job in jobs {
                     let line = "\(job.id.padding(toLength: 34, withPad: " ", startingAt: 0)) \(job.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(job.attempts)/\(job.maxAttempts)    \(job.sourceName)"
@@ -41,7 +41,7 @@ struct JobsCommand: ParsableCommand {
                 let attempts = try store.attempts(of: id)
                 if json {
                     struct Detail: Encodable { let job: JobRecord; let attempts: [AttemptRecord]; let outbox: String }
-                    print(try JSONOutput.string(Detail(job: job, attempts: attempts, outbox: try ws.outbox(for: id).path)))
+                    print(try JSONCoding.string(Detail(job: job, attempts: attempts, outbox: try ws.outbox(for: id).path)))
                     return
                 }
                 print("job \(job.id): \(job.state.rawValue), template \(job.template), source \(job.sourceName)")

@@ -15,7 +15,7 @@ struct NodesCommand: ParsableCommand {
         try reportingFailures {
             let nodes = try options.open().1.nodes()
             if json {
-                print(try JSONOutput.string(nodes))
+                print(try JSONCoding.string(nodes))
                 return
             }
             guard !nodes.isEmpty else {

@@ -17,7 +17,7 @@ struct PlanCommand: ParsableCommand {
         try reportingFailures {
             let job = try options.job(input: file, outputFolder: "/dev/null")
             let request = try job.replyRequest(output: "/dev/null", captions: try JobCaptions.load(ticket: job.ticket, folder: job.captionsFolder))
-            print(try JSONOutput.string(try ClipRenderer(request).plan()))
+            print(try JSONCoding.string(try ClipRenderer(request).plan()))
         }
     }
 }

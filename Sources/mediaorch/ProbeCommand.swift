@@ -17,7 +17,7 @@ struct ProbeCommand: ParsableCommand {
         LibAVLogging.setVerbose(verbose)
         try reportingFailures {
             let info = try Demuxer(path: file).probe()
-            print(try JSONOutput.string(info))
+            print(try JSONCoding.string(info))
         }
     }
 }

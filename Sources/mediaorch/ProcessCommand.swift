@@ -33,7 +33,7 @@ struct ProcessCommand: ParsableCommand {
                 // An error about an output (bts.mp4, a thumbnail) is still said of the clip it came from.
                 let clip = URL(fileURLWithPath: file).lastPathComponent
                 if "\(error)".hasPrefix(clip + ": ") { throw error }
-                throw OrchestratorError(file: clip, "\(error)", permanent: isPermanentFailure(error))
+                throw OrchestratorError(subject: clip, "\(error)", permanent: isPermanentFailure(error))
             }
             ProgressDisplay.finish()
             for output in manifest.outputs {

@@ -49,7 +49,7 @@ struct RequestsCommand: ParsableCommand {
                     return [parsed]
                 }
                 let requests = try options.open().1.requests(RequestFilter(camp: camp, states: states))
-                if json { print(try JSONOutput.string(requests)); return }
+                if json { print(try JSONCoding.string(requests)); return }
                 print("REQUEST          STATE      CAMP          DEADLINE              REPLY TO / JOB")
                 for r in requests {
                     let deadline = r.deadline.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) } ?? "none"

@@ -36,7 +36,7 @@ struct TokensCommand: ParsableCommand {
                 let tokens = try options.open().1.tokens()
                 if json {
                     struct Listed: Encodable { let id: String; let name: String; let role: AccessRole; let camp: String?; let createdAt: Date; let lastUsedAt: Date? }
-                    print(try JSONOutput.string(tokens.map {
+                    print(try JSONCoding.string(tokens.map {
                         Listed(id: $0.id, name: $0.name, role: $0.role, camp: $0.camp, createdAt: Date(timeIntervalSince1970: $0.createdAt),
                                lastUsedAt: $0.lastUsedAt.map(Date.init(timeIntervalSince1970:)))
                     }))

@@ -18,7 +18,7 @@ struct ValidateCommand: ParsableCommand {
         LibAVLogging.setVerbose(false)
         let report = OutputValidator(path: file).validate()
         if json {
-            print(try JSONOutput.string(report))
+            print(try JSONCoding.string(report))
         } else {
             for check in report.checks {
                 let mark = check.passed ? "ok  " : (check.severity == .required ? "FAIL" : "warn")

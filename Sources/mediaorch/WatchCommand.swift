@@ -106,7 +106,7 @@ struct WatchCommand: AsyncParsableCommand {
             // starting would fill the bare mount point with a workspace of its own.
             if case .postgres = try StoreLocation.locate(storeOption, workspace: ws), ws.isEmpty,
                try !JobStore(location: StoreLocation.locate(storeOption, workspace: ws)).nodes().isEmpty {
-                throw OrchestratorError(file: ws.root.path, "is empty, but other nodes share this store: is the shared workspace mounted? "
+                throw OrchestratorError(subject: ws.root.path, "is empty, but other nodes share this store: is the shared workspace mounted? "
                                         + "(mount it and start again; a new workspace needs a new store)")
             }
             return try ws.openStore(storeOption, retryPolicy: retryPolicy)
@@ -132,7 +132,7 @@ struct WatchCommand: AsyncParsableCommand {
         _ = OrchestratorMetrics.bootstrap
         let activity = JobActivity()
         let disk = DiskSpaceGuard(path: ws.root.path, floorBytes: Int64(max(0, minFreeMb)) << 20, marker: ws.marker.path)
-        if disk.isLow { logger.error("disk space low at start: waiting for space before claiming jobs", metadata: ["disk": "\(disk.summary)"]) }
+        if disk.isLowOrUnreachable { logger.error("disk space low at start: waiting for space before claiming jobs", metadata: ["disk": "\(disk.summary)"]) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: DiskSpaceService(guardian: disk, logger: logger)),
             .init(service: StagingSweepService(publisher: publisher, logger: logger)),

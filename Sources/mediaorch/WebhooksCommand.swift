@@ -55,7 +55,7 @@ struct WebhooksCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let deliveries = try options.open().1.webhookDeliveries(state: state)
-                if json { print(try JSONOutput.string(deliveries)); return }
+                if json { print(try JSONCoding.string(deliveries)); return }
                 for d in deliveries {
                     let status = d.lastStatus.map(String.init) ?? "-"
                     print("\(d.id)  \(d.event.padding(toLength: 15, withPad: " ", startingAt: 0))  \(d.state.padding(toLength: 9, withPad: " ", startingAt: 0))  tries \(d.attempts)  last \(status)\(d.lastError.map { "  \($0)" } ?? "")")

@@ -14,7 +14,7 @@ extension JobStore {
             if let other = try tx.record(NodeRecord.self, "SELECT * FROM nodes WHERE name = ?\(tx.dialect.forUpdate)", [name]),
                other.stoppedAt == nil, other.lostAt == nil, t - other.heartbeatAt < Self.nodeLostAfter,
                other.host != host || (other.pid != Int(pid) && Self.isAlive(pid: other.pid)) {
-                throw OrchestratorError(file: "--node \(name)", "is running on \(other.host) (pid \(other.pid), heartbeat \(Int(t - other.heartbeatAt)) s ago): "
+                throw OrchestratorError(subject: "--node \(name)", "is running on \(other.host) (pid \(other.pid), heartbeat \(Int(t - other.heartbeatAt)) s ago): "
                                         + "give this process a name of its own", kind: .conflict)
             }
             try tx.execute("""

@@ -43,7 +43,7 @@ public enum NodeName {
     /// Letters, digits, `.`, `_` and `-`, at most 64: it goes into worker names (`NODE:PID:N`).
     public static func validated(_ name: String) throws -> String {
         guard (1...64).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
-            throw OrchestratorError(file: "--node", "\(name) is not a node name (letters, digits, . _ -, at most 64)")
+            throw OrchestratorError(subject: "--node", "\(name) is not a node name (letters, digits, . _ -, at most 64)")
         }
         return name
     }

@@ -41,7 +41,7 @@ public struct PostgresListenService: Service {
             } catch {
                 failures += 1
                 if failures == 1 || failures % 20 == 0 {
-                    logger.warning("cannot listen for store changes; polling meanwhile", metadata: ["reason": "\(StoreError(address: address, error))"])
+                    logger.warning("cannot listen for store changes; polling meanwhile", metadata: ["reason": "\(PostgresStoreError(address: address, error))"])
                 }
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }

@@ -4,15 +4,15 @@ import Logging
 import Transcode
 
 /// Runs one claimed attempt to its recorded end: renders it in a child process into the
-/// attempt's staging folder while renewing the lease, then publishes it with one fenced commit
-/// and a rename, or records the failure. Store errors while recording are retried (the fence
+/// attempt's staging folder while renewing the lease, then hands it to the Publisher (one
+/// fenced commit and a rename), or records the failure. Store errors while recording are retried (the fence
 /// makes a repeat harmless), never turned into a failed try.
 struct AttemptRunner: Sendable {
     let workspace: Workspace
     let store: JobStore
     let templates: TemplateLibrary
     let publisher: Publisher
-    let renderChild: RenderChild
+    let renderChild: RenderChildSupervisor
     let lease: TimeInterval
     /// The render child's memory cap, MiB; nil for none.
     let memoryCapMegabytes: Int?
@@ -36,7 +36,7 @@ struct AttemptRunner: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(lease / 3))
                 if Task.isCancelled { break }
-                if let disk, disk.isLow, !cancellation.isCancelled {
+                if let disk, disk.isLowOrUnreachable, !cancellation.isCancelled {
                     // A lost workspace is no fault of the job's: a plain release, counted nowhere.
                     let lost = disk.isUnreachable
                     logger.warning(lost ? "workspace unreachable: stopping the render and releasing the job"
@@ -55,7 +55,7 @@ struct AttemptRunner: Sendable {
         }
         defer { heartbeat.cancel() }
         let started = Date()
-        let outcome: RenderChild.Outcome
+        let outcome: RenderChildSupervisor.Outcome
         do {
             let assignment = try await BlockingWork.run { [self] in try makeAssignment(claim) }
             let child = renderChild
@@ -86,7 +86,7 @@ struct AttemptRunner: Sendable {
         var ticketJson = job.ticketJson
         if job.parentId != nil, var ticket = try job.decodedTicket() {
             ticket.trim = nil // a reply's editors' cut is the whole clip
-            ticketJson = String(decoding: try JSONOutput.encoder().encode(ticket), as: UTF8.self)
+            ticketJson = String(decoding: try JSONCoding.encoder().encode(ticket), as: UTF8.self)
         }
         let template = try templates.load(job.template)
         try publisher.checkOutboxCanTakeIt(jobId: job.id) // fail fast, before minutes of rendering
@@ -101,31 +101,20 @@ struct AttemptRunner: Sendable {
                                 sourceSha256: job.sourceSha256, memoryCapMegabytes: memoryCapMegabytes)
     }
 
-    private func record(_ outcome: RenderChild.Outcome, of claim: JobClaim, seconds: Double, stoppedForDisk: Bool, logger: Logger) async {
+    private func record(_ outcome: RenderChildSupervisor.Outcome, of claim: JobClaim, seconds: Double, stoppedForDisk: Bool, logger: Logger) async {
         let template = claim.job.template
         switch outcome {
         case .succeeded(let sha, let ready, let stages):
-            do {
-                try await BlockingWork.run { [publisher] in
-                    try publisher.checkOutboxCanTakeIt(jobId: claim.job.id)
-                    try publisher.bringToWorkspace(jobId: claim.job.id, attempt: claim.attempt)
-                }
-            } catch {
-                await recordFailure(claim, reason: "\(error)", permanent: false, kind: "transient", seconds: seconds, logger: logger)
-                return
-            }
-            FailPoint.publishBeforeCommit.reached()
-            let published = await retryingStoreErrors(logger) { try store.publish(claim, manifestSha256: sha, editorsCut: editorsCut(after: claim)) }
-            guard published == true else {
+            switch await publisher.publish(claim: claim, manifestSha256: sha, editorsCut: editorsCut(after: claim), logger: logger) {
+            case .notPublishable(let reason):
+                await recordFailure(claim, reason: reason, permanent: false, kind: "transient", seconds: seconds, logger: logger)
+            case .fencedOff:
                 logger.warning("finished, but the attempt was cancelled, superseded or its lease lapsed meanwhile: its outputs are discarded")
-                await discardStaging(claim)
-                return
+            case .published:
+                OrchestratorMetrics.recordJob(template: template, outcome: "succeeded", seconds: seconds)
+                OrchestratorMetrics.recordStages(stages)
+                logger.info("succeeded", metadata: ["seconds": "\(String(format: "%.1f", seconds))", "ready_to_post": "\(ready)"])
             }
-            FailPoint.publishAfterCommit.reached()
-            await moveIntoOutbox(claim, logger: logger)
-            OrchestratorMetrics.recordJob(template: template, outcome: "succeeded", seconds: seconds)
-            OrchestratorMetrics.recordStages(stages)
-            logger.info("succeeded", metadata: ["seconds": "\(String(format: "%.1f", seconds))", "ready_to_post": "\(ready)"])
         case .failed(let reason, let permanent):
             await recordFailure(claim, reason: reason, permanent: permanent, kind: permanent ? "bad_input" : "transient", seconds: seconds, logger: logger)
         case .died(let failure, let reason):
@@ -163,40 +152,12 @@ struct AttemptRunner: Sendable {
         _ = try? await BlockingWork.run { [publisher] in publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt) }
     }
 
-    /// After the commit: the rename into outbox/, tried a few times (a busy network share); if it
-    /// still fails, start-up reconciliation finishes it from the committed hash.
-    private func moveIntoOutbox(_ claim: JobClaim, logger: Logger) async {
-        for attempt in 1...5 {
-            do {
-                try await BlockingWork.run { [publisher] in try publisher.moveIntoOutbox(jobId: claim.job.id, attempt: claim.attempt) }
-                return
-            } catch {
-                logger.error("published in the store, but the rename into outbox/ failed", metadata: ["reason": "\(error)", "try": "\(attempt)"])
-                try? await Task.sleep(for: .seconds(Double(attempt)))
-            }
-        }
-    }
-
     /// Once a reply is published, its bts cut is queued as its own background job (in the same commit).
     private func editorsCut(after claim: JobClaim) -> JobStore.NewJob? {
         guard claim.job.parentId == nil, let template = try? templates.load(claim.job.template),
               template.outputs.contains(.reply), template.outputs.contains(.bts) else { return nil }
         return JobStore.NewJob(sourceName: claim.job.sourceName, sourceSha256: claim.job.sourceSha256, archivePath: claim.job.archivePath,
                                template: "bts-cut", priority: .background, ticketJson: claim.job.ticketJson, parentId: claim.job.id)
-    }
-
-    /// Repeats a store write until it goes through (a locked or briefly unreachable store), with
-    /// backoff; nil only when the task is cancelled first (the lease then lapses and is rescued).
-    private func retryingStoreErrors<T: Sendable>(_ logger: Logger, _ write: @escaping @Sendable () throws -> T) async -> T? {
-        var delay = 0.25
-        while true {
-            do { return try await BlockingWork.run { try write() } } catch {
-                logger.error("job store error while recording the outcome; retrying", metadata: ["reason": "\(error)", "in_seconds": "\(delay)"])
-            }
-            if Task.isCancelled { return nil }
-            try? await Task.sleep(for: .seconds(delay))
-            delay = min(delay * 2, 10)
-        }
     }
 }
 

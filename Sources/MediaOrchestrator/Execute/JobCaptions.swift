@@ -23,7 +23,7 @@ public struct JobCaptions: Sendable {
         for entry in ticket?.captions ?? [] {
             let path = URL(fileURLWithPath: folder).appendingPathComponent(entry.file).path
             guard FileManager.default.fileExists(atPath: path) else {
-                throw OrchestratorError(file: entry.file, "the ticket names this captions file but it is not in \(folder): add it with jobs retry --captions")
+                throw OrchestratorError(subject: entry.file, "the ticket names this captions file but it is not in \(folder): add it with jobs retry --captions")
             }
             let track = try CaptionFile.load(path: path)
             if entry.burn == true && burnedIndex == nil { burnedIndex = languages.count }

@@ -8,7 +8,7 @@ extension JobExecutor {
     public func runStaged() throws -> Manifest {
         let destination = URL(fileURLWithPath: outputFolder)
         do { try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true) } catch {
-            throw OrchestratorError(file: outputFolder, "cannot create the output folder: \(error.localizedDescription)", permanent: false)
+            throw OrchestratorError(subject: outputFolder, "cannot create the output folder: \(error.localizedDescription)", permanent: false)
         }
         let staging = destination.appendingPathComponent(".staging-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: staging) }

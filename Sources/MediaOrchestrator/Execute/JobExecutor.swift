@@ -33,21 +33,18 @@ public struct JobExecutor: Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw OrchestratorError(file: outputFolder, "cannot create the output folder: \(error.localizedDescription)", permanent: false)
+            throw OrchestratorError(subject: outputFolder, "cannot create the output folder: \(error.localizedDescription)", permanent: false)
         }
         let captions = try JobCaptions.load(ticket: ticket, folder: captionsFolder)
         // Hash the original beside the render instead of before it: the reply must not wait.
         let digest = BackgroundDigest(path: input, known: sourceSha256)
-        var captionOutputs: [Manifest.Captions] = []
+        var manifest = ManifestBuilder(jobId: jobId, template: template, ticket: ticket, captions: captions)
         var sourceInfo: MediaInfo? = nil
         // Whatever order a template lists them in, the reply (and its thumbnails) come first.
         let outputs = JobTemplate.Output.allCases.filter { template.outputs.contains($0) && (onlyOutputs?.contains($0) ?? true) }
         if outputs.contains(.thumbnails) && !outputs.contains(.reply) {
-            throw OrchestratorError(file: template.name, "thumbnails come from the reply's own decode: ask for reply,thumbnails")
+            throw OrchestratorError(subject: template.name, "thumbnails come from the reply's own decode: ask for reply,thumbnails")
         }
-        var thumbnails: [Manifest.Thumbnail] = []
-        var manifestOutputs: [Manifest.Output] = []
-        var stageSeconds: [String: Double] = [:]
 
         for output in outputs {
             switch output {
@@ -59,8 +56,8 @@ public struct JobExecutor: Sendable {
                 let started = Date()
                 let output = try makeEditorsCut(folder: folder, captions: captions, cut: outputs.contains(.reply) ? nil : (trim ?? ticket?.trim))
                 sourceInfo = sourceInfo ?? output.source
-                stageSeconds["bts"] = Date().timeIntervalSince(started)
-                manifestOutputs.append(output.manifest)
+                manifest.stageSeconds["bts"] = Date().timeIntervalSince(started)
+                manifest.outputs.append(output.manifest)
             case .reply:
                 let path = folder.appendingPathComponent("reply.mp4").path
                 let trim = self.trim ?? ticket?.trim
@@ -75,15 +72,15 @@ public struct JobExecutor: Sendable {
                 }
                 let report = try ClipRenderer(request).render()
                 sourceInfo = report.source
-                thumbnails = report.thumbnails.map {
+                manifest.thumbnails = report.thumbnails.map {
                     Manifest.Thumbnail(path: URL(fileURLWithPath: $0.path).lastPathComponent, width: $0.width, height: $0.height,
                                        bytes: $0.bytes, time: $0.time)
                 }
-                stageSeconds["reply"] = report.seconds
+                manifest.stageSeconds["reply"] = report.seconds
                 let clipDuration = report.duration - (request.endCard?.duration ?? 0)
-                captionOutputs = try writeCaptionSidecars(captions, folder: folder, offset: trim?.start ?? 0, clipDuration: clipDuration,
+                manifest.captionFiles = try writeCaptionSidecars(captions, folder: folder, offset: trim?.start ?? 0, clipDuration: clipDuration,
                                                           width: report.width, height: report.height, burnedScript: report.burnedScript)
-                manifestOutputs.append(Manifest.Output(
+                manifest.outputs.append(Manifest.Output(
                     role: "reply", path: "reply.mp4", bytes: Self.size(of: path), sha256: try ContentDigest.sha256(path: path), duration: report.duration,
                     width: report.width, height: report.height, frameRate: Int(report.frameRate.value.rounded()),
                     videoCodec: "h264 High", audioCodec: "aac LC 48 kHz stereo", validation: report.validation,
@@ -91,27 +88,10 @@ public struct JobExecutor: Sendable {
             }
         }
 
-        var notReady: [String] = []
-        if ticket?.speaker?.consent != true {
-            notReady.append(ticket == nil ? "no ticket: the speaker's consent is not recorded" : "the ticket does not record the speaker's consent")
-        }
-        for output in manifestOutputs where !output.validation.passed {
-            notReady.append("\(output.path) breaks X's rules")
-        }
         let source = try sourceInfo ?? Demuxer(path: input).probe()
-        let video = source.videoStreams.first, audio = source.audioStreams.first
-        let reply = manifestOutputs.first { $0.role == "reply" }
-        let manifest = Manifest(
-            jobId: jobId, template: template.name, createdAt: Date(),
-            source: .init(name: source.file, sha256: try digest.result(), container: source.container, duration: source.duration, bytes: source.size,
-                          video: video.map { "\($0.codec) \($0.displayWidth ?? 0)x\($0.displayHeight ?? 0)" },
-                          audio: audio.map { "\($0.codec) \($0.channelLayout ?? "") \($0.sampleRate ?? 0) Hz" },
-                          identifyingTagsRemoved: source.identifyingMetadata.map { "\($0.key) (\($0.scope))" }),
-            ticket: ticket, outputs: manifestOutputs, thumbnails: thumbnails, captions: captionOutputs, stageSeconds: stageSeconds,
-            postDraft: reply.map { postDraft(for: $0, captions: captions) },
-            readyToPost: notReady.isEmpty, notReadyReasons: notReady)
-        try DurableFile.write(try JSONOutput.encoder().encode(manifest), to: folder.appendingPathComponent("manifest.json").path)
-        return manifest
+        let made = manifest.build(source: source, sourceSha256: try digest.result())
+        try DurableFile.write(try JSONCoding.encoder().encode(made), to: folder.appendingPathComponent("manifest.json").path)
+        return made
     }
 
     /// The reply render this job asks for: the template's settings, the trim, the burned-in
@@ -137,16 +117,6 @@ public struct JobExecutor: Sendable {
             if let card { script.addEndCard(card, language: cardLanguage, start: geometry.clipDuration) }
             return script.text
         }
-    }
-
-    /// The reply text (handle, the template's words, the petition URL) and alt text for X.
-    func postDraft(for reply: Manifest.Output, captions: JobCaptions) -> Manifest.PostDraft {
-        let words = template.postText ?? "Thank you for speaking out — but outrage is not enough: #TakeAction and sign the petition"
-        let text = [ticket?.replyTo?.handle, words, template.endCard?.petitionUrl].compactMap { $0 }.joined(separator: " ")
-        let who = [ticket?.speaker?.name, ticket?.speaker?.camp.map { "in \($0) camp" }].compactMap { $0 }.joined(separator: " ")
-        var alt = "Video reply" + (who.isEmpty ? "" : " from \(who)")
-        if let first = captions.burned?.track.cues.first?.text { alt += ", who says: “\(first)”" }
-        return Manifest.PostDraft(inReplyToTweetId: ticket?.replyTo?.tweetId, text: text, altText: alt, totalBytes: reply.bytes)
     }
 
     /// bts.mp4: the camera's own pictures copied untouched when they already suit editors and no

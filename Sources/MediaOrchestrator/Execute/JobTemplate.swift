@@ -58,14 +58,14 @@ public struct JobTemplate: Sendable, Codable, Equatable {
     /// A file the template names (logo, background, sound), resolved inside its folder.
     public func asset(_ name: String) throws -> String {
         guard let folder = self.folder.map({ URL(fileURLWithPath: $0).standardizedFileURL }) else {
-            throw OrchestratorError(file: "\(self.name).json", "names '\(name)', but a built-in template has no folder for files: put it in a --templates folder beside them")
+            throw OrchestratorError(subject: "\(self.name).json", "names '\(name)', but a built-in template has no folder for files: put it in a --templates folder beside them")
         }
         let url = folder.appendingPathComponent(name).standardizedFileURL
         guard url.path.hasPrefix(folder.path + "/"), !name.hasPrefix("/") else {
-            throw OrchestratorError(file: "\(self.name).json", "'\(name)' must be a file inside \(folder.path)")
+            throw OrchestratorError(subject: "\(self.name).json", "'\(name)' must be a file inside \(folder.path)")
         }
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw OrchestratorError(file: "\(self.name).json", "names '\(name)', which is not in \(folder.path)")
+            throw OrchestratorError(subject: "\(self.name).json", "names '\(name)', which is not in \(folder.path)")
         }
         return url.path
     }
@@ -105,7 +105,7 @@ public struct TemplateLibrary: Sendable {
 
     public func load(_ name: String) throws -> JobTemplate {
         guard Self.isValidName(name) else {
-            throw OrchestratorError(file: name, "is not a template name (letters, digits and '-')")
+            throw OrchestratorError(subject: name, "is not a template name (letters, digits and '-')")
         }
         let data: Data, folder: String?
         if let overrides, let own = FileManager.default.contents(atPath: overrides.appendingPathComponent("\(name).json").path) {
@@ -113,14 +113,14 @@ public struct TemplateLibrary: Sendable {
         } else if let bytes = Self.builtIn[name] {
             (data, folder) = (Data(bytes), overrides?.path)
         } else {
-            throw OrchestratorError(file: "\(name).json", "no such template (known: \(names.joined(separator: ", ")))")
+            throw OrchestratorError(subject: "\(name).json", "no such template (known: \(names.joined(separator: ", ")))")
         }
         do {
-            var template = try JSONOutput.decoder().decode(JobTemplate.self, from: data)
+            var template = try JSONCoding.decoder().decode(JobTemplate.self, from: data)
             template.folder = folder
             return template
         } catch let error as DecodingError {
-            throw OrchestratorError(file: "\(name).json", DecodingErrorText.describe(error))
+            throw OrchestratorError(subject: "\(name).json", DecodingErrorText.describe(error))
         }
     }
 }

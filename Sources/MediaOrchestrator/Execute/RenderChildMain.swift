@@ -19,7 +19,7 @@ public enum RenderChildMain {
         }
         let assignment: RenderAssignment
         do {
-            assignment = try JSONOutput.decoder().decode(RenderAssignment.self, from: input)
+            assignment = try JSONCoding.decoder().decode(RenderAssignment.self, from: input)
         } catch {
             channel.send(.failed(reason: "render-attempt: unreadable assignment on standard input: \(error)", permanent: false, cancelled: false, peakDataKB: nil))
             return 2

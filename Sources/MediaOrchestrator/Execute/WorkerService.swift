@@ -34,7 +34,7 @@ public struct WorkerService: Service {
 
         /// This process's own image: /proc/self/exe still runs it after an upgrade replaced the
         /// file, so a child always speaks its parent's assignment format.
-        public static var currentExecutable: String {
+        public static var currentExecutable: String { // blocking: read once at start-up, before any request
             FileManager.default.fileExists(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
         }
     }
@@ -48,7 +48,7 @@ public struct WorkerService: Service {
         self.name = name
         self.runner = AttemptRunner(workspace: workspace, store: store, templates: templates,
                                     publisher: Publisher(workspace: workspace, store: store, localStaging: localStaging, logger: logger),
-                                    renderChild: RenderChild(executable: render.executable, stallTimeout: render.stallSeconds),
+                                    renderChild: RenderChildSupervisor(executable: render.executable, stallTimeout: render.stallSeconds),
                                     lease: lease, memoryCapMegabytes: render.memoryMB, activity: activity, disk: disk)
         self.store = store
         self.lease = lease
@@ -65,7 +65,7 @@ public struct WorkerService: Service {
             // A store that is briefly unavailable (locked, disk full) must not end the service:
             // log it, wait, try again. A job whose outcome could not be written is rescued when
             // its lease lapses.
-            if let disk, disk.isLow { // no new work until space returns (DiskSpaceService says so in the log)
+            if let disk, disk.isLowOrUnreachable { // no new work until space returns (DiskSpaceService says so in the log)
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }

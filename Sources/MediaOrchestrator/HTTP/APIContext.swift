@@ -12,20 +12,34 @@ struct APIContext: Sendable {
     var allowance = UploadAllowance()
     var control: JobControl { JobControl(workspace: workspace, store: store) }
 
-    func view(of job: JobRecord, withThumbnail: Bool) -> JobView {
-        var thumbnail: String? = nil
-        // A bts cut has no thumbnails of its own: it shows the reply's it was cut from.
-        for owner in [job.id, job.parentId].compactMap({ $0 }) where withThumbnail && thumbnail == nil {
-            guard let folder = try? workspace.outbox(for: owner) else { continue }
-            thumbnail = ["thumb-320.jpg", "thumb.jpg"].first { OutputFolderFiles.servable($0, in: folder) != nil }
-                .map { links.sign(path: Self.outputPath(job: owner, name: $0)) }
-        }
-        return JobView(job: job, progress: job.state == .running ? activity.progress(of: job.id) : nil, thumbnailURL: thumbnail)
+    func view(of job: JobRecord, withThumbnail: Bool) async -> JobView {
+        await views(of: [job], withThumbnail: withThumbnail)[0]
     }
 
-    func outputs(of id: String) -> [OutputView] {
+    /// Jobs as the API shows them; their thumbnails looked up (an lstat each) off the cooperative pool.
+    func views(of jobs: [JobRecord], withThumbnail: Bool) async -> [JobView] {
+        let thumbnails = withThumbnail ? ((try? await BlockingWork.run { [self] in
+            Dictionary(jobs.compactMap { job in thumbnail(of: job).map { (job.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        }) ?? [:]) : [:]
+        return jobs.map { JobView(job: $0, progress: $0.state == .running ? activity.progress(of: $0.id) : nil, thumbnailURL: thumbnails[$0.id]) }
+    }
+
+    /// A signed link to the job's thumbnail, if its outbox has one; a bts cut shows its reply's.
+    private func thumbnail(of job: JobRecord) -> String? { // blocking: callers run it off the cooperative pool
+        for owner in [job.id, job.parentId].compactMap({ $0 }) {
+            guard let folder = try? workspace.outbox(for: owner) else { continue }
+            if let name = ["thumb-320.jpg", "thumb.jpg"].first(where: { OutputFolderFiles.servable($0, in: folder) != nil }) {
+                return links.sign(path: Self.outputPath(job: owner, name: name))
+            }
+        }
+        return nil
+    }
+
+    /// The job's outputs with signed links, listed off the cooperative pool.
+    func outputs(of id: String) async throws -> [OutputView] {
         guard let folder = try? workspace.outbox(for: id) else { return [] }
-        return OutputFolderFiles.list(folder).map { file in
+        let files = try await BlockingWork.run { OutputFolderFiles.list(folder) }
+        return files.map { file in
             OutputView(name: file.name, bytes: file.bytes, contentType: OutputFolderFiles.contentType(of: file.name),
                        url: links.sign(path: Self.outputPath(job: id, name: file.name)))
         }

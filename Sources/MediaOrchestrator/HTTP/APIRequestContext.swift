@@ -15,5 +15,5 @@ public struct APIRequestContext: RequestContext {
     /// JSON bodies (a retry with corrected caption files) stay small; uploads stream instead.
     public var maxUploadSize: Int { 4 << 20 }
 
-    public var requestDecoder: JSONDecoder { JSONOutput.decoder() }
+    public var requestDecoder: JSONDecoder { JSONCoding.decoder() }
 }

@@ -28,6 +28,7 @@ public struct APIServer: Sendable {
         router.middlewares.add(RedactingRequestLog())
         router.middlewares.add(NoSniffMiddleware())
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(ErrorAnswerMiddleware())
         let store = context.store
         ServiceRoutes(context: context).addOpen(to: router)
         ServiceRoutes(context: context).addMetrics(to: router.group().add(middleware: RequirePermission(permission: .readJobs, store: store)))
@@ -71,7 +72,7 @@ extension APIServer {
         hints.ai_flags = AI_PASSIVE
         var found: UnsafeMutablePointer<addrinfo>? = nil
         guard getaddrinfo(host, String(port), &hints, &found) == 0, let address = found else {
-            throw OrchestratorError(file: "--bind \(host)", "is not an address this machine can listen on")
+            throw OrchestratorError(subject: "--bind \(host)", "is not an address this machine can listen on")
         }
         defer { freeaddrinfo(found) }
         let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
@@ -81,7 +82,7 @@ extension APIServer {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         if bind(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) != 0 {
             let reason = errno == EADDRINUSE ? "is already in use (another `mediaorch watch`?)" : String(cString: strerror(errno))
-            throw OrchestratorError(file: "\(host):\(port)", "\(reason); choose another --port, or run with --no-http", permanent: false)
+            throw OrchestratorError(subject: "\(host):\(port)", "\(reason); choose another --port, or run with --no-http", permanent: false)
         }
     }
 }

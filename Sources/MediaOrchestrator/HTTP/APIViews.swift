@@ -46,7 +46,7 @@ struct OutputView: Encodable {
 /// events need one line per message).
 enum APIJSON {
     static func encoder() -> JSONEncoder {
-        let encoder = JSONOutput.encoder()
+        let encoder = JSONCoding.encoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }

@@ -16,16 +16,18 @@ struct OutputFolderFiles: FileProvider {
     let folder: URL
     let fileIO = FileIO()
 
-    func getFileIdentifier(_ path: String) -> String? {
+    func getFileIdentifier(_ path: String) -> String? { // blocking: FileMiddleware calls it; two lstats of a local outbox
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
         guard let url = Self.servable(name, in: folder) else { return nil }
         return url.path
     }
 
     func getAttributes(id path: String) async throws -> FileAttributes? {
-        var info = stat()
-        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return FileAttributes(isFolder: false, size: Int(info.st_size), modificationDate: Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec)))
+        try await BlockingWork.run {
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return FileAttributes(isFolder: false, size: Int(info.st_size), modificationDate: Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec)))
+        }
     }
 
     func loadFile(id path: String, context: some RequestContext) async throws -> ResponseBody {
@@ -38,7 +40,7 @@ struct OutputFolderFiles: FileProvider {
 
     /// The file `name` inside `folder` if it may be served: a plain visible name, and both the
     /// folder and the file real (not links).
-    static func servable(_ name: String, in folder: URL) -> URL? {
+    static func servable(_ name: String, in folder: URL) -> URL? { // blocking: callers run it off the cooperative pool
         guard !name.hasPrefix("."), let url = try? Workspace.child(name, of: folder) else { return nil }
         var info = stat()
         guard lstat(folder.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR,
@@ -47,7 +49,7 @@ struct OutputFolderFiles: FileProvider {
     }
 
     /// Every servable file, by name.
-    static func list(_ folder: URL) -> [(name: String, bytes: Int)] {
+    static func list(_ folder: URL) -> [(name: String, bytes: Int)] { // blocking: callers run it off the cooperative pool
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
         return names.compactMap { name in
             guard let url = servable(name, in: folder) else { return nil }

@@ -52,7 +52,7 @@ public struct Publisher: Sendable {
             try DurableFile.publish(temporary: copying.path, as: shared.path)
         } catch {
             try? fm.removeItem(at: copying)
-            throw OrchestratorError(file: "staging/\(shared.lastPathComponent)", "cannot copy the rendered outputs into the shared workspace: \(error)", permanent: false)
+            throw OrchestratorError(subject: "staging/\(shared.lastPathComponent)", "cannot copy the rendered outputs into the shared workspace: \(error)", permanent: false)
         }
         try? fm.removeItem(at: local)
     }
@@ -71,7 +71,7 @@ public struct Publisher: Sendable {
             }
         }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw OrchestratorError(file: folder.lastPathComponent, "cannot create the staging folder: \(error.localizedDescription)", permanent: false)
+            throw OrchestratorError(subject: folder.lastPathComponent, "cannot create the staging folder: \(error.localizedDescription)", permanent: false)
         }
         return folder
     }
@@ -88,10 +88,10 @@ public struct Publisher: Sendable {
         var isFolder: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: destination.path, isDirectory: &isFolder)
         if exists && !isFolder.boolValue {
-            throw OrchestratorError(file: "outbox/\(jobId)", "cannot create the output folder: a file of that name is in the way", permanent: false)
+            throw OrchestratorError(subject: "outbox/\(jobId)", "cannot create the output folder: a file of that name is in the way", permanent: false)
         }
         guard access(workspace.outbox.path, W_OK) == 0 else {
-            throw OrchestratorError(file: "outbox/\(jobId)", "cannot create the output folder: outbox/ is not writable (\(String(cString: strerror(errno))))", permanent: false)
+            throw OrchestratorError(subject: "outbox/\(jobId)", "cannot create the output folder: outbox/ is not writable (\(String(cString: strerror(errno))))", permanent: false)
         }
     }
 

@@ -16,10 +16,8 @@ public struct StagingSweepService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            // Woken at once by a graceful shutdown, not a minute later.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
-            if Task.isShuttingDownGracefully { break }
+        // Start-up reconciliation swept already: the first round waits one interval.
+        await periodically(every: interval, waitFirst: true) {
             do {
                 let removed = try await BlockingWork.run { [publisher] in try publisher.sweepStaging() }
                 if removed > 0 { logger.info("removed staging folders no attempt will use again", metadata: ["count": "\(removed)"]) }

@@ -33,12 +33,12 @@ public struct JobControl: Sendable {
         for caption in captions {
             // A file the ticket does not name would never be read: say so instead of storing it.
             guard ticketNames.contains(caption.name) else {
-                throw OrchestratorError(file: caption.name, ticketNames.isEmpty
+                throw OrchestratorError(subject: caption.name, ticketNames.isEmpty
                     ? "this job's ticket names no caption files to replace"
                     : "is not one of the ticket's caption files (\(ticketNames.joined(separator: ", ")))")
             }
             guard !caption.name.hasPrefix("."), ["srt", "vtt"].contains(URL(fileURLWithPath: caption.name).pathExtension.lowercased()) else {
-                throw OrchestratorError(file: caption.name, "a captions file is a plain .srt or .vtt file name")
+                throw OrchestratorError(subject: caption.name, "a captions file is a plain .srt or .vtt file name")
             }
             _ = try CaptionFile.parse(caption.data, name: caption.name)
             destinations.append((try Workspace.child(caption.name, of: folder), caption.data))
@@ -62,16 +62,19 @@ public struct JobControl: Sendable {
         let job = try store.markPosted(id, url: url, by: poster, consentOverride: consentOverride)
         guard let postedUrl = job.postedUrl, let postedAt = job.postedAt else { return job }
         let path = try workspace.outbox(for: id).appendingPathComponent("manifest.json").path
-        guard let data = FileManager.default.contents(atPath: path), var manifest = try? JSONOutput.decoder().decode(Manifest.self, from: data) else {
+        guard let data = FileManager.default.contents(atPath: path), var manifest = try? JSONCoding.decoder().decode(Manifest.self, from: data) else {
             return job // no manifest to note it in (an outbox emptied by hand); the store has it
         }
+        // Fenced like a publish: only the manifest the store says was published is rewritten.
+        let published = ContentDigest.sha256(bytes: data)
         let posted = Manifest.Posted(url: postedUrl, by: job.postedBy ?? poster, at: Date(timeIntervalSince1970: postedAt),
                                      consent: Self.consent(of: job))
         guard manifest.posted != posted else { return job }
         manifest.posted = posted
-        let rewritten = try JSONOutput.encoder().encode(manifest)
+        let rewritten = try JSONCoding.encoder().encode(manifest)
+        guard job.manifestSha256 == nil || job.manifestSha256 == published else { return job }
         try DurableFile.write(rewritten, to: path)
-        try store.noteManifestRewritten(id, sha256: ContentDigest.sha256(bytes: rewritten))
+        try store.noteManifestRewritten(id, from: published, to: ContentDigest.sha256(bytes: rewritten))
         return try store.requireJob(id)
     }
 
@@ -93,7 +96,7 @@ public struct JobControl: Sendable {
         let job = try store.requireJob(id)
         try checkTrim(start: start, end: end)
         guard FileManager.default.fileExists(atPath: workspace.archived(job.archivePath).path) else {
-            throw OrchestratorError(file: job.sourceName, "the archived original is missing from \(workspace.archived(job.archivePath).path)", permanent: false)
+            throw OrchestratorError(subject: job.sourceName, "the archived original is missing from \(workspace.archived(job.archivePath).path)", permanent: false)
         }
         let new = JobStore.NewJob(sourceName: job.sourceName, sourceSha256: job.sourceSha256, archivePath: job.archivePath,
                                   template: captions ? "bts-cut-captioned" : "bts-cut", priority: .background,
@@ -106,10 +109,10 @@ public struct JobControl: Sendable {
 
     private func checkTrim(start: Double?, end: Double?) throws {
         if let start, !(start.isFinite && start >= 0 && start < Self.longestClip) {
-            throw OrchestratorError(file: "trim", "the in point must be between 0 s and 24 h, not \(start)")
+            throw OrchestratorError(subject: "trim", "the in point must be between 0 s and 24 h, not \(start)")
         }
         if let end, !(end.isFinite && end > (start ?? 0) && end <= Self.longestClip) {
-            throw OrchestratorError(file: "trim", "the out point (\(end) s) must come after the in point (\(start ?? 0) s) and within 24 h")
+            throw OrchestratorError(subject: "trim", "the out point (\(end) s) must come after the in point (\(start ?? 0) s) and within 24 h")
         }
     }
 }

@@ -54,7 +54,7 @@ public struct JobRecord: Sendable, Codable, Equatable {
 extension JobRecord {
     /// The ticket the job was queued with (nil without one).
     public func decodedTicket() throws -> Ticket? {
-        try ticketJson.map { try JSONOutput.decoder().decode(Ticket.self, from: Data($0.utf8)) }
+        try ticketJson.map { try JSONCoding.decoder().decode(Ticket.self, from: Data($0.utf8)) }
     }
 }
 

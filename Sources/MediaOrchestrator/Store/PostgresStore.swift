@@ -67,7 +67,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
     /// up to five tries, a little apart.
     private func retryingConflicts<T>(_ run: () throws -> T) throws -> T {
         for attempt in 1... {
-            do { return try run() } catch let error as StoreError where error.isRetryable && attempt < 5 {
+            do { return try run() } catch let error as PostgresStoreError where error.isRetryable && attempt < 5 {
                 Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
             }
         }
@@ -83,7 +83,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             let result = try body(connection)
             checkIn(connection)
             return result
-        } catch let error as StoreError {
+        } catch let error as PostgresStoreError {
             // Its state after a failed statement (a timeout, a lost link) is not known: not reused.
             Self.closeSoon(connection)
             throw error
@@ -104,7 +104,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
                                                         id: id, logger: logger).wait()
         } catch {
-            throw StoreError(address: address, error)
+            throw PostgresStoreError(address: address, error)
         }
         do {
             // A statement that waits longer than this is a sick server: fail it, do not hang a worker.
@@ -112,7 +112,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             return connection
         } catch {
             Self.closeSoon(connection)
-            throw StoreError(address: address, error)
+            throw PostgresStoreError(address: address, error)
         }
     }
 
@@ -162,7 +162,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
         func script(_ sql: String) throws {
             for statement in SQLScript.statements(sql) {
                 do { _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait() } catch {
-                    throw StoreError(address: nil, error)
+                    throw PostgresStoreError(address: nil, error)
                 }
             }
         }
@@ -180,7 +180,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
             do {
                 return try connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).wait()
             } catch {
-                throw StoreError(address: nil, error)
+                throw PostgresStoreError(address: nil, error)
             }
         }
 
@@ -219,7 +219,7 @@ public final class PostgresStore: StoreDatabase, @unchecked Sendable { // mutabl
 
 /// What went wrong talking to PostgreSQL, in the server's words (postgres-nio keeps them out of
 /// its error's description, so they are taken out here), with the SQLSTATE code.
-public struct StoreError: Error, CustomStringConvertible {
+public struct PostgresStoreError: Error, CustomStringConvertible {
     public let description: String
     public let sqlState: String?
 

@@ -115,7 +115,7 @@ extension StoreTransaction {
     func clock(_ now: Date?) throws -> Double {
         if let now { return now.timeIntervalSince1970 }
         guard let row = try row("SELECT \(dialect.clock) AS now"), let t = row.double("now") else {
-            throw OrchestratorError(file: "store", "the database did not say what time it is", permanent: false)
+            throw OrchestratorError(subject: "store", "the database did not say what time it is", permanent: false)
         }
         return t
     }

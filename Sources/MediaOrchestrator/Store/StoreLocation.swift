@@ -22,7 +22,7 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     public static func parse(_ text: String, field: String = "--store") throws -> StoreLocation {
         guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
             guard !text.isEmpty, !text.contains("://") else {
-                throw OrchestratorError(file: field, "\(text) is neither a postgres:// address nor an SQLite file path")
+                throw OrchestratorError(subject: field, "\(text) is neither a postgres:// address nor an SQLite file path")
             }
             return .sqlite(text)
         }
@@ -55,19 +55,19 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing text: String, field: String = "--store") throws {
         guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
-            throw OrchestratorError(file: field, "\(Self.redacted(text)) is not a postgres://user@host:port/database address")
+            throw OrchestratorError(subject: field, "\(Self.redacted(text)) is not a postgres://user@host:port/database address")
         }
         let socketFolder = url.queryItems?.first(where: { $0.name == "host" })?.value
         guard let user = url.user, !user.isEmpty else {
-            throw OrchestratorError(file: field, "\(Self.redacted(text)) names no user (postgres://USER@host/database)")
+            throw OrchestratorError(subject: field, "\(Self.redacted(text)) names no user (postgres://USER@host/database)")
         }
         let database = String(url.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty, !database.contains("/") else {
-            throw OrchestratorError(file: field, "\(Self.redacted(text)) names no database (postgres://user@host/DATABASE)")
+            throw OrchestratorError(subject: field, "\(Self.redacted(text)) names no database (postgres://user@host/DATABASE)")
         }
         host = url.host ?? "localhost"
         port = url.port ?? 5432
-        guard (1...65535).contains(port) else { throw OrchestratorError(file: field, "port \(port) is out of range") }
+        guard (1...65535).contains(port) else { throw OrchestratorError(subject: field, "port \(port) is out of range") }
         // URLComponents has decoded them already (a "%2541" in a password is "%41", as typed).
         self.user = user
         password = url.password

@@ -215,8 +215,9 @@ import Transcode
                                               video: nil, audio: nil, identifyingTagsRemoved: []),
                                 ticket: nil, outputs: [], thumbnails: [], captions: [], stageSeconds: [:], postDraft: nil,
                                 readyToPost: consent, notReadyReasons: consent ? [] : ["the ticket does not record the speaker's consent"])
-        try DurableFile.write(try JSONOutput.encoder().encode(manifest), to: outbox.appendingPathComponent("manifest.json").path)
-        #expect(try f.store.publish(claim, manifestSha256: "m", editorsCut: nil))
+        let bytes = try JSONCoding.encoder().encode(manifest)
+        try DurableFile.write(bytes, to: outbox.appendingPathComponent("manifest.json").path)
+        #expect(try f.store.publish(claim, manifestSha256: ContentDigest.sha256(bytes: bytes), editorsCut: nil))
         return job
     }
 }

@@ -133,7 +133,7 @@ import TestSupport
             let shown = try await client.execute(uri: "/api/requests/\(request.id)", method: .get, headers: f.headers(.viewer))
             #expect(shown.object["state"] as? String == "posted" && shown.object["posted_url"] as? String == url && shown.object["posted_by"] as? String == "producer")
         }
-        let manifest = try JSONOutput.decoder().decode(Manifest.self, from: Data(contentsOf: manifestPath))
+        let manifest = try JSONCoding.decoder().decode(Manifest.self, from: Data(contentsOf: manifestPath))
         #expect(manifest.posted?.url == "https://x.com/command_centre/status/1870000000000000000" && manifest.posted?.by == "producer")
         #expect(try f.store.job(f.succeededJob)?.manifestSha256 == ContentDigest.sha256(path: manifestPath.path), "the store knows the rewritten manifest")
         #expect(throws: OrchestratorError.self) { try f.store.retry(f.succeededJob) }
@@ -145,6 +145,6 @@ import TestSupport
                                               video: "h264", audio: "aac", identifyingTagsRemoved: []),
                                 ticket: nil, outputs: [], thumbnails: [], captions: [], stageSeconds: [:], postDraft: nil,
                                 readyToPost: true, notReadyReasons: [])
-        return try JSONOutput.encoder().encode(manifest)
+        return try JSONCoding.encoder().encode(manifest)
     }
 }

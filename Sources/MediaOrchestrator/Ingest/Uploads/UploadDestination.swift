@@ -1,0 +1,59 @@
+import Foundation
+
+/// What a resumable upload becomes once its last byte arrives: a clip of this name in the inbox,
+/// with this ticket beside it. Worked out (and every field checked) when the upload is created,
+/// so a field team learns of a wrong request id before sending 150 MB, not after.
+struct UploadDestination: Sendable, Codable, Equatable {
+    var fileName: String
+    var ticket: Ticket
+    /// The camp the clip belongs to: who may resume, see or end the upload.
+    var camp: String?
+
+    var request: String? { ticket.request }
+
+    /// From the metadata a client sent: `filename`, and either `request` with `speaker` and
+    /// `consent`, or `ticket` (a whole ticket as JSON), or neither (an unrequested clip for the
+    /// caller's camp); `captions` optionally lists caption files already uploaded (ticket syntax).
+    static func make(from metadata: UploadMetadata, caller: AccessToken, store: JobStore) throws -> UploadDestination {
+        let fileName = try clipName(metadata["filename"])
+        var ticket: Ticket
+        if let json = metadata["ticket"] {
+            guard metadata["request"] == nil else { throw UploadMetadata.refuse("send either 'request' or 'ticket', not both") }
+            ticket = try Ticket.decode(Data(json.utf8), fileName: "Upload-Metadata ticket")
+        } else {
+            ticket = Ticket()
+            ticket.request = metadata["request"]
+            if let name = metadata["speaker"]?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
+                guard name.count <= 100, !name.contains(where: \.isNewline) else { throw UploadMetadata.refuse("'speaker' is one line of at most 100 characters") }
+                ticket.speaker = Ticket.Speaker(name: name, camp: nil, consent: metadata["consent"] == "true")
+            } else if metadata["request"] != nil {
+                throw UploadMetadata.refuse("'speaker' is missing: the name of the person filmed")
+            }
+        }
+        if let captions = metadata["captions"] {
+            do { ticket.captions = try JSONCoding.decoder().decode([Ticket.CaptionFile].self, from: Data(captions.utf8)) } catch {
+                throw UploadMetadata.refuse("'captions' is not a JSON list of {\"file\", \"language\", \"burn\"}")
+            }
+            // The same rules as a ticket's (plain names beside the clip).
+            _ = try Ticket.decode(try JSONCoding.encoder().encode(ticket), fileName: "Upload-Metadata captions")
+        }
+        // A field token's clip is its camp's, whatever the ticket says; another camp is refused.
+        if let own = caller.camp { ticket = try ticket.scoped(toCamp: own, file: "camp") }
+        ticket = try ticket.linkedToRequest(by: caller, store: store).captionsOwned(by: caller.id)
+        let camp = ticket.speaker?.camp
+        return UploadDestination(fileName: fileName, ticket: ticket, camp: camp)
+    }
+
+    /// The clip's own name, reduced to a plain, visible file name with a clip extension.
+    static func clipName(_ raw: String?) throws -> String {
+        guard let raw, !raw.isEmpty else { throw UploadMetadata.refuse("'filename' is missing: the clip's name, such as kakuma-abu.mp4") }
+        let last = raw.split(separator: "/").last.map(String.init) ?? raw
+        var name = String(last.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\\" && $0.value != 0x7F }.map(Character.init))
+        while name.hasPrefix(".") || name.hasPrefix("~") { name.removeFirst() }
+        name = name.trimmingCharacters(in: .whitespaces)
+        guard UploadRoutes.kind(of: name) == .clip, name.utf8.count <= 200 else {
+            throw UploadMetadata.refuse("'filename' \(raw.prefix(60)) is not a clip (\(UploadRoutes.clipExtensions.sorted().joined(separator: ", ")))")
+        }
+        return name
+    }
+}
