@@ -34,7 +34,10 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
                               "libswscale-dev", "libswresample-dev", "libjpeg-dev"])]
         ),
-        .target(name: "Transcode", dependencies: ["CAV", .product(name: "Crypto", package: "swift-crypto")]),
+        // Hashing, HMAC, durable files and the error they throw: what Transcode and MediaOrchestrator share.
+        .target(name: "CSupport"),
+        .target(name: "MediaSupport", dependencies: ["CSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Transcode", dependencies: ["CAV", "MediaSupport"]),
         .target(name: "Captioning"),
         .target(name: "MediaOrchestrator", dependencies: [
             "Transcode", "Captioning",
@@ -58,6 +61,13 @@ let package = Package(
             .embedInCode("HTTP/Field/field.js"),
             // The store's SQL, one file per concern (SQLCatalogue).
             .embedInCode("Store/SQL/queue.sql"),
+            .embedInCode("Store/SQL/jobs.sql"),
+            .embedInCode("Store/SQL/requests.sql"),
+            .embedInCode("Store/SQL/publishing.sql"),
+            .embedInCode("Store/SQL/intents.sql"),
+            .embedInCode("Store/SQL/tokens.sql"),
+            .embedInCode("Store/SQL/webhooks.sql"),
+            .embedInCode("Store/SQL/nodes.sql"),
             // One catalogue per language of the field page (FieldLanguages).
             .embedInCode("HTTP/Field/lang/en.json"),
             .embedInCode("HTTP/Field/lang/ar.json"),

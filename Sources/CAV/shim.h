@@ -109,25 +109,7 @@ static inline int mo_jpeg_encode_rgb(const uint8_t *rgb, int width, int height, 
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/// Swaps two paths in one atomic step (renameat2 RENAME_EXCHANGE, Linux 3.15+): publishing a
-/// new output folder over an old one is never seen half-done. glibc hides renameat2 from Swift.
-static inline int mo_rename_exchange(const char *from, const char *to) {
-    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 2 /* RENAME_EXCHANGE */);
-}
-
-/// Renames only when nothing is at `to` (renameat2 RENAME_NOREPLACE): a hand-off into the inbox
-/// never replaces a file that arrived there meanwhile. -1 with errno EEXIST when something is.
-static inline int mo_rename_noreplace(const char *from, const char *to) {
-    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
-}
-
 #include <signal.h>
 #include <sys/prctl.h>
-
-/// A render child dies with the service that started it (SIGKILL when its parent goes), so a
-/// killed service never leaves renders writing into staging folders. 0 on success.
-static inline int mo_die_with_parent(void) {
-    return prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
 
 #endif

@@ -10,7 +10,7 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Run the service: inbox watcher, workers, HTTP API and dashboard. SIGTERM or Ctrl-C drains gracefully."
     )
 
-    @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace). Several nodes share one (NFS): see the README.")
+    @Option(help: "Workspace folder (default: MEDIAORCH_WORKSPACE, else ./workspace). Several nodes share one (NFS): see Docs/operators.md.")
     var workspace: String?
 
     @Option(help: "Job store: postgres://user@host:port/database for several machines, or an SQLite file (default: MEDIAORCH_STORE, else the config file's \"store\", else jobs.sqlite in the workspace).")

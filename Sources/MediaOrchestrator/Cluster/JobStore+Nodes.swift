@@ -1,5 +1,6 @@
 import Foundation
 
+/// The nodes of a cluster and its leader. The SQL is Store/SQL/nodes.sql.
 extension JobStore {
     /// A node heartbeats this often; one silent for `lostAfter` is lost.
     public static let nodeHeartbeat: TimeInterval = 5
@@ -11,17 +12,13 @@ extension JobStore {
     public func registerNode(_ name: String, version: String, workers: Int, pid: Int32, host: String = ProcessInfo.processInfo.hostName) throws {
         try database.write { tx in
             let t = try tx.clock(nil)
-            if let other = try tx.record(NodeRecord.self, "SELECT * FROM nodes WHERE name = ?\(tx.dialect.forUpdate)", [name]),
+            if let other = try tx.record(NodeRecord.self, SQLCatalogue.nodes.sql("node-for-update", tx.dialect), [name]),
                other.stoppedAt == nil, other.lostAt == nil, t - other.heartbeatAt < Self.nodeLostAfter,
                other.host != host || (other.pid != Int(pid) && Self.isAlive(pid: other.pid)) {
                 throw OrchestratorError(subject: "--node \(name)", "is running on \(other.host) (pid \(other.pid), heartbeat \(Int(t - other.heartbeatAt)) s ago): "
                                         + "give this process a name of its own", kind: .conflict)
             }
-            try tx.execute("""
-                INSERT INTO nodes (name, version, workers, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET version = excluded.version, workers = excluded.workers, pid = excluded.pid, host = excluded.host,
-                    started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, stopped_at = NULL, lost_at = NULL
-                """, [name, version, workers, Int(pid), host, t, t])
+            try tx.execute(SQLCatalogue.nodes.sql("register-node", tx.dialect), [name, version, workers, Int(pid), host, t, t])
         }
     }
 
@@ -34,7 +31,7 @@ extension JobStore {
     /// Says the node is alive; false when its row is gone (it registers again).
     public func heartbeatNode(_ name: String) throws -> Bool {
         try database.write { tx in
-            try tx.execute("UPDATE nodes SET heartbeat_at = ?, lost_at = NULL WHERE name = ?", [try tx.clock(nil), name]) == 1
+            try tx.execute(SQLCatalogue.nodes.sql("heartbeat-node", tx.dialect), [try tx.clock(nil), name]) == 1
         }
     }
 
@@ -42,8 +39,8 @@ extension JobStore {
     public func stopNode(_ name: String) throws {
         try database.write { tx in
             let t = try tx.clock(nil)
-            try tx.execute("UPDATE nodes SET stopped_at = ? WHERE name = ?", [t, name])
-            try tx.execute("DELETE FROM leader WHERE node = ?", [name])
+            try tx.execute(SQLCatalogue.nodes.sql("stop-node", tx.dialect), [t, name])
+            try tx.execute(SQLCatalogue.nodes.sql("resign-leadership", tx.dialect), [name])
         }
     }
 
@@ -53,21 +50,14 @@ extension JobStore {
     public func electLeader(_ node: String, ttl: TimeInterval) throws -> Bool {
         try database.write { tx in
             let t = try tx.clock(nil)
-            return try tx.execute("""
-                INSERT INTO leader (id, node, term, elected_at, expires_at) VALUES (1, ?, 1, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    term = CASE WHEN leader.node = excluded.node THEN leader.term ELSE leader.term + 1 END,
-                    elected_at = CASE WHEN leader.node = excluded.node THEN leader.elected_at ELSE excluded.elected_at END,
-                    node = excluded.node, expires_at = excluded.expires_at
-                WHERE leader.node = excluded.node OR leader.expires_at < excluded.elected_at
-                """, [node, t, t + ttl]) == 1
+            return try tx.execute(SQLCatalogue.nodes.sql("elect-leader", tx.dialect), [node, t, t + ttl]) == 1
         }
     }
 
     /// The node that leads now and its term, if its lease is live.
     public func leader() throws -> (node: String, term: Int)? {
         try database.read { tx in
-            guard let row = try tx.row("SELECT node, term FROM leader WHERE id = 1 AND expires_at >= ?", [try tx.clock(nil)]),
+            guard let row = try tx.row(SQLCatalogue.nodes.sql("leader", tx.dialect), [try tx.clock(nil)]),
                   let node = row.string("node"), let term = row.int("term") else { return nil }
             return (node, term)
         }
@@ -80,14 +70,11 @@ extension JobStore {
     public func markLostNodes(lostAfter: TimeInterval = JobStore.nodeLostAfter) throws -> [String] {
         try database.write { tx in
             let t = try tx.clock(nil)
-            let lost = try tx.rows("""
-                SELECT name FROM nodes WHERE stopped_at IS NULL AND lost_at IS NULL AND heartbeat_at < ?\(tx.dialect.forUpdateSkipLocked)
-                """, [t - lostAfter]).compactMap { $0.string("name") }
+            let lost = try tx.rows(SQLCatalogue.nodes.sql("silent-nodes", tx.dialect), [t - lostAfter]).compactMap { $0.string("name") }
             for name in lost {
-                try tx.execute("UPDATE nodes SET lost_at = ? WHERE name = ?", [t, name])
+                try tx.execute(SQLCatalogue.nodes.sql("mark-node-lost", tx.dialect), [t, name])
                 let owner = name + ":" // worker names are NODE:PID:N
-                try tx.execute("UPDATE jobs SET lease_expires_at = ? WHERE state = 'running' AND substr(lease_owner, 1, CAST(? AS INTEGER)) = ?",
-                               [t - 1, owner.count, owner])
+                try tx.execute(SQLCatalogue.nodes.sql("end-leases-of-node", tx.dialect), [t - 1, owner.count, owner])
             }
             return lost
         }
@@ -97,9 +84,9 @@ extension JobStore {
     public func nodes() throws -> [NodeStatus] {
         try database.read { tx in
             let t = try tx.clock(nil)
-            let records = try tx.records(NodeRecord.self, "SELECT * FROM nodes ORDER BY name")
-            let leader = try tx.row("SELECT node FROM leader WHERE id = 1 AND expires_at >= ?", [t])?.string("node")
-            let running = try tx.rows("SELECT id, lease_owner FROM jobs WHERE state = 'running' ORDER BY id", [])
+            let records = try tx.records(NodeRecord.self, SQLCatalogue.nodes.sql("nodes", tx.dialect))
+            let leader = try tx.row(SQLCatalogue.nodes.sql("leader-node", tx.dialect), [t])?.string("node")
+            let running = try tx.rows(SQLCatalogue.nodes.sql("running-jobs", tx.dialect), [])
             return records.map { node in
                 let age = max(0, t - node.heartbeatAt)
                 let state: NodeStatus.State = node.stoppedAt != nil ? .stopped : (node.lostAt != nil || age > Self.nodeLostAfter) ? .lost : .up

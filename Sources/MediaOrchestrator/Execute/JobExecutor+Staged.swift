@@ -17,7 +17,7 @@ extension JobExecutor {
         let manifest = try job.run()
         let names = try FileManager.default.contentsOfDirectory(atPath: staging.path).filter { !$0.hasPrefix(".") }
         for name in names.filter({ $0 != "manifest.json" }) + names.filter({ $0 == "manifest.json" }) {
-            try DurableFile.publish(temporary: staging.appendingPathComponent(name).path, as: destination.appendingPathComponent(name).path)
+            try DurableFile.moveIntoPlace(temporary: staging.appendingPathComponent(name).path, as: destination.appendingPathComponent(name).path)
         }
         return manifest
     }

@@ -1,5 +1,6 @@
 import Foundation
 
+/// Posting a ready reply and recording consent. The SQL is Store/SQL/publishing.sql.
 extension JobStore {
     /// Records that a ready reply was posted at `url`, by whom, now; its request (if any) becomes
     /// posted too, in the same transaction. Saying it again with the same address changes
@@ -32,15 +33,8 @@ extension JobStore {
             }
             let t = try tx.clock(now)
             let overrideBy = consented ? nil : poster, overrideReason = consented ? nil : override
-            try tx.execute("""
-                UPDATE jobs SET posted_url = ?, posted_by = ?, posted_at = ?, consent_override_by = ?, consent_override_reason = ?, updated_at = ?
-                WHERE id = ?
-                """, [posted.canonical, poster, t, overrideBy, overrideReason, t, id])
-            try tx.execute("""
-                UPDATE reply_requests SET state = 'posted', posted_url = ?, posted_by = ?, posted_at = ?,
-                       consent_override_by = ?, consent_override_reason = ?, updated_at = ?
-                WHERE job_id = ?
-                """, [posted.canonical, poster, t, overrideBy, overrideReason, t, id])
+            try tx.execute(SQLCatalogue.publishing.sql("post-job", tx.dialect), [posted.canonical, poster, t, overrideBy, overrideReason, t, id])
+            try tx.execute(SQLCatalogue.publishing.sql("post-request", tx.dialect), [posted.canonical, poster, t, overrideBy, overrideReason, t, id])
             return try Self.existingJob(id, in: tx)
         }
     }
@@ -63,8 +57,7 @@ extension JobStore {
             ticket.speaker = speaker
             let json = String(decoding: try JSONCoding.encoder().encode(ticket), as: UTF8.self)
             let t = try tx.clock(now)
-            try tx.execute("UPDATE jobs SET ticket_json = ?, consent_added_by = ?, consent_added_at = ?, updated_at = ? WHERE id = ?",
-                           [json, who, t, t, id])
+            try tx.execute(SQLCatalogue.publishing.sql("add-consent", tx.dialect), [json, who, t, t, id])
             return try Self.existingJob(id, in: tx)
         }
     }
@@ -84,7 +77,7 @@ extension JobStore {
     /// a manifest another process published meanwhile is not claimed by this one).
     func noteManifestRewritten(_ id: String, from old: String, to new: String) throws {
         try database.write { tx in
-            try tx.execute("UPDATE jobs SET manifest_sha256 = ? WHERE id = ? AND (manifest_sha256 = ? OR manifest_sha256 IS NULL)", [new, id, old])
+            try tx.execute(SQLCatalogue.publishing.sql("manifest-rewritten", tx.dialect), [new, id, old])
         }
     }
 }

@@ -49,7 +49,7 @@ public struct Publisher: Sendable {
             }
             try DurableFile.syncFolder(of: copying.appendingPathComponent("x").path)
             if fm.fileExists(atPath: shared.path) { remove(shared) } // an earlier, interrupted copy of this attempt
-            try DurableFile.publish(temporary: copying.path, as: shared.path)
+            try DurableFile.moveIntoPlace(temporary: copying.path, as: shared.path)
         } catch {
             try? fm.removeItem(at: copying)
             throw OrchestratorError(subject: "staging/\(shared.lastPathComponent)", "cannot copy the rendered outputs into the shared workspace: \(error)", permanent: false)

@@ -4,7 +4,8 @@ import Foundation
 /// with a lease they renew while they work; a job whose lease lapsed (its worker was killed) is
 /// rescued and retried; every state change of a claimed job is fenced by job id, attempt number
 /// and worker. Times default to the database's clock (`now: nil`), so nodes whose clocks
-/// disagree still agree on whose lease has lapsed; tests pass a `now` of their own.
+/// disagree still agree on whose lease has lapsed; tests pass a `now` of their own. The jobs' own
+/// queries are Store/SQL/jobs.sql.
 public final class JobStore: Sendable {
     /// Where everything is kept: the one interface both databases implement.
     let database: any StoreDatabase
@@ -74,14 +75,14 @@ public final class JobStore: Sendable {
     /// The job a producer named, or an error saying there is none. `lock`: the transaction goes
     /// on to change it (PostgreSQL holds the row until the transaction ends).
     static func existingJob(_ id: String, in tx: any StoreTransaction, lock: Bool = false) throws -> JobRecord {
-        guard let job = try tx.record(JobRecord.self, "SELECT * FROM jobs WHERE id = ?" + (lock ? tx.dialect.forUpdate : ""), [id]) else {
+        guard let job = try tx.record(JobRecord.self, SQLCatalogue.jobs.sql(lock ? "job-for-update" : "job", tx.dialect), [id]) else {
             throw OrchestratorError(subject: id, "no such job", kind: .notFound)
         }
         return job
     }
 
     public func job(_ id: String) throws -> JobRecord? {
-        try database.read { try $0.record(JobRecord.self, "SELECT * FROM jobs WHERE id = ?", [id]) }
+        try database.read { try $0.record(JobRecord.self, SQLCatalogue.jobs.sql("job", $0.dialect), [id]) }
     }
 
     /// The job a producer named, or "ID: no such job" (404 over HTTP).
@@ -90,7 +91,7 @@ public final class JobStore: Sendable {
     }
 
     public func attempts(of id: String) throws -> [AttemptRecord] {
-        try database.read { try $0.records(AttemptRecord.self, "SELECT * FROM attempts WHERE job_id = ? ORDER BY number", [id]) }
+        try database.read { try $0.records(AttemptRecord.self, SQLCatalogue.jobs.sql("attempts", $0.dialect), [id]) }
     }
 
     public func list(state: JobState? = nil) throws -> [JobRecord] {
@@ -106,8 +107,9 @@ public final class JobStore: Sendable {
             clauses.append("lower(\(dialect.jsonText("ticket_json", ["speaker", "camp"]))) = lower(?)"); arguments.append(camp)
         }
         if let since = filter.since { clauses.append("updated_at >= ?"); arguments.append(since.timeIntervalSince1970) }
-        var sql = "SELECT * FROM jobs" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY created_at DESC"
-        if let limit = filter.limit { sql += " LIMIT ?"; arguments.append(limit) }
+        var limit = ""
+        if let count = filter.limit { limit = " LIMIT ?"; arguments.append(count) }
+        let sql = SQLCatalogue.jobs.sql("list-jobs", dialect, filling: ["where": SQLCatalogue.whereClause(clauses), "limit": limit])
         return try database.read { try $0.records(JobRecord.self, sql, arguments) }
     }
 
@@ -115,16 +117,13 @@ public final class JobStore: Sendable {
     /// seconds since 1970; nil when none waits. Editors' cuts do not count: they may wait.
     public func oldestWaitingReply() throws -> Double? {
         try database.read { tx in
-            try tx.row("""
-                SELECT MIN(created_at) AS oldest FROM jobs
-                WHERE state IN ('queued', 'failed') AND parent_id IS NULL AND template NOT LIKE 'bts-cut%'
-                """)?.double("oldest")
+            try tx.row(SQLCatalogue.jobs.sql("oldest-waiting-reply", tx.dialect))?.double("oldest")
         }
     }
 
     /// How many jobs are in each state (every state present, zero when none).
     public func countsByState() throws -> [JobState: Int] {
-        let rows = try database.read { try $0.rows("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state", []) }
+        let rows = try database.read { try $0.rows(SQLCatalogue.jobs.sql("counts-by-state", $0.dialect), []) }
         var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
         for row in rows { if let state = row.string("state").flatMap(JobState.init(rawValue:)) { counts[state] = row.int("n") ?? 0 } }
         return counts
@@ -142,10 +141,7 @@ public final class JobStore: Sendable {
                 throw OrchestratorError(subject: id, "was posted at \(posted); a posted reply is not made again", kind: .conflict)
             }
             let t = try tx.clock(now)
-            try tx.execute("""
-                UPDATE jobs SET state = 'queued', max_attempts = attempts + ?, next_attempt_at = ?,
-                       trim_start = COALESCE(?, trim_start), trim_end = COALESCE(?, trim_end), updated_at = ? WHERE id = ?
-                """, [retryPolicy.maxAttempts, t, trim?.start, trim?.end, t, id])
+            try tx.execute(SQLCatalogue.jobs.sql("retry", tx.dialect), [retryPolicy.maxAttempts, t, trim?.start, trim?.end, t, id])
         }
     }
 
@@ -157,10 +153,8 @@ public final class JobStore: Sendable {
                 throw OrchestratorError(subject: id, "is already \(job.state.rawValue)", kind: .conflict)
             }
             let t = try tx.clock(now)
-            try tx.execute("UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-                           [t, id])
-            try tx.execute("UPDATE attempts SET ended_at = ?, outcome = 'cancelled' WHERE job_id = ? AND ended_at IS NULL",
-                           [t, id])
+            try tx.execute(SQLCatalogue.jobs.sql("cancel-job", tx.dialect), [t, id])
+            try tx.execute(SQLCatalogue.jobs.sql("cancel-attempt", tx.dialect), [t, id])
         }
     }
 }

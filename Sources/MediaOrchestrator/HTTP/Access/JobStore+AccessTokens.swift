@@ -24,6 +24,7 @@ public struct AccessToken: Sendable, Codable, Equatable {
     }
 }
 
+/// Access tokens. The SQL is Store/SQL/tokens.sql.
 extension JobStore {
     /// Makes a token for `role`, stores its hash, and returns the token: the only time it is seen.
     public func addToken(role: AccessRole, name: String?, camp: String? = nil, now: Date? = nil) throws -> (token: String, record: AccessToken) {
@@ -43,9 +44,7 @@ extension JobStore {
         return try database.write { tx in
             let record = AccessToken(id: id, name: name, role: role, sha256: hash, createdAt: try tx.clock(now), lastUsedAt: nil, camp: camp)
             // The unique name decides when two nodes add the same name at once.
-            let added = try tx.execute("""
-                INSERT INTO access_tokens (id, name, role, sha256, created_at, camp) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING
-                """, [id, name, role.rawValue, hash, record.createdAt, camp])
+            let added = try tx.execute(SQLCatalogue.tokens.sql("insert-token", tx.dialect), [id, name, role.rawValue, hash, record.createdAt, camp])
             if added == 0 {
                 throw OrchestratorError(subject: name, "a token of that name exists; revoke it first or choose another name", kind: .conflict)
             }
@@ -54,32 +53,32 @@ extension JobStore {
     }
 
     public func tokens() throws -> [AccessToken] {
-        try database.read { try $0.records(AccessToken.self, "SELECT * FROM access_tokens ORDER BY created_at") }
+        try database.read { try $0.records(AccessToken.self, SQLCatalogue.tokens.sql("tokens", $0.dialect)) }
     }
 
     /// Revokes by name or id; the token stops working at its next request.
     public func revokeToken(_ nameOrId: String) throws {
         try database.write { tx in
-            if try tx.execute("DELETE FROM access_tokens WHERE name = ? OR id = ?", [nameOrId, nameOrId]) == 0 { throw OrchestratorError(subject: nameOrId, "no such token (see `mediaorch tokens list`)", kind: .notFound) }
+            if try tx.execute(SQLCatalogue.tokens.sql("revoke-token", tx.dialect), [nameOrId, nameOrId]) == 0 { throw OrchestratorError(subject: nameOrId, "no such token (see `mediaorch tokens list`)", kind: .notFound) }
         }
     }
 
     /// Whether the token with this id still exists (not revoked): open event streams ask every few seconds.
     public func tokenExists(id: String) throws -> Bool {
-        try database.read { try $0.record(AccessToken.self, "SELECT * FROM access_tokens WHERE id = ?", [id]) } != nil
+        try database.read { try $0.record(AccessToken.self, SQLCatalogue.tokens.sql("token", $0.dialect), [id]) } != nil
     }
 
     /// The token a request presented, if it is one of ours. Its last use is noted at most once a
     /// minute, so a busy dashboard does not turn every read into a write.
     public func authenticate(_ token: String, now: Date = Date()) throws -> AccessToken? {
         let hash = ContentDigest.sha256(bytes: Array(token.utf8))
-        guard let found = try database.read({ try $0.record(AccessToken.self, "SELECT * FROM access_tokens WHERE sha256 = ?", [hash]) }) else {
+        guard let found = try database.read({ try $0.record(AccessToken.self, SQLCatalogue.tokens.sql("token-by-hash", $0.dialect), [hash]) }) else {
             return nil
         }
         // This node's clock is good enough for "last used", and saves asking the database.
         let t = now.timeIntervalSince1970
         if t - (found.lastUsedAt ?? 0) >= 60 {
-            _ = try? database.write { try $0.execute("UPDATE access_tokens SET last_used_at = ? WHERE id = ?", [t, found.id]) }
+            _ = try? database.write { try $0.execute(SQLCatalogue.tokens.sql("token-used", $0.dialect), [t, found.id]) }
         }
         return found
     }

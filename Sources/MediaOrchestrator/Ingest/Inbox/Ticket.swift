@@ -53,7 +53,7 @@ public struct Ticket: Sendable, Codable, Equatable {
         }
     }
 
-    /// Limits on what a ticket may hold (README "Limits"): a ticket comes from any field phone,
+    /// Limits on what a ticket may hold (Docs/api-and-webhooks.md, "What a client may send"): a ticket comes from any field phone,
     /// and every string in it is echoed by the API, so none may grow without bound.
     public enum Limits {
         /// A ticket file's bytes (an HTTP upload of a larger one is refused with 413).

@@ -12,6 +12,8 @@ public struct RequestFilter: Sendable {
     }
 }
 
+/// Reply requests: a producer's ask, a camp's upload against it, the job it follows. Their SQL is
+/// Store/SQL/requests.sql.
 extension JobStore {
     /// Stores a producer's request, open for its camp to film.
     public func createRequest(_ new: NewReplyRequest, by creator: String, now: Date? = nil) throws -> ReplyRequest {
@@ -21,18 +23,15 @@ extension JobStore {
         let languages = String(decoding: try JSONEncoder().encode(checked.languages), as: UTF8.self)
         return try database.write { tx in
             let t = try tx.clock(now)
-            try tx.execute("""
-                INSERT INTO reply_requests (id, state, tweet_url, tweet_id, handle, tweet_text, camp, languages_json, priority,
-                                            note, deadline, created_by, created_at, updated_at)
-                VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [id, checked.tweet.canonical, checked.tweet.tweetId, "@" + checked.tweet.handle, checked.text, checked.camp,
-                                 languages, (new.priority ?? .realtime).rawValue, new.note, checked.deadline, creator, t, t])
+            try tx.execute(SQLCatalogue.requests.sql("insert-request", tx.dialect),
+                           [id, checked.tweet.canonical, checked.tweet.tweetId, "@" + checked.tweet.handle, checked.text, checked.camp,
+                            languages, (new.priority ?? .realtime).rawValue, new.note, checked.deadline, creator, t, t])
             return try Self.existingRequest(id, in: tx)
         }
     }
 
     public func request(_ id: String) throws -> ReplyRequest? {
-        try database.read { try $0.record(ReplyRequest.self, "SELECT * FROM reply_requests WHERE id = ?", [id]) }
+        try database.read { try $0.record(ReplyRequest.self, SQLCatalogue.requests.sql("request", $0.dialect), [id]) }
     }
 
     /// Requests, most urgent first: by deadline (none last), then oldest first.
@@ -43,9 +42,9 @@ extension JobStore {
             clauses.append("state IN (" + states.map { _ in "?" }.joined(separator: ", ") + ")")
             for state in states { arguments.append(state.rawValue) }
         }
-        var sql = "SELECT * FROM reply_requests" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY deadline IS NULL, deadline, created_at"
-        if let limit = filter.limit { sql += " LIMIT ?"; arguments.append(limit) }
+        var limit = ""
+        if let count = filter.limit { limit = " LIMIT ?"; arguments.append(count) }
+        let sql = SQLCatalogue.requests.sql("list-requests", dialect, filling: ["where": SQLCatalogue.whereClause(clauses), "limit": limit])
         return try database.read { try $0.records(ReplyRequest.self, sql, arguments) }
     }
 
@@ -57,7 +56,7 @@ extension JobStore {
             guard ReplyRequestState.cancellable.contains(request.state) else {
                 throw OrchestratorError(subject: id, "is \(request.state.rawValue); only an open, uploading, rendering or failed request can be cancelled", kind: .conflict)
             }
-            try tx.execute("UPDATE reply_requests SET state = 'cancelled', updated_at = ? WHERE id = ?", [try tx.clock(now), id])
+            try tx.execute(SQLCatalogue.requests.sql("cancel-request", tx.dialect), [try tx.clock(now), id])
             return try Self.existingRequest(id, in: tx)
         }
     }
@@ -79,8 +78,7 @@ extension JobStore {
                 throw OrchestratorError(subject: id, "is \(request.state.rawValue); it takes no more clips", kind: .conflict).coded("request-closed")
             }
             let state = ReplyRequestState.takesAnUpload.contains(request.state) || request.state == .uploading ? ReplyRequestState.uploading : request.state
-            try tx.execute("UPDATE reply_requests SET state = ?, upload_id = ?, updated_at = ? WHERE id = ?",
-                           [state.rawValue, upload, try tx.clock(now), id])
+            try tx.execute(SQLCatalogue.requests.sql("hold-request", tx.dialect), [state.rawValue, upload, try tx.clock(now), id])
         }
     }
 
@@ -89,10 +87,7 @@ extension JobStore {
     func releaseRequest(_ id: String, fromUpload upload: String, now: Date? = nil) throws {
         try database.write { tx in
             let t = try tx.clock(now)
-            try tx.execute("""
-                UPDATE reply_requests SET state = CASE WHEN state = 'uploading' THEN 'open' ELSE state END, upload_id = NULL, updated_at = ?
-                WHERE id = ? AND (upload_id = ? OR upload_id IS NULL)
-                """, [t, id, upload])
+            try tx.execute(SQLCatalogue.requests.sql("release-request", tx.dialect), [t, id, upload])
         }
     }
 
@@ -101,9 +96,7 @@ extension JobStore {
     public func expireOverdueRequests(now: Date? = nil) throws -> Int {
         try database.write { tx in
             let t = try tx.clock(now)
-            return try tx.execute("""
-                UPDATE reply_requests SET state = 'expired', updated_at = ? WHERE state IN ('open', 'uploading') AND deadline < ?
-                """, [t, t])
+            return try tx.execute(SQLCatalogue.requests.sql("expire-overdue-requests", tx.dialect), [t, t])
         }
     }
 
@@ -116,13 +109,11 @@ extension JobStore {
         case .cancelled: .cancelled
         default: .rendering
         }
-        try tx.execute("""
-            UPDATE reply_requests SET job_id = ?, state = ?, upload_id = NULL, updated_at = ? WHERE id = ? AND state NOT IN ('posted', 'cancelled')
-            """, [job.id, state.rawValue, t, id])
+        try tx.execute(SQLCatalogue.requests.sql("link-request", tx.dialect), [job.id, state.rawValue, t, id])
     }
 
     static func existingRequest(_ id: String, in tx: any StoreTransaction, lock: Bool = false) throws -> ReplyRequest {
-        guard let request = try tx.record(ReplyRequest.self, "SELECT * FROM reply_requests WHERE id = ?" + (lock ? tx.dialect.forUpdate : ""), [id]) else {
+        guard let request = try tx.record(ReplyRequest.self, SQLCatalogue.requests.sql(lock ? "request-for-update" : "request", tx.dialect), [id]) else {
             throw OrchestratorError(subject: id, "no such request", kind: .notFound)
         }
         return request

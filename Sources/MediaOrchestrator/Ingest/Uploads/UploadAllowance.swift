@@ -1,7 +1,7 @@
 import Foundation
 import Transcode
 
-/// What one token may upload (README "Limits"): a few resumable uploads unfinished at once, and
+/// What one token may upload (Docs/api-and-webhooks.md, "What a client may send"): a few resumable uploads unfinished at once, and
 /// so many bytes a day, so that a lost or hostile phone cannot fill the disk or the uploads/
 /// folder for every camp. The day's count is kept per token in allowance/<token id>.json,
 /// changed under an flock(2), so the nodes sharing a workspace count together.

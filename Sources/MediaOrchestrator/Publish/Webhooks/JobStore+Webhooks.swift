@@ -1,5 +1,6 @@
 import Foundation
 
+/// Webhook endpoints and their deliveries. The SQL is Store/SQL/webhooks.sql.
 extension JobStore {
     /// Adds an endpoint for `events` (nil: every event); returns it with its secret, shown once.
     public func addWebhook(url: String, events: [String]? = nil, now: Date? = nil) throws -> WebhookEndpoint {
@@ -17,24 +18,24 @@ extension JobStore {
         return try database.write { tx in
             let endpoint = WebhookEndpoint(id: id, url: url, secret: "whsec_" + Data(key).base64EncodedString(),
                                            events: events.contains("*") ? "*" : events.joined(separator: ","), createdAt: try tx.clock(now))
-            try tx.execute("INSERT INTO webhooks (id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
+            try tx.execute(SQLCatalogue.webhooks.sql("insert-webhook", tx.dialect),
                            [endpoint.id, endpoint.url, endpoint.secret, endpoint.events, endpoint.createdAt])
             return endpoint
         }
     }
 
     public func webhooks() throws -> [WebhookEndpoint] {
-        try database.read { try $0.records(WebhookEndpoint.self, "SELECT * FROM webhooks ORDER BY created_at") }
+        try database.read { try $0.records(WebhookEndpoint.self, SQLCatalogue.webhooks.sql("webhooks", $0.dialect)) }
     }
 
     /// Removes an endpoint and its deliveries not yet made.
     public func removeWebhook(_ idOrURL: String) throws {
         try database.write { tx in
-            let ids = try tx.rows("SELECT id FROM webhooks WHERE id = ? OR url = ?", [idOrURL, idOrURL]).compactMap { $0.string("id") }
+            let ids = try tx.rows(SQLCatalogue.webhooks.sql("webhook-ids", tx.dialect), [idOrURL, idOrURL]).compactMap { $0.string("id") }
             guard !ids.isEmpty else { throw OrchestratorError(subject: idOrURL, "no such webhook (see `mediaorch webhooks list`)", kind: .notFound) }
             for id in ids {
-                try tx.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = ?", [id])
-                try tx.execute("DELETE FROM webhooks WHERE id = ?", [id])
+                try tx.execute(SQLCatalogue.webhooks.sql("delete-deliveries", tx.dialect), [id])
+                try tx.execute(SQLCatalogue.webhooks.sql("delete-webhook", tx.dialect), [id])
             }
         }
     }
@@ -46,8 +47,7 @@ extension JobStore {
         if let event { clauses.append("event = ?"); arguments.append(event) }
         arguments.append(limit)
         return try database.read { tx in
-            try tx.records(WebhookDelivery.self, "SELECT * FROM webhook_deliveries" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-                           + " ORDER BY created_at DESC, \(tx.dialect.insertionOrder) DESC LIMIT ?", arguments)
+            try tx.records(WebhookDelivery.self, SQLCatalogue.webhooks.sql("deliveries", tx.dialect, filling: ["where": SQLCatalogue.whereClause(clauses)]), arguments)
         }
     }
 
@@ -59,15 +59,12 @@ extension JobStore {
                             skipping busy: Set<String> = []) throws -> [(WebhookDelivery, WebhookEndpoint)] {
         try database.write { tx in
             let t = try tx.clock(now)
-            let due = try tx.records(WebhookDelivery.self, """
-                SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-                ORDER BY next_attempt_at, created_at LIMIT ?\(tx.dialect.forUpdateSkipLocked)
-                """, [t, t, limit + busy.count * limit])
+            let due = try tx.records(WebhookDelivery.self, SQLCatalogue.webhooks.sql("due-deliveries", tx.dialect), [t, t, limit + busy.count * limit])
             var claimed: [(WebhookDelivery, WebhookEndpoint)] = []
             for var delivery in due where !busy.contains(delivery.endpointId) && claimed.count < limit {
-                guard let endpoint = try tx.record(WebhookEndpoint.self, "SELECT * FROM webhooks WHERE id = ?", [delivery.endpointId]) else { continue }
+                guard let endpoint = try tx.record(WebhookEndpoint.self, SQLCatalogue.webhooks.sql("webhook", tx.dialect), [delivery.endpointId]) else { continue }
                 delivery.leaseUntil = t + lease
-                try tx.execute("UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?", [delivery.leaseUntil, delivery.id])
+                try tx.execute(SQLCatalogue.webhooks.sql("lease-delivery", tx.dialect), [delivery.leaseUntil, delivery.id])
                 claimed.append((delivery, endpoint))
             }
             return claimed
@@ -79,21 +76,16 @@ extension JobStore {
     /// cannot overwrite what the sender that took the delivery next recorded.
     func recordDeliveryTry(_ id: String, leaseUntil: Double?, status: Int?, error: String?, schedule: WebhookRetrySchedule, now: Date? = nil) throws {
         try database.write { tx in
-            guard let delivery = try tx.record(WebhookDelivery.self, """
-                SELECT * FROM webhook_deliveries WHERE id = ? AND state = 'pending' AND lease_until = ?\(tx.dialect.forUpdate)
-                """, [id, leaseUntil]) else { return }
+            guard let delivery = try tx.record(WebhookDelivery.self, SQLCatalogue.webhooks.sql("leased-delivery", tx.dialect), [id, leaseUntil]) else { return }
             let t = try tx.clock(now)
             let attempts = delivery.attempts + 1
             if let status, (200..<300).contains(status) {
-                try tx.execute("""
-                    UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, lease_until = NULL, delivered_at = ? WHERE id = ?
-                    """, [attempts, status, t, id])
+                try tx.execute(SQLCatalogue.webhooks.sql("delivered", tx.dialect), [attempts, status, t, id])
                 return
             }
             let delay = schedule.delay(afterFailure: attempts)
-            try tx.execute("""
-                UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, lease_until = NULL, next_attempt_at = ? WHERE id = ?
-                """, [delay == nil ? "failed" : "pending", attempts, status, error, t + (delay ?? 0), id])
+            try tx.execute(SQLCatalogue.webhooks.sql("delivery-try-failed", tx.dialect),
+                           [delay == nil ? "failed" : "pending", attempts, status, error, t + (delay ?? 0), id])
         }
     }
 }

@@ -212,7 +212,7 @@ public final class SmartCutter {
         try muxer.finish()
         meter.update(position: audioPlan.duration, force: true)
 
-        let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).publishIfValid(as: outputPath)
+        let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).moveIntoPlaceIfValid(as: outputPath)
         let copiedSeconds = Double(plan.copied.reduce(Int64(0)) { $0 + packets[$1].duration }) * av_q2d(timeBase)
         let total = Double(plan.length) * av_q2d(timeBase)
         let rate = video.averageFrameRate.flatMap { $0.isKnown ? $0 : nil } ?? video.realFrameRate ?? Rational(0, 1)

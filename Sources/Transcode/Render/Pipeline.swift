@@ -138,13 +138,10 @@ final class Pipeline {
         }
     }
 
-    /// Frame threads for the camera's pictures. With the encoders on a stage of their own, libav's
-    /// own choice (one a core, plus one) keeps both cores busier than one a core does (1.96
-    /// against 1.92 cores on a 1080x1920 clip, `make bench-replies`). Since the reply's x264 does
-    /// one sub-pixel step, 4K60 H.264 is decoding-bound: one a core kept 1.70 cores busy (1.07-1.20x
-    /// the ffmpeg CLI's wall time), one more keeps 1.87-1.90 (0.94-1.02x), for 353 MB against 320.
-    /// 10-bit HDR pictures bigger than 8-bit 1080p gain nothing from it (the tone map bounds them)
-    /// and keep one a core: 309 MB against 329.
+    /// Frame threads for the camera's pictures: libav's own choice (one a core, plus one) keeps
+    /// the cores busier now that the encoders have a stage of their own, and decoding-bound 4K60
+    /// H.264 gains most; 10-bit HDR pictures bigger than 8-bit 1080p gain nothing (the tone map
+    /// bounds them) and keep one a core. Figures: Docs/benchmarks.md, "Decoder threads".
     static func decoderThreads(for stream: UnsafeMutablePointer<AVStream>) -> Int32 {
         let cores = Int32(ProcessInfo.processInfo.activeProcessorCount)
         let par = stream.pointee.codecpar.pointee

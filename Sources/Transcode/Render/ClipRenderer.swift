@@ -182,7 +182,7 @@ public final class ClipRenderer {
         }
 
         let validation = try OutputValidator(path: temporary, displayName: outputName, profile: request.validation)
-            .publishIfValid(as: request.output)
+            .moveIntoPlaceIfValid(as: request.output)
         // The reply is out first; the stills come from the frame the picker kept during the same decode.
         var thumbnails: [ThumbnailReport] = []
         if let chosen = picker?.chosen {

@@ -1,5 +1,6 @@
-/// The one error type of the Transcode module. Every message names the file and says in words
-/// what is wrong, so a producer can act on it without reading libav's error numbers.
+/// The one error type of file and media work (Transcode, and the hashing and durable files both
+/// modules use from here). Every message names the file and says in words what is wrong, so a
+/// producer can act on it without reading libav's error numbers.
 public struct TranscodeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What kind of failure this is; the job runner uses it to decide whether a retry can help.
     public enum Kind: String, Sendable, Codable {
@@ -43,7 +44,7 @@ public struct TranscodeError: Error, CustomStringConvertible, Sendable, Equatabl
 extension TranscodeError {
     /// libav could not allocate `what` ("a packet", "the aac encoder"): the machine ran short of
     /// memory, which is no fault of the file, so a later try may succeed.
-    static func outOfMemory(allocating what: String, file: String) -> TranscodeError {
+    public static func outOfMemory(allocating what: String, file: String) -> TranscodeError {
         TranscodeError(.processing, file: file, "out of memory allocating \(what)")
     }
 }

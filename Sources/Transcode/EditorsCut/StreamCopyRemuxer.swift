@@ -72,7 +72,7 @@ public final class StreamCopyRemuxer {
             return .next
         }
         try muxer.finish() // trailer (moov moved first), close, fsync
-        let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).publishIfValid(as: outputPath)
+        let validation = try OutputValidator(path: temporary, displayName: outputName, profile: .editorsCut).moveIntoPlaceIfValid(as: outputPath)
         return ((try? Demuxer(path: outputPath))?.duration ?? 0, validation)
     }
 }

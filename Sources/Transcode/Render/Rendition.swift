@@ -7,7 +7,7 @@ public struct Rendition: Sendable, Codable, Equatable {
     public var x264Preset = "veryfast"
     /// x264's sub-pixel motion search effort (`subme`, 1...9; x264 lowers 10 and 11 to 9 without
     /// trellis 2, which no template sets); nil keeps the preset's own. H.264 encodes only. The
-    /// twitter-reply template sets 1 (README: "Why the reply's x264 searches sub-pixels once");
+    /// twitter-reply template sets 1 (Docs/benchmarks.md, "The reply's x264 settings: why subme=1");
     /// the editors' cut keeps faster's 4.
     public var x264Subme: Int?
     public var crf = 23

@@ -1,4 +1,4 @@
-import CAV
+import CSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +22,7 @@ public enum DurableFile {
     }
 
     /// Renames into place and fsyncs the folder so the rename itself survives a power cut.
-    public static func publish(temporary: String, as finalPath: String) throws {
+    public static func moveIntoPlace(temporary: String, as finalPath: String) throws {
         let name = URL(fileURLWithPath: finalPath).lastPathComponent
         guard rename(temporary, finalPath) == 0 else {
             throw TranscodeError(.output, file: name, "cannot move the finished file into place: \(String(cString: strerror(errno)))")
@@ -64,7 +64,7 @@ public enum DurableFile {
         do {
             try data.write(to: URL(fileURLWithPath: temporary))
             try sync(path: temporary, name: name)
-            try publish(temporary: temporary, as: finalPath)
+            try moveIntoPlace(temporary: temporary, as: finalPath)
         } catch {
             unlink(temporary)
             throw error as? TranscodeError ?? TranscodeError(.output, file: name, "cannot write: \(error.localizedDescription)")

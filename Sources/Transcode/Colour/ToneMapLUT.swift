@@ -3,7 +3,8 @@ import Foundation
 
 /// HDR (HLG or PQ) to SDR BT.709 as a 3D LUT. The exact chain (zimg to display light, BT.2020
 /// to BT.709 primaries, Hable's curve at the clip's peak, BT.709 gamma) runs in 32-bit float on
-/// every pixel: about 30 ms a 720x1280 picture, a third of an HDR reply's CPU. Each output colour
+/// every pixel, too slow to run per pixel of every picture (Docs/benchmarks.md, "The HDR tone
+/// map's table"). Each output colour
 /// depends on its input colour alone, so the render samples that very chain once, at 33³ colours,
 /// into a .cube file beside the output, and lut3d interpolates it (tetrahedral) on 16-bit RGB. A
 /// single picture (a thumbnail) takes the exact chain: cheaper than lut3d reading the table.
@@ -11,9 +12,9 @@ import Foundation
 /// One table serves the whole clip because the curve's one free value, the peak, is read once
 /// for the whole clip (`Demuxer.signalPeak`) and written into the chain.
 struct ToneMapLUT {
-    /// Grid points on each axis. Against the exact chain, on random colours: 44 dB (65³: 50);
-    /// on a test card's pictures: 37 dB (65³: 38), where the RGB conversions set the limit.
-    /// lut3d reads the table as text when the graph opens: 0.07 s here, 0.55 s at 65³.
+    /// Grid points on each axis: close enough to the exact chain that the RGB conversions, not
+    /// the table, set the error, and small enough for lut3d to read as text when the graph opens
+    /// (Docs/benchmarks.md, "The HDR tone map's table").
     static let points = 33
 
     /// HDR RGB → BT.709 primaries, tone-mapped from `peak` (1 = 100 cd/m²), in linear light.
