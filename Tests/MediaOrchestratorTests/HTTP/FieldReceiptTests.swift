@@ -55,6 +55,24 @@ import Transcode
         }
     }
 
+    @Test func anUploadOfARevokedTokenEndsAtTheNextSweepAndItsRequestTakesAnotherPhone() async throws {
+        let f = try APIFixture("field-revoked")
+        let phone = try f.store.addToken(role: .uploader, name: "lost phone", camp: "Kakuma")
+        try await f.live { client in
+            let first = try await client.execute(uri: "/api/tus/", method: .post, headers: TusProtocolTests.tus([.authorization: "Bearer \(phone.token)"], [
+                .uploadLength: "1000", .uploadMetadata: TusProtocolTests.metadata(["filename": "abu.mp4", "request": f.openRequest, "speaker": "Abu", "consent": "true"]),
+            ]))
+            #expect(first.status == .created, "\(first.text)")
+            let folder = UploadFolder(workspace: f.workspace)
+            #expect(await UploadSweepService.sweep(folder, store: f.store, logger: .init(label: "test")) == 0, "a live token's upload stays")
+            try f.store.revokeToken("lost phone")
+            #expect(await UploadSweepService.sweep(folder, store: f.store, logger: .init(label: "test")) == 1)
+            #expect(try f.store.request(f.openRequest)?.state == .open, "the request is free for the camp's new token")
+            let second = try await Self.create(f, client, request: f.openRequest, length: 1000)
+            #expect(second.status == .created, "\(second.text)")
+        }
+    }
+
     @Test func theWholeFilesSHA256IsCheckedAtTheLastByteAndAMismatchStartsAgainFromZero() async throws {
         let f = try APIFixture("field-whole-sha")
         let bytes = TusProtocolTests.bytes

@@ -3,9 +3,10 @@ import Logging
 import ServiceLifecycle
 
 /// Every minute (and at start-up): finishes the hand-off of any upload that is whole but never
-/// reached the inbox, and removes uploads past their expiry: unfinished ones nobody resumed
-/// (their request opens again for its camp) and the records of whole ones, kept until then so a
-/// client that lost the last answer learns from HEAD that the clip arrived.
+/// reached the inbox, and removes uploads past their expiry or whose token was revoked:
+/// unfinished ones nobody resumed or can resume (their request opens again for its camp), and
+/// the records of whole ones, kept until then so a client that lost the last answer learns from
+/// HEAD that the clip arrived.
 public struct UploadSweepService: Service {
     let workspace: Workspace
     let store: JobStore
@@ -31,16 +32,22 @@ public struct UploadSweepService: Service {
 
     static func sweep(_ uploads: UploadFolder, store: JobStore, now: Date = Date(), logger: Logger) async -> Int {
         var removed = 0
-        for id in uploads.all() {
+        for id in (try? await BlockingWork.run { uploads.all() }) ?? [] {
             do {
-                guard let recorded = try uploads.load(id) else { continue }
+                guard let recorded = try await BlockingWork.run({ try uploads.load(id) }) else { continue }
                 // Whole but never handed over (the process died in the hand-off): finish it.
                 let upload = try await uploads.settle(recorded, wait: 0)
                 if upload.completed && !recorded.completed {
                     logger.notice("finished handing a whole upload to the inbox", metadata: ["upload": "\(id)", "file": "\(upload.handingOffAs ?? "")"])
                     continue
                 }
-                guard upload.expiresAt < now.timeIntervalSince1970 else { continue }
+                // An unfinished upload whose token was revoked can never go on (its maker cannot
+                // reach it, nobody else may): it ends now and gives its request back.
+                var revoked = false
+                if !upload.completed, let uploader = upload.uploader {
+                    revoked = try await BlockingWork.run { try !store.tokenExists(id: uploader) }
+                }
+                guard upload.expiresAt < now.timeIntervalSince1970 || revoked else { continue }
                 if !upload.completed {
                     // One being written right now is not expired, whatever its record says.
                     let hasBytes = try await BlockingWork.run { FileManager.default.fileExists(atPath: uploads.dataPath(id)) }
@@ -49,7 +56,8 @@ public struct UploadSweepService: Service {
                     defer { lock?.release() }
                     try await BlockingWork.run { uploads.remove(id, uploader: upload.uploader) }
                     if let request = upload.destination.request { try await BlockingWork.run { try store.releaseRequest(request, fromUpload: id) } }
-                    logger.notice("unfinished upload expired", metadata: ["upload": "\(id)", "file": "\(upload.destination.fileName)", "by": "\(upload.createdBy)"])
+                    logger.notice(revoked ? "unfinished upload ended: its token was revoked" : "unfinished upload expired",
+                                  metadata: ["upload": "\(id)", "file": "\(upload.destination.fileName)", "by": "\(upload.createdBy)"])
                 } else {
                     try await BlockingWork.run { uploads.remove(id, uploader: upload.uploader) }
                 }
