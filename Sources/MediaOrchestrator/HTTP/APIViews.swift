@@ -63,18 +63,7 @@ extension HTTPError {
     /// anything else the caller sent 400; each keeps its message (file, line, what is wrong).
     static func from(_ error: any Error) -> any Error {
         if error is HTTPError { return error }
-        if let e = error as? OrchestratorError {
-            let status: HTTPResponse.Status = switch e.kind {
-            case .notFound: .notFound
-            case .conflict: .conflict
-            case .forbidden: .forbidden
-            case .tooMany: .tooManyRequests
-            case .invalid: e.isPermanent ? .badRequest : .serviceUnavailable
-            }
-            var headers = HTTPFields()
-            if let code = e.code { headers[.mediaorchReason] = code }
-            return HTTPError(status, headers: headers, message: e.description)
-        }
+        if let e = error as? OrchestratorError { return HTTPError(e.status, headers: e.headers, message: e.description) }
         if isPermanentFailure(error) { return HTTPError(.badRequest, message: "\(error)") }
         return HTTPError(.internalServerError, message: "\(error)")
     }
