@@ -78,10 +78,6 @@ extension HTTPError {
     }
 }
 
-/// Runs a handler body, turning the library's errors into HTTP answers.
-func answering<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch { throw HTTPError.from(error) }
-}
 
 extension HTTPField.Name {
     /// A short word beside an error's status that tells its cases apart for a client (see

@@ -52,24 +52,17 @@ final class FilterGraph {
             avfilter_inout_free(&inputs)
             avfilter_inout_free(&outputs)
         }
-        if let src {
-            guard let open = avfilter_inout_alloc() else {
-                throw TranscodeError.outOfMemory(allocating: "the filter graph's input", file: context)
-            }
-            outputs = open
-            open.pointee.name = av_strdup("in")
-            open.pointee.filter_ctx = src
-            open.pointee.pad_idx = 0
-            open.pointee.next = nil
+        /// One open end of the chain, named as the description names it.
+        func openEnd(_ name: String, at filter: UnsafeMutablePointer<AVFilterContext>?, _ what: String) throws -> UnsafeMutablePointer<AVFilterInOut> {
+            guard let end = avfilter_inout_alloc() else { throw TranscodeError.outOfMemory(allocating: what, file: context) }
+            end.pointee.name = av_strdup(name)
+            end.pointee.filter_ctx = filter
+            end.pointee.pad_idx = 0
+            end.pointee.next = nil
+            return end
         }
-        guard let open = avfilter_inout_alloc() else {
-            throw TranscodeError.outOfMemory(allocating: "the filter graph's output", file: context)
-        }
-        inputs = open
-        open.pointee.name = av_strdup("out")
-        open.pointee.filter_ctx = snk
-        open.pointee.pad_idx = 0
-        open.pointee.next = nil
+        if let src { outputs = try openEnd("in", at: src, "the filter graph's input") }
+        inputs = try openEnd("out", at: snk, "the filter graph's output")
         status = avfilter_graph_parse_ptr(graph, description, &inputs, &outputs, nil)
         if status < 0 { throw fail("cannot build the filter graph", status) }
         status = avfilter_graph_config(graph, nil)

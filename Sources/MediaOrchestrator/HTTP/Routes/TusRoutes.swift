@@ -293,7 +293,7 @@ struct TusRoutes {
                 throw HTTPError(.preconditionFailed, headers: [.tusVersion: Self.version],
                                 message: "Tus-Resumable must be \(Self.version) (was \(request.headers[.tusResumable] ?? "missing"))")
             }
-            var response = try await answering(body)
+            var response = try await body()
             response.headers[.tusResumable] = Self.version
             return response
         } catch {
