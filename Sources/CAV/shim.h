@@ -36,6 +36,9 @@ static inline int mo_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int mo_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
 static inline int mo_averror_exit(void) { return AVERROR_EXIT; }
 static inline int64_t mo_nopts_value(void) { return AV_NOPTS_VALUE; }
+static inline int mo_avseek_size(void) { return AVSEEK_SIZE; }
+static inline int mo_avseek_force(void) { return AVSEEK_FORCE; }
+static inline int mo_avfmt_flag_custom_io(void) { return AVFMT_FLAG_CUSTOM_IO; }
 static inline AVRational mo_time_base_q(void) { return AV_TIME_BASE_Q; }
 static inline int mo_time_base(void) { return AV_TIME_BASE; }
 

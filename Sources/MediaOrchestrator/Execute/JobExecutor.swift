@@ -20,6 +20,9 @@ public struct JobExecutor: Sendable {
     /// The source's SHA-256 when the caller knows it (the queue hashed it at ingest).
     public var sourceSha256: String?
     public var cancellation = CancellationFlag()
+    /// Set when `input` is an upload still arriving (a render made while it arrives): the reply
+    /// reads it as it grows, and the source's hash comes from that reading.
+    public var growing: GrowingFile?
 
     public init(input: String, outputFolder: String, ticket: Ticket?, template: JobTemplate) {
         self.input = input
@@ -37,7 +40,7 @@ public struct JobExecutor: Sendable {
         }
         let captions = try JobCaptions.load(ticket: ticket, folder: captionsFolder)
         // Hash the original beside the render instead of before it: the reply must not wait.
-        let digest = BackgroundDigest(path: input, known: sourceSha256)
+        let digest = growing == nil ? BackgroundDigest(path: input, known: sourceSha256) : nil
         var manifest = ManifestBuilder(jobId: jobId, template: template, ticket: ticket, captions: captions)
         var sourceInfo: MediaInfo? = nil
         // Whatever order a template lists them in, the reply (and its thumbnails) come first.
@@ -89,7 +92,7 @@ public struct JobExecutor: Sendable {
         }
 
         let source = try sourceInfo ?? Demuxer(path: input).probe()
-        let made = manifest.build(source: source, sourceSha256: try digest.result())
+        let made = manifest.build(source: source, sourceSha256: try growing?.wholeSha256(cancellation: cancellation) ?? digest!.result())
         try DurableFile.write(try JSONCoding.encoder().encode(made), to: folder.appendingPathComponent("manifest.json").path)
         return made
     }
@@ -99,6 +102,7 @@ public struct JobExecutor: Sendable {
     public func replyRequest(output: String, captions: JobCaptions) throws -> RenderRequest {
         let trim = self.trim ?? ticket?.trim
         var request = RenderRequest(input: input, output: output, trim: trim, rendition: template.reply, cancellation: cancellation)
+        request.growing = growing
         request.endCard = try endCardVisual()
         request.burnIn = burnIn(captions.burned, trimStart: trim?.start ?? 0, card: template.endCard,
                                 cardLanguage: captions.burned?.language ?? captions.languages.first?.language)

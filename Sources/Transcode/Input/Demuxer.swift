@@ -16,6 +16,8 @@ public final class Demuxer {
     private let interrupt: InterruptCheck
     /// Why packet reading stopped early, when it did (a damaged file), for the messages that follow.
     public internal(set) var readError: String?
+    /// A file still arriving is read through libav's custom I/O; kept as long as the context.
+    private let growingIO: GrowingFileIO?
 
     /// The containers phones, cameras, screen recorders and browsers write. Anything else that
     /// libav would open (concat scripts, HLS/DASH playlists, SDP, image sequences, text) can make
@@ -23,27 +25,47 @@ public final class Demuxer {
     public static let containerWhitelist = ["mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts", "avi", "dv",
                                             "flv", "asf", "mpeg", "ogg"]
 
-    public init(path: String, cancellation: CancellationFlag? = nil) throws {
+    /// With `growing`, the file is one still arriving (`path` is its path): reads wait for its
+    /// bytes instead of ending at its current size.
+    public init(path: String, cancellation: CancellationFlag? = nil, growing: GrowingFile? = nil) throws {
         _ = LibAVProcess.defaults
         self.path = path
         let name = URL(fileURLWithPath: path).lastPathComponent
         fileName = name
         interrupt = InterruptCheck(cancellation: cancellation)
-        try Self.checkIsAFile(path, name: name)
-        let format = try Self.container(of: path, name: name)
+        let format: UnsafePointer<AVInputFormat>
+        if let growing {
+            format = try Self.container(head: try Self.head(of: growing, cancellation: cancellation), name: name)
+            growingIO = try GrowingFileIO(GrowingFileCursor(file: growing, cancellation: cancellation))
+        } else {
+            try Self.checkIsAFile(path, name: name)
+            format = try Self.container(of: path, name: name)
+            growingIO = nil
+        }
 
         // Built before the context, so nothing can throw between allocating it and handing it to
         // avformat_open_input, which frees it itself when it fails.
+        // A file still arriving is probed on its first two seconds, not five: its render should start.
         let options = try LibAVDictionary([("format_whitelist", Self.containerWhitelist.joined(separator: ",")),
-                                           ("protocol_whitelist", "file")], file: name)
+                                           ("protocol_whitelist", "file")] + (growing == nil ? [] : [("analyzeduration", "2000000")]), file: name)
         guard let allocated = avformat_alloc_context() else {
             throw TranscodeError.outOfMemory(allocating: "a demuxer", file: name)
         }
         allocated.pointee.interrupt_callback = AVIOInterruptCB(callback: demuxerInterruptCallback,
                                                               opaque: Unmanaged.passUnretained(interrupt).toOpaque())
+        if let growingIO {
+            // Freed by this object (GrowingFileIO), never by libav: CUSTOM_IO says so.
+            allocated.pointee.pb = growingIO.context
+            allocated.pointee.flags |= mo_avfmt_flag_custom_io()
+            // Read as a stream: a seekable MP4 would walk every fragment to the end before its
+            // first packet, and a Matroska file would jump to its cues at the end. A second pass
+            // (an HDR source's first picture) then cannot go back, and says so.
+            growingIO.context.pointee.seekable = 0
+        }
         var ctx: UnsafeMutablePointer<AVFormatContext>? = allocated
         let opened = avformat_open_input(&ctx, path, format, &options.pointer)
         guard opened >= 0, let ready = ctx else {
+            if let failure = growingIO?.cursor.failure { throw failure }
             // An interrupted read surfaces as whatever the demuxer makes of a short read.
             if opened == mo_averror_exit() || interrupt.isCancelled { throw TranscodeError(.cancelled, file: name, "cancelled") }
             throw Self.openFailure(path: path, name: name, code: opened)
@@ -58,6 +80,7 @@ public final class Demuxer {
         let probeOptions = LibAVDictionaryArray(count: max(streamCount, 1))
         for i in 0..<streamCount { try probeOptions.set("threads", "1", at: i, file: name) }
         let found = probeOptions.pointers.withUnsafeMutableBufferPointer { avformat_find_stream_info(ready, $0.baseAddress) }
+        if let failure = growingIO?.cursor.failure { throw failure }
         if found == mo_averror_exit() || interrupt.isCancelled { throw TranscodeError(.cancelled, file: name, "cancelled") }
         guard found >= 0 else {
             throw TranscodeError(.badInput, file: name, "could not read the streams: \(libavErrorText(found))")
@@ -133,6 +156,8 @@ public final class Demuxer {
             let status = av_read_frame(context, packet.pointer)
             if status >= 0 { return true }
             if status == LibAVStatus.endOfFile { return false }
+            // A file still arriving that stalled or was abandoned: not a damaged file's end.
+            if let failure = growingIO?.cursor.failure { throw failure }
             if status == mo_averror_exit() || interrupt.isCancelled {
                 throw TranscodeError(.cancelled, file: fileName, "cancelled")
             }
@@ -177,13 +202,28 @@ public final class Demuxer {
         }
     }
 
+    /// The first bytes of a file still arriving, as many as `container` looks at (fewer when
+    /// the whole file is shorter), waiting for them.
+    private static func head(of growing: GrowingFile, cancellation: CancellationFlag?) throws -> Data {
+        let wanted = 1 << 20
+        let readable = try growing.waitFor(Int64(wanted), cancellation: cancellation)
+        guard readable > 0 else { throw TranscodeError(.badInput, file: growing.fileName, "file is empty (0 bytes)") }
+        var head = Data(count: Int(min(readable, Int64(wanted))))
+        let count = head.count
+        let got = try head.withUnsafeMutableBytes { try growing.read(into: $0.baseAddress!, count: count, at: 0, cancellation: cancellation) }
+        return head.prefix(got)
+    }
+
     /// Decides the container from the file's first bytes, as libav would, without opening it.
     private static func container(of path: String, name: String) throws -> UnsafePointer<AVInputFormat> {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw TranscodeError(.output, file: name, "cannot be opened for reading now (\(String(cString: strerror(errno))))")
         }
         defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+        return try container(head: (try? handle.read(upToCount: 1 << 20)) ?? Data(), name: name)
+    }
+
+    private static func container(head: Data, name: String) throws -> UnsafePointer<AVInputFormat> {
         // libav's probes read up to AVPROBE_PADDING_SIZE (64) bytes past the end: pad with zeros.
         var buffer = [UInt8](head)
         buffer.append(contentsOf: [UInt8](repeating: 0, count: 64))

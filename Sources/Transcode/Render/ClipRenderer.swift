@@ -17,6 +17,8 @@ public struct RenderRequest: Sendable {
     public var thumbnails: [ThumbnailSpec] = []
     /// X's rules for a reply; the editors' rules for a re-encoded behind-the-scenes cut.
     public var validation: OutputValidator.Profile = .xUpload
+    /// Set when `input` is an upload still arriving: the render reads it as it grows.
+    public var growing: GrowingFile?
     /// Encoders and muxer on a thread of their own (the default), or in line with decoding: the
     /// outputs are the same bytes either way, which a test checks.
     var encodesOnOwnThread = true
@@ -129,9 +131,10 @@ public final class ClipRenderer {
 
     /// Opens the source and refuses a cut-off MP4: shared by `plan` and `render`.
     private func open() throws -> (Demuxer, MediaInfo) {
-        let input = try Demuxer(path: request.input, cancellation: request.cancellation)
+        let input = try Demuxer(path: request.input, cancellation: request.cancellation, growing: request.growing)
         let info = try input.probe(framePacing: false)
-        if let layout = ISOBaseMediaLayout(path: request.input), layout.missingBytes > 0 {
+        // A file still arriving is short by design; its reader waits for the rest.
+        if request.growing == nil, let layout = ISOBaseMediaLayout(path: request.input), layout.missingBytes > 0 {
             throw TranscodeError(.badInput, file: input.fileName,
                                  "MP4 is truncated: \(layout.missingBytes) bytes missing at the end: the upload is incomplete")
         }
@@ -148,9 +151,10 @@ public final class ClipRenderer {
 
     /// Decides the render; an HDR source's pictures go through the LUT in `toneMapping` when it has one.
     private func makePlan(_ input: Demuxer, _ info: MediaInfo, toneMapping: ToneMapping?) throws -> RenderPlan {
+        // A stream still arriving does not know its end: the sender's word stands in, checked later.
         try RenderPlan.make(info: info, videoEnd: { try input.endTime(ofStream: RenderPlan.mainVideoStream(in: info)!.index) },
                             trim: request.trim, rendition: request.rendition, cardDuration: request.endCard?.duration ?? 0,
-                            toneMapping: toneMapping)
+                            toneMapping: toneMapping, declaredLength: request.growing?.declaredDuration)
     }
 
     public func render() throws -> RenderReport {

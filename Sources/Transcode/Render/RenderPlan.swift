@@ -31,8 +31,10 @@ struct RenderPlan {
 
     /// `toneMapping`: for an HDR source, its peak and the `ToneMapLUT` written for it; without
     /// one, HDR takes the exact chain at the nominal peak.
+    /// `declaredLength`: the pictures' length as the sender of a file still arriving declared it,
+    /// which stands in for the container's (a fragmented stream's header knows only its first fragment).
     static func make(info: MediaInfo, videoEnd: () throws -> Double?, trim: Trim?, rendition: Rendition,
-                     cardDuration: Double = 0, toneMapping: ToneMapping? = nil) throws -> RenderPlan {
+                     cardDuration: Double = 0, toneMapping: ToneMapping? = nil, declaredLength: Double? = nil) throws -> RenderPlan {
         let file = info.file
         guard let video = mainVideoStream(in: info) else {
             let what = info.audioStreams.isEmpty ? "no video stream" : "only audio, no video stream"
@@ -50,7 +52,9 @@ struct RenderPlan {
         // The source's own length of pictures.
         let pictureStart = video.startTime ?? 0
         let sourceLength: Double
-        if let d = video.duration, d > 0 {
+        if let declaredLength {
+            sourceLength = declaredLength
+        } else if let d = video.duration, d > 0 {
             sourceLength = d
         } else if let end = try videoEnd() {
             sourceLength = max(0, end - pictureStart)
