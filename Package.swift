@@ -49,6 +49,8 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], exclude: [
+            "HTTP/Field/vendor/LICENSE.mediabunny", "HTTP/Field/vendor/VERSION", "HTTP/Field/vendor/mediabunny-entry.ts",
         ], resources: [
             // The dashboard (plain HTML, CSS, JS) and the API's OpenAPI document, compiled in.
             .embedInCode("HTTP/Dashboard/index.html"),
@@ -59,6 +61,8 @@ let package = Package(
             .embedInCode("HTTP/Field/field.html"),
             .embedInCode("HTTP/Field/field.css"),
             .embedInCode("HTTP/Field/field.js"),
+            // Mediabunny, vendored (vendor/VERSION, scripts/update-mediabunny.sh): makes the proxy on the phone.
+            .embedInCode("HTTP/Field/vendor/mediabunny.min.mjs.gz"),
             // The store's SQL, one file per concern (SQLCatalogue).
             .embedInCode("Store/SQL/queue.sql"),
             .embedInCode("Store/SQL/jobs.sql"),

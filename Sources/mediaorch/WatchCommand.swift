@@ -28,6 +28,12 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Do not watch the inbox: another node on the shared workspace ingests uploads (a render-only node).")
     var noIngest = false
 
+    @Option(help: "Proxies whose reply this node renders while they arrive, at once (a render child each, besides --workers). 0: none; their jobs render once whole.")
+    var arrivingRenders = 1
+
+    @Option(help: "Seconds a proxy may send nothing before its render made while it arrives gives up (its job renders it once whole).")
+    var arrivingStallSeconds: Double = 120
+
     @Option(help: "A folder on this node's own disk to render in; finished outputs are copied whole into the workspace's staging/ and published from there (for a workspace on NFS). Default: the workspace's staging/.")
     var staging: String?
 
@@ -154,6 +160,11 @@ struct WatchCommand: AsyncParsableCommand {
             services.append(.init(service: InboxWatcherService(workspace: ws, ingestor: ingestor, stableSeconds: stableSeconds,
                                                                wakeups: wakeups, disk: disk, orphanAge: max(1, orphanHours * 3600),
                                                                logger: logger)))
+        }
+        if arrivingRenders > 0 {
+            services.append(.init(service: ArrivingRenderService(workspace: ws, templates: library, render: render, node: nodeName,
+                                                                 limit: min(arrivingRenders, 16), stallSeconds: min(max(arrivingStallSeconds, 5), 3600),
+                                                                 logger: logger)))
         }
         for n in stride(from: 1, through: workers, by: 1) {
             let name = NodeName.worker(node: nodeName, pid: getpid(), number: n)

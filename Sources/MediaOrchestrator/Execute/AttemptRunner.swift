@@ -20,6 +20,8 @@ struct AttemptRunner: Sendable {
     let activity: JobActivity?
     /// Below its floor, the render is stopped and the job released (not failed) to wait for space.
     let disk: DiskSpaceGuard?
+    /// How long an attempt waits for the reply being rendered while its upload arrived to finish.
+    var arrivingWait: TimeInterval = 120
 
     func run(_ claim: JobClaim, logger: Logger) async {
         var logger = logger
@@ -57,7 +59,10 @@ struct AttemptRunner: Sendable {
         let started = Date()
         let outcome: RenderChildSupervisor.Outcome
         do {
-            let assignment = try await BlockingWork.run { [self] in try makeAssignment(claim) }
+            let arrived = await arrivingRender(of: claim.job, cancellation: cancellation, logger: logger)
+            var made = try await BlockingWork.run { [self] in try makeAssignment(claim) }
+            made.takeOverFrom = arrived?.folder.path
+            let assignment = made
             let child = renderChild
             let activity = self.activity
             let jobId = claim.job.id
@@ -79,6 +84,21 @@ struct AttemptRunner: Sendable {
         let seconds = Date().timeIntervalSince(started)
         let stoppedForDisk = diskLow.load(ordering: .relaxed)
         await Task { await record(outcome, of: claim, seconds: seconds, stoppedForDisk: stoppedForDisk, logger: logger) }.value
+    }
+
+    /// The render of this job's reply made while its upload arrived, once finished: waited for
+    /// while it is still going (the last bytes just came, its last frames are being encoded), for at
+    /// most `arrivingWait`. nil when there is none to take over; the job then renders its own.
+    private func arrivingRender(of job: JobRecord, cancellation: CancellationFlag, logger: Logger) async -> ArrivingRender? {
+        guard job.parentId == nil, let clip = (try? job.decodedTicket())??.clip, clip.role == .proxy, let upload = clip.upload else { return nil }
+        let render = ArrivingRender(workspace: workspace, upload: upload)
+        let deadline = Date().addingTimeInterval(arrivingWait)
+        while !cancellation.isCancelled, Date() < deadline, (try? await BlockingWork.run { render.isRendering() }) == true {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        let done = (try? await BlockingWork.run { render.finished() }) ?? nil
+        if done != nil { logger.info("taking over the reply rendered while the proxy arrived", metadata: ["upload": "\(upload)"]) }
+        return done == nil ? nil : render
     }
 
     private func makeAssignment(_ claim: JobClaim) throws -> RenderAssignment {
@@ -152,12 +172,15 @@ struct AttemptRunner: Sendable {
         _ = try? await BlockingWork.run { [publisher] in publisher.discardStaging(jobId: claim.job.id, attempt: claim.attempt) }
     }
 
-    /// Once a reply is published, its bts cut is queued as its own background job (in the same commit).
+    /// Once a reply is published, its bts cut is queued as its own background job (in the same
+    /// commit). Not for a reply made from a phone's proxy: its editors' cut is made from the
+    /// camera's original when that arrives (Ingestor), never from the proxy.
     private func editorsCut(after claim: JobClaim) -> JobStore.NewJob? {
         guard claim.job.parentId == nil, let template = try? templates.load(claim.job.template),
               template.outputs.contains(.reply), template.outputs.contains(.bts) else { return nil }
+        if (try? claim.job.decodedTicket())??.clip?.role == .proxy { return nil }
         return JobStore.NewJob(sourceName: claim.job.sourceName, sourceSha256: claim.job.sourceSha256, archivePath: claim.job.archivePath,
-                               template: "bts-cut", priority: .background, ticketJson: claim.job.ticketJson, parentId: claim.job.id)
+                               template: TemplateLibrary.editorsCutTemplate, priority: .background, ticketJson: claim.job.ticketJson, parentId: claim.job.id)
     }
 }
 

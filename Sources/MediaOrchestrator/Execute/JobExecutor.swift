@@ -23,6 +23,10 @@ public struct JobExecutor: Sendable {
     /// Set when `input` is an upload still arriving (a render made while it arrives): the reply
     /// reads it as it grows, and the source's hash comes from that reading.
     public var growing: GrowingFile?
+    /// An arriving/<upload id> folder whose reply the job may take over (takeOverArrivingReply).
+    var takeOverFrom: String?
+    /// Called with the reply's render report (a render made while the upload arrives records it).
+    var onReplyRendered: (@Sendable (RenderReport) -> Void)?
 
     public init(input: String, outputFolder: String, ticket: Ticket?, template: JobTemplate) {
         self.input = input
@@ -73,7 +77,14 @@ public struct JobExecutor: Sendable {
                 if let report = self.progress {
                     request.progress = { @Sendable progress in report("reply", progress) }
                 }
-                let report = try ClipRenderer(request).render()
+                let report: RenderReport
+                if let takeOverFrom, let arrived = try takeOverArrivingReply(from: takeOverFrom, into: folder) {
+                    report = arrived
+                    manifest.renderedWhileArriving = true
+                } else {
+                    report = try ClipRenderer(request).render()
+                }
+                onReplyRendered?(report)
                 sourceInfo = report.source
                 manifest.thumbnails = report.thumbnails.map {
                     Manifest.Thumbnail(path: URL(fileURLWithPath: $0.path).lastPathComponent, width: $0.width, height: $0.height,

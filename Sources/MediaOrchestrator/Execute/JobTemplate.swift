@@ -76,6 +76,8 @@ public struct JobTemplate: Sendable, Codable, Equatable {
 /// folder and under systemd.
 public struct TemplateLibrary: Sendable {
     public static let defaultTemplate = "twitter-reply"
+    /// A reply's editors' cut, queued as a job of its own.
+    public static let editorsCutTemplate = "bts-cut"
     /// The folder whose templates replace the built-in ones of the same name; nil for none.
     public let overrides: URL?
 

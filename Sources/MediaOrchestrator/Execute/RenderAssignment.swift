@@ -21,6 +21,20 @@ public struct RenderAssignment: Sendable, Codable {
     public var sourceSha256: String?
     /// The child caps its own data size (RLIMIT_DATA) at this many MiB before it opens anything.
     public var memoryCapMegabytes: Int?
+    /// Set when `input` is an upload still arriving: the reply is rendered as it grows.
+    var arrival: Arrival? = nil
+    /// An arriving/<upload id> folder whose reply, rendered while the upload arrived, the job takes
+    /// over when it was made from the same bytes for the same render.
+    var takeOverFrom: String? = nil
+
+    struct Arrival: Sendable, Codable {
+        /// The upload's record (uploads/<id>.info), which says how far it has arrived.
+        var recordPath: String
+        /// The pictures' length as the phone declared it.
+        var declaredDuration: Double
+        /// Seconds without a new byte after which the render gives up.
+        var stallSeconds: Double
+    }
 }
 
 /// What a render child writes to its standard output, one JSON object a line.

@@ -46,8 +46,13 @@ public enum RenderChildMain {
         let stop = SignalCancellation(cancelling: cancellation)
         defer { stop.stop() }
         do {
-            let job = try executor(for: assignment, cancellation: cancellation, channel: channel, watch: peak)
+            var job = try executor(for: assignment, cancellation: cancellation, channel: channel, watch: peak)
+            let rendered = Mutex<RenderReport?>(nil)
+            job.onReplyRendered = { report in rendered.withLock { $0 = report } }
             let manifest = try job.run()
+            if let arrival = assignment.arrival, let report = rendered.withLock({ $0 }) {
+                try recordArrivingRender(assignment, arrival, job: job, report: report, sourceSha256: manifest.source.sha256, cancellation: cancellation)
+            }
             let manifestPath = URL(fileURLWithPath: assignment.stagingFolder).appendingPathComponent("manifest.json").path
             channel.send(.succeeded(manifestSha256: try ContentDigest.sha256(path: manifestPath),
                                     readyToPost: manifest.readyToPost, stageSeconds: manifest.stageSeconds))
@@ -56,6 +61,15 @@ public enum RenderChildMain {
             channel.send(.failed(reason: "\(error)", permanent: isPermanentFailure(error), cancelled: cancelled, peakDataKB: peak.highest))
         }
         return 0
+    }
+
+    /// A reply made while its upload arrived is kept for the job the upload becomes, once the
+    /// whole file's pictures are as long as the phone declared.
+    private static func recordArrivingRender(_ assignment: RenderAssignment, _ arrival: RenderAssignment.Arrival, job: JobExecutor,
+                                             report: RenderReport, sourceSha256: String, cancellation: CancellationFlag) throws {
+        try JobExecutor.checkDeclaredLength(of: assignment.input, declared: arrival.declaredDuration, cancellation: cancellation)
+        let render = ArrivingRender(folder: URL(fileURLWithPath: assignment.stagingFolder).deletingLastPathComponent())
+        try render.record(.init(sourceSha256: sourceSha256, replyKey: try job.replyKey(), report: report))
     }
 
     private static func executor(for assignment: RenderAssignment, cancellation: CancellationFlag,
@@ -70,6 +84,12 @@ public enum RenderChildMain {
         job.sourceSha256 = assignment.sourceSha256
         job.trim = assignment.trim
         job.onlyOutputs = assignment.onlyOutputs
+        job.takeOverFrom = assignment.takeOverFrom
+        if let arrival = assignment.arrival {
+            let upload = UploadArrival(recordPath: arrival.recordPath)
+            job.growing = try GrowingFile(path: assignment.input, stallLimit: arrival.stallSeconds,
+                                          declaredDuration: arrival.declaredDuration, look: { upload.look() })
+        }
         job.progress = { @Sendable stage, progress in
             if progress.fraction >= 0.5 {
                 let source = URL(fileURLWithPath: assignment.input).lastPathComponent

@@ -8,4 +8,7 @@ enum DashboardAssets {
     static var fieldPage: [UInt8] { PackageResources.field_html }
     static var fieldStyle: [UInt8] { PackageResources.field_css }
     static var fieldScript: [UInt8] { PackageResources.field_js }
+    /// Mediabunny's bundle, gzipped as vendored: served as it is to a browser that takes gzip.
+    static var mediabunnyGzip: [UInt8] { PackageResources.mediabunny_min_mjs_gz }
+    static let mediabunnyTag = "\"" + ContentDigest.sha256(bytes: PackageResources.mediabunny_min_mjs_gz).prefix(16) + "\""
 }

@@ -13,6 +13,8 @@ public struct Workspace: Sendable {
     public var staging: URL { root.appendingPathComponent("staging") }
     /// Resumable (tus) uploads still arriving: their bytes and records, until handed to the inbox.
     public var uploads: URL { root.appendingPathComponent("uploads") }
+    /// Replies rendered while their upload arrives (ArrivingRender), one folder per upload.
+    public var arriving: URL { root.appendingPathComponent("arriving") }
     /// One lock file per uploader, held while its files are given their names in the inbox (InboxPlacement).
     public var inboxLocks: URL { root.appendingPathComponent("inbox-locks") }
     /// Each token's count of bytes uploaded today (UploadAllowance).
@@ -54,7 +56,7 @@ public struct Workspace: Sendable {
 
     /// Creates the folders and the marker if missing.
     public func prepare() throws {
-        for folder in [inbox, archive, outbox, staging, uploads] {
+        for folder in [inbox, archive, outbox, staging, uploads, arriving] {
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw OrchestratorError(subject: folder.path, "cannot create the workspace folder: \(error.localizedDescription)", permanent: false)
             }

@@ -101,6 +101,13 @@ public struct Manifest: Sendable, Codable {
     public var notReadyReasons: [String]
     /// Where and when the command centre posted the reply, and who said so (added once posted).
     public var posted: Posted?
+    /// What the outputs were made from: the camera's original, or a proxy the phone made and sent
+    /// first (its editors' cut then comes from the original, in a job of its own).
+    public var madeFrom: MadeFrom? = nil
+    /// The reply was rendered while its upload was still arriving, and taken over by the job.
+    public var renderedWhileArriving: Bool? = nil
+
+    public enum MadeFrom: String, Sendable, Codable { case original, proxy }
 
     public struct Posted: Sendable, Codable, Equatable {
         public var url: String

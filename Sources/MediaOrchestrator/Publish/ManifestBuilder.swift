@@ -14,6 +14,8 @@ struct ManifestBuilder {
     var thumbnails: [Manifest.Thumbnail] = []
     var captionFiles: [Manifest.Captions] = []
     var stageSeconds: [String: Double] = [:]
+    /// The reply was rendered while its upload arrived and taken over by the job.
+    var renderedWhileArriving = false
 
     init(jobId: String?, template: JobTemplate, ticket: Ticket?, captions: JobCaptions) {
         (self.jobId, self.template, self.ticket, self.captions) = (jobId, template, ticket, captions)
@@ -53,6 +55,7 @@ struct ManifestBuilder {
                           identifyingTagsRemoved: source.identifyingMetadata.map { "\($0.key) (\($0.scope))" }),
             ticket: ticket, outputs: outputs, thumbnails: thumbnails, captions: captionFiles, stageSeconds: stageSeconds,
             postDraft: outputs.first { $0.role == "reply" }.map(postDraft(for:)),
-            readyToPost: reasons.isEmpty, notReadyReasons: reasons)
+            readyToPost: reasons.isEmpty, notReadyReasons: reasons,
+            madeFrom: ticket?.clip?.role == .proxy ? .proxy : .original, renderedWhileArriving: renderedWhileArriving ? true : nil)
     }
 }

@@ -3,7 +3,7 @@ import CAV
 extension Demuxer {
     /// The end time (seconds) of a stream's last packet, read by demuxing only (no decoding).
     /// For containers that do not record a duration, such as a browser's live WebM recording.
-    func endTime(ofStream index: Int) throws -> Double? {
+    public func endTime(ofStream index: Int) throws -> Double? {
         var end: Int64? = nil
         try forEachPacket(streams: [index], rewinding: true) { packet in
             let p = packet.pointer.pointee

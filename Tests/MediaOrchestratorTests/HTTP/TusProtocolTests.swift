@@ -45,7 +45,7 @@ import Transcode
             #expect(response.status == .noContent)
             #expect(response.headers[.tusResumable] == "1.0.0" && response.headers[.tusVersion] == "1.0.0")
             let extensions: Set<String> = Set((response.headers[.tusExtension] ?? "").split(separator: ",").map(String.init))
-            let expected: Set<String> = ["creation", "creation-with-upload", "expiration", "checksum", "termination"]
+            let expected: Set<String> = ["creation", "creation-with-upload", "creation-defer-length", "expiration", "checksum", "termination"]
             #expect(extensions == expected)
             #expect(Int64(response.headers[.tusMaxSize] ?? "") == 4 << 30)
             #expect(response.headers[.tusChecksumAlgorithm] == "sha1,sha256")

@@ -38,8 +38,17 @@ struct Receipt: Encodable, Sendable {
 
     struct Progress: Encodable, Sendable {
         let received: Int64
-        let total: Int64
+        /// nil while a proxy is still being made on the phone (its size is told at its end).
+        let total: Int64?
     }
+
+    /// Where the camera's original of a clip sent as a proxy first stands.
+    enum OriginalState: String, Encodable, Sendable {
+        case notSent = "not_sent", sending, `in`
+    }
+
+    /// What the reply is made from: the phone's proxy or the camera's original.
+    enum Source: String, Encodable, Sendable { case proxy, original }
 
     enum Kind: String, Encodable, Sendable { case upload, job }
 
@@ -60,6 +69,23 @@ struct Receipt: Encodable, Sendable {
     let filmAgainReason: FilmAgainReason?
     /// Sent with the very token asking.
     let mine: Bool
+    /// The id the phone gave the clip (the same on its proxy and its original); nil for a clip sent once.
+    var clipId: String? = nil
+    var madeFrom: Source = .original
+    /// For a clip sent as a proxy first: whether its original is in; nil otherwise.
+    var original: OriginalState? = nil
+
+    /// The clip's proxy and original fields, from its ticket and what is known of its original.
+    func withClip(_ clip: Ticket.Clip?, originalsIn: Set<String>, originalsSending: Set<String>) -> Receipt {
+        var receipt = self
+        guard let clip else { return receipt }
+        receipt.clipId = clip.id
+        receipt.madeFrom = clip.role == .proxy ? .proxy : .original
+        if clip.role == .proxy {
+            receipt.original = originalsIn.contains(clip.id) ? .in : originalsSending.contains(clip.id) ? .sending : .notSent
+        }
+        return receipt
+    }
 }
 
 extension Receipt {

@@ -15,6 +15,21 @@ struct ServiceRoutes {
         router.get("/field") { _, _ in Self.asset(DashboardAssets.fieldPage, type: "text/html; charset=utf-8") }
         router.get("/field.css") { _, _ in Self.asset(DashboardAssets.fieldStyle, type: "text/css; charset=utf-8") }
         router.get("/field.js") { _, _ in Self.asset(DashboardAssets.fieldScript, type: "text/javascript; charset=utf-8") }
+        // Mediabunny, loaded by the field page only when it makes a proxy: sent gzipped (82 KB, not
+        // 320), and not again while the phone holds this version (ETag).
+        router.get("/field/vendor/mediabunny.mjs") { request, _ in
+            if request.headers[.ifNoneMatch] == DashboardAssets.mediabunnyTag {
+                return Response(status: .notModified, headers: [.eTag: DashboardAssets.mediabunnyTag])
+            }
+            guard request.headers[.acceptEncoding]?.lowercased().contains("gzip") == true else {
+                throw HTTPError(.notAcceptable, message: "this file is sent gzipped only: send Accept-Encoding: gzip (every browser does)")
+            }
+            var response = Self.asset(DashboardAssets.mediabunnyGzip, type: "text/javascript; charset=utf-8")
+            response.headers[.contentEncoding] = "gzip"
+            response.headers[.vary] = "Accept-Encoding"
+            response.headers[.eTag] = DashboardAssets.mediabunnyTag
+            return response
+        }
         router.get("/field/lang/{file}") { _, requestContext in
             let file = try requestContext.parameters.require("file")
             let bytes = file == "index.json" ? FieldLanguages.index

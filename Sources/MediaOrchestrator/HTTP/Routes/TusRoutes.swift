@@ -5,7 +5,8 @@ import Logging
 import Transcode
 
 /// Resumable uploads, tus 1.0.0, at /api/tus/: the core protocol (HEAD, PATCH) and the
-/// creation, creation-with-upload, expiration, checksum and termination extensions. A camp's
+/// creation, creation-with-upload, creation-defer-length (a proxy the phone sends while making
+/// it), expiration, checksum and termination extensions. A camp's
 /// phone sends a clip in as many pieces as its link allows; whatever arrived and was fsynced
 /// before a drop is kept, and HEAD says where to go on. The last byte hands the clip to ingest.
 struct TusRoutes {
@@ -19,7 +20,7 @@ struct TusRoutes {
     var lockWait: TimeInterval = 10
 
     static let version = "1.0.0"
-    static let extensions = "creation,creation-with-upload,expiration,checksum,termination"
+    static let extensions = "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination"
 
     /// OPTIONS needs no token: discovery says what the server supports, nothing about anyone.
     func addDiscovery(to router: Router<APIRequestContext>) {
@@ -53,21 +54,13 @@ struct TusRoutes {
     private func create(_ request: Request, _ requestContext: APIRequestContext) async throws -> Response {
         try refuseWhenDiskLow()
         let caller = requestContext.caller!
-        guard request.headers[.uploadDeferLength] == nil else {
-            throw HTTPError(.badRequest, message: "Upload-Defer-Length is not supported: send Upload-Length, the clip's size in bytes")
-        }
-        guard let length = try ClientNumber.header(request, .uploadLength, in: 0...Int64.max - 1, aboveIs: .contentTooLarge) else {
-            throw HTTPError(.badRequest, message: "Upload-Length is missing: send the clip's size in bytes")
-        }
-        guard length > 0 else { throw HTTPError(.badRequest, message: "Upload-Length is 0: the clip is empty") }
-        guard length <= maxSize else {
-            throw HTTPError(.contentTooLarge, message: "Upload-Length \(length) is more than this server takes (\(maxSize >> 20) MiB)")
-        }
-        // creation-with-upload: a body that says it is longer than the whole clip is refused before anything is made.
-        if let declared = try ClientNumber.header(request, .contentLength, in: 0...Int64.max - 1, aboveIs: .contentTooLarge), declared > length {
-            throw HTTPError(.contentTooLarge, message: "Content-Length \(declared) is more than Upload-Length \(length)")
-        }
         let metadata = try UploadMetadata(header: request.headers[.uploadMetadata] ?? "")
+        let length = try Self.declaredLength(request, metadata: metadata, maxSize: maxSize)
+        let ceiling = length ?? ResumableUpload.proxyCeiling
+        // creation-with-upload: a body that says it is longer than the whole clip is refused before anything is made.
+        if let declared = try ClientNumber.header(request, .contentLength, in: 0...Int64.max - 1, aboveIs: .contentTooLarge), declared > ceiling {
+            throw HTTPError(.contentTooLarge, message: "Content-Length \(declared) is more than the upload may hold (\(ceiling) bytes)")
+        }
         if let sha256 = metadata["sha256"], sha256.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
             throw UploadMetadata.refuse("'sha256' is not the whole clip's SHA-256 in 64 hex digits")
         }
@@ -76,10 +69,12 @@ struct TusRoutes {
         let now = Date().timeIntervalSince1970
         var upload = ResumableUpload(id: ResumableUpload.newId(), length: length, metadata: metadata, destination: destination,
                                      createdBy: caller.name, uploader: caller.id, createdAt: now, expiresAt: now + expiry)
+        upload.destination.ticket.clip?.upload = upload.id
         let (folder, allowance, ledgers, created) = (uploads, context.allowance, context.workspace.allowance, upload)
         // One upload holds a request at a time: taken before anything is made, given back if
-        // making it fails.
-        if let id = destination.request { try await context.inStore { try $0.holdRequest(id, forUpload: created.id) } }
+        // making it fails. An original following its proxy holds nothing: the reply is made.
+        let holding = destination.clipRole == .original ? nil : destination.request
+        if let id = holding { try await context.inStore { try $0.holdRequest(id, forUpload: created.id) } }
         do {
             try await BlockingWork.run {
                 // Counted and made under the token's ledger lock would be stricter; one more in flight
@@ -89,11 +84,11 @@ struct TusRoutes {
                     throw OrchestratorError(subject: "upload allowance", "this token has \(inFlight) unfinished uploads, the most it may have at once: "
                                             + "finish or cancel one first", kind: .tooMany).coded("too-many-uploads")
                 }
-                try allowance.charge(length, to: caller.id, in: ledgers)
+                try allowance.charge(ceiling, to: caller.id, in: ledgers)
                 try folder.create(created)
             }
         } catch {
-            if let id = destination.request { try? await context.inStore { try $0.releaseRequest(id, fromUpload: created.id) } }
+            if let id = holding { try? await context.inStore { try $0.releaseRequest(id, fromUpload: created.id) } }
             throw error
         }
         var headers: HTTPFields = [.location: "/api/tus/\(upload.id)", .uploadExpires: Self.httpDate(upload.expiresAt)]
@@ -101,13 +96,13 @@ struct TusRoutes {
         // answered 201 never learns the upload's address, so one whose first bytes fail is removed.
         if request.headers[.contentType] == "application/offset+octet-stream" {
             do {
-                let offset = try await receive(request, into: &upload, from: 0, logger: requestContext.logger)
+                let offset = try await receive(request, into: &upload, from: 0, toldLength: nil, logger: requestContext.logger)
                 headers[.uploadOffset] = String(offset)
                 headers[.uploadExpires] = Self.httpDate(upload.expiresAt)
             } catch {
                 let id = upload.id
                 if !upload.completed { try? await BlockingWork.run { folder.remove(id, uploader: caller.id) } }
-                if let request = destination.request, !upload.completed { try? await context.inStore { try $0.releaseRequest(request, fromUpload: id) } }
+                if let request = holding, !upload.completed { try? await context.inStore { try $0.releaseRequest(request, fromUpload: id) } }
                 throw error
             }
         }
@@ -121,15 +116,15 @@ struct TusRoutes {
         // in must be able to count on the clip reaching the inbox, so it is handed over first.
         let upload = try await uploads.settle(try await reachable(requestContext), wait: lockWait)
         let offset: Int64
-        if upload.completed { offset = upload.length } else {
+        if upload.completed, let length = upload.length { offset = length } else {
             guard let lock = try await uploads.lock(upload.id, wait: lockWait) else { throw Self.locked() }
             defer { lock.release() }
             offset = try uploads.offset(lock)
         }
         var headers: HTTPFields = [
-            .uploadOffset: String(offset), .uploadLength: String(upload.length), .cacheControl: "no-store",
-            .uploadExpires: Self.httpDate(upload.expiresAt),
+            .uploadOffset: String(offset), .cacheControl: "no-store", .uploadExpires: Self.httpDate(upload.expiresAt),
         ]
+        if let length = upload.length { headers[.uploadLength] = String(length) } else { headers[.uploadDeferLength] = "1" }
         if !upload.metadata.header.isEmpty { headers[.uploadMetadata] = upload.metadata.header }
         return Response(status: .ok, headers: headers)
     }
@@ -140,13 +135,21 @@ struct TusRoutes {
             throw HTTPError(.unsupportedMediaType, message: "a PATCH carries Content-Type: application/offset+octet-stream")
         }
         var upload = try await reachable(requestContext)
-        guard let offset = try ClientNumber.header(request, .uploadOffset, in: 0...upload.length) else {
+        guard let offset = try ClientNumber.header(request, .uploadOffset, in: 0...upload.ceiling) else {
             throw HTTPError(.badRequest, message: "Upload-Offset is missing: say where these bytes start (HEAD tells)")
         }
         if upload.completed {
-            throw HTTPError(.conflict, headers: [.uploadOffset: String(upload.length)], message: "the upload is already whole (\(upload.length) bytes)")
+            throw HTTPError(.conflict, headers: [.uploadOffset: String(upload.ceiling)], message: "the upload is already whole (\(upload.ceiling) bytes)")
         }
-        let newOffset = try await receive(request, into: &upload, from: offset, logger: requestContext.logger)
+        // creation-defer-length: the length is told once, with any PATCH, when the sender knows it.
+        let told = try ClientNumber.header(request, .uploadLength, in: 0...Int64.max - 1, aboveIs: .contentTooLarge)
+        if let told, let known = upload.length, told != known {
+            throw HTTPError(.badRequest, message: "Upload-Length \(told) differs from the length already told (\(known))")
+        }
+        if let told, told > upload.ceiling {
+            throw HTTPError(.contentTooLarge, message: "Upload-Length \(told) is more than a proxy may be (\(upload.ceiling >> 20) MiB)")
+        }
+        let newOffset = try await receive(request, into: &upload, from: offset, toldLength: upload.length == nil ? told : nil, logger: requestContext.logger)
         return Response(status: .noContent, headers: [.uploadOffset: String(newOffset), .uploadExpires: Self.httpDate(upload.expiresAt)])
     }
 
@@ -169,7 +172,8 @@ struct TusRoutes {
     /// Appends the request's body at `offset` under the upload's lock and returns the new
     /// offset. Without a checksum, bytes that arrived before a drop are kept (after fsync);
     /// with one, the chunk is kept only when it matches, else cut off again (460).
-    private func receive(_ request: Request, into upload: inout ResumableUpload, from offset: Int64, logger: Logger) async throws -> Int64 {
+    private func receive(_ request: Request, into upload: inout ResumableUpload, from offset: Int64, toldLength: Int64?,
+                         logger: Logger) async throws -> Int64 {
         let checksum = try request.headers[.uploadChecksum].map(ExpectedChecksum.init(header:))
         guard let lock = try await uploads.lock(upload.id, wait: lockWait) else { throw Self.locked() }
         defer { lock.release() }
@@ -178,12 +182,18 @@ struct TusRoutes {
         guard offset == start else {
             throw HTTPError(.conflict, headers: [.uploadOffset: String(start)], message: "Upload-Offset \(offset) is not where the upload stands (\(start)); ask with HEAD")
         }
-        // Compared with what is left, never added to the offset: a client's number cannot overflow here.
-        if let declared = try ClientNumber.header(request, .contentLength, in: 0...upload.length, aboveIs: .contentTooLarge),
-           declared > upload.length - start {
-            throw HTTPError(.contentTooLarge, message: "\(declared) bytes at offset \(start) run past Upload-Length \(upload.length)")
+        if let toldLength {
+            guard toldLength >= start else {
+                throw HTTPError(.badRequest, headers: [.uploadOffset: String(start)], message: "Upload-Length \(toldLength) is less than the \(start) bytes already received")
+            }
+            upload.length = toldLength
         }
-        let id = upload.id, length = upload.length
+        // Compared with what is left, never added to the offset: a client's number cannot overflow here.
+        if let declared = try ClientNumber.header(request, .contentLength, in: 0...upload.ceiling, aboveIs: .contentTooLarge),
+           declared > upload.ceiling - start {
+            throw HTTPError(.contentTooLarge, message: "\(declared) bytes at offset \(start) run past \(upload.length == nil ? "the most a proxy may be" : "Upload-Length") (\(upload.ceiling))")
+        }
+        let id = upload.id, length = upload.ceiling
         if checksum != nil { try await BlockingWork.run { try folder.beginCheckedChunk(id, at: start) } }
         let digest = checksum.map { StreamingDigest($0.algorithm) }
         var written: Int64 = 0
@@ -191,7 +201,7 @@ struct TusRoutes {
         do {
             for try await buffer in request.body {
                 guard Int64(buffer.readableBytes) <= length - start - written else {
-                    throw HTTPError(.contentTooLarge, message: "the body runs past Upload-Length \(length)")
+                    throw HTTPError(.contentTooLarge, message: "the body runs past \(upload.length == nil ? "the most a proxy may be" : "Upload-Length") (\(length))")
                 }
                 let at = start + written
                 try await BlockingWork.run {
@@ -223,22 +233,30 @@ struct TusRoutes {
         }
         let offset = start + written
         upload.expiresAt = Date().timeIntervalSince1970 + expiry
+        upload.acknowledged = offset
         let current = upload
-        if offset == length, try await BlockingWork.run({ try folder.wholeFileMatches(current, lock) }) == false {
-            try await BlockingWork.run { try folder.truncate(lock, to: 0); try folder.save(current) }
+        let whole = upload.length == offset
+        if whole, try await BlockingWork.run({ try folder.wholeFileMatches(current, lock) }) == false {
+            var emptied = current
+            emptied.acknowledged = 0
+            let restarted = emptied
+            try await BlockingWork.run { try folder.truncate(lock, to: 0); try folder.save(restarted) }
             logger.warning("resumable upload whole but its SHA-256 is not the client's; dropped to start again", metadata: ["upload": "\(id)"])
             throw HTTPError(.init(code: 460, reasonPhrase: "Checksum Mismatch"), headers: [.uploadOffset: "0", .mediaorchReason: "whole-file-mismatch"],
                             message: "the whole clip's SHA-256 does not match the one sent at creation: some bytes arrived wrong; send it again from 0")
         }
-        if offset == length {
+        if whole {
+            let finished = current
             let (name, handedOver) = try await BlockingWork.run {
-                var handing = current
+                var handing = finished
                 return (try folder.handOff(&handing), handing)
             }
             upload = handedOver
             logger.info("resumable upload whole; handed to ingest", metadata: ["upload": "\(id)", "file": "\(name)", "bytes": "\(length)"])
         } else {
-            try await BlockingWork.run { try folder.save(current) }
+            let received = current
+            try await BlockingWork.run { try folder.save(received) }
+            upload = received
         }
         return offset
     }
@@ -254,6 +272,30 @@ struct TusRoutes {
     }
 
     // MARK: helpers
+
+    /// Upload-Length, or nil for `Upload-Defer-Length: 1`, which only a proxy may send (a phone
+    /// that makes it while sending it does not know its size yet).
+    static func declaredLength(_ request: Request, metadata: UploadMetadata, maxSize: Int64) throws -> Int64? {
+        if let deferred = request.headers[.uploadDeferLength] {
+            guard deferred == "1" else { throw HTTPError(.badRequest, message: "Upload-Defer-Length is '1' or absent (was '\(deferred.prefix(20))')") }
+            guard request.headers[.uploadLength] == nil else { throw HTTPError(.badRequest, message: "send either Upload-Length or Upload-Defer-Length, not both") }
+            guard metadata["clip_role"] == "proxy" else {
+                throw HTTPError(.badRequest, message: "only a proxy made on the phone may defer its length (clip_role proxy): send Upload-Length, the clip's size in bytes")
+            }
+            return nil
+        }
+        guard let length = try ClientNumber.header(request, .uploadLength, in: 0...Int64.max - 1, aboveIs: .contentTooLarge) else {
+            throw HTTPError(.badRequest, message: "Upload-Length is missing: send the clip's size in bytes (or Upload-Defer-Length: 1 for a proxy)")
+        }
+        guard length > 0 else { throw HTTPError(.badRequest, message: "Upload-Length is 0: the clip is empty") }
+        guard length <= maxSize else {
+            throw HTTPError(.contentTooLarge, message: "Upload-Length \(length) is more than this server takes (\(maxSize >> 20) MiB)")
+        }
+        if metadata["clip_role"] == "proxy", length > ResumableUpload.proxyCeiling {
+            throw HTTPError(.contentTooLarge, message: "Upload-Length \(length) is more than a proxy may be (\(ResumableUpload.proxyCeiling >> 20) MiB)")
+        }
+        return length
+    }
 
     /// The upload the path names, if the caller may touch it; 404 otherwise (another
     /// uploader's upload is not revealed), 410 when it expired and awaits the sweep.

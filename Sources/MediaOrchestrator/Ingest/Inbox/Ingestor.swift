@@ -76,10 +76,18 @@ public struct Ingestor: Sendable {
             IngestIntent.Move(inboxName: sidecar,
                               archivePath: workspace.stored(folder.appendingPathComponent(copy > 1 ? "duplicate-\(copy - 1)-\(sidecar)" : sidecar)))
         }
-        let templateName = ticket?.template ?? TemplateLibrary.defaultTemplate
         let ticketJSON = try ticket.map { String(decoding: try JSONCoding.encoder().encode($0), as: UTF8.self) }
-        let new = JobStore.NewJob(sourceName: UploaderFile.sentName(of: name), sourceSha256: sha, archivePath: workspace.stored(archived), template: templateName,
+        var new = JobStore.NewJob(sourceName: UploaderFile.sentName(of: name), sourceSha256: sha, archivePath: workspace.stored(archived),
+                                  template: ticket?.template ?? TemplateLibrary.defaultTemplate,
                                   priority: JobPriority(ticket?.priority), ticketJson: ticketJSON, requestId: ticket?.request)
+        if let clip = ticket?.clip, clip.role == .original, let reply = clip.replyJob {
+            // The camera's original after its proxy's reply: that reply's editors' cut, made from
+            // these bytes; the request keeps following the reply.
+            new.template = TemplateLibrary.editorsCutTemplate
+            new.priority = .background
+            new.parentId = reply
+            new.requestId = nil
+        }
         // What is about to happen is stored first: a crash during the moves below is finished
         // (or undone) by start-up reconciliation instead of stranding the clip in archive/.
         let intent = IngestIntent(inboxName: name, sha256: sha, archivePath: workspace.stored(archived), sidecars: sidecars, job: new)

@@ -18,6 +18,21 @@ public struct Ticket: Sendable, Codable, Equatable {
         public var burn: Bool?
     }
     public enum Priority: String, Sendable, Codable { case realtime, normal, background }
+    /// Which clip a file is when a phone sends one clip twice: first a proxy it made for a fast
+    /// reply, then the camera's original for the editors. Both carry the id the phone made.
+    public struct Clip: Sendable, Codable, Equatable {
+        public enum Role: String, Sendable, Codable { case proxy, original }
+        public var id: String
+        public var role: Role
+        /// The clip's seconds as the phone measured them: a proxy's render plans by it while the
+        /// proxy arrives (a fragmented stream does not say), and is checked against it after.
+        public var declaredDuration: Double?
+        /// For an original: the reply job made from its proxy (set by the server, never the phone).
+        public var replyJob: String?
+        /// The tus upload that brought it (set by the server): a reply rendered while that upload
+        /// arrived is in arriving/<upload>/.
+        public var upload: String?
+    }
 
     public var template: String?
     public var replyTo: ReplyTarget?
@@ -27,6 +42,7 @@ public struct Ticket: Sendable, Codable, Equatable {
     public var priority: Priority?
     /// The reply request this clip answers (set by uploads made against one).
     public var request: String?
+    public var clip: Clip?
 
     public init(template: String? = nil, trim: Trim? = nil) {
         self.template = template
@@ -62,6 +78,15 @@ public struct Ticket: Sendable, Codable, Equatable {
         public static let captions = 8
         public static let speakerName = 100
         public static let captionFileName = 200
+        /// A clip id: 16 to 64 letters, digits, '-' or '_'.
+        public static let clipId = 16...64
+        /// A declared clip length, seconds.
+        public static let declaredDuration = 0.1...600.0
+    }
+
+    /// Whether `id` is a clip id a phone may make.
+    static func isClipId(_ id: String) -> Bool {
+        Limits.clipId.contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     private func checkFields(fileName: String) throws {
@@ -69,6 +94,16 @@ public struct Ticket: Sendable, Codable, Equatable {
         func refuse(_ field: String, _ why: String) -> OrchestratorError {
             let shown = String(why.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
             return OrchestratorError(subject: fileName, "'\(field)' \(shown)")
+        }
+        if let clip {
+            guard Self.isClipId(clip.id) else { throw refuse("clip.id", "is not 16 to 64 letters, digits, '-' or '_'") }
+            if let seconds = clip.declaredDuration, !Limits.declaredDuration.contains(seconds) {
+                throw refuse("clip.declared_duration", "is not between 0.1 and 600 seconds")
+            }
+            if let upload = clip.upload, !ResumableUpload.isValidId(upload) { throw refuse("clip.upload", "is not an upload id") }
+            if let job = clip.replyJob, job.count > 64 || !job.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                throw refuse("clip.reply_job", "is not a job id")
+            }
         }
         let captions = captions ?? []
         guard captions.count <= Limits.captions else {

@@ -4,8 +4,13 @@ import Foundation
 /// what it will become, who may resume it, until when.
 struct ResumableUpload: Sendable, Codable, Equatable {
     var id: String
-    /// The whole file's size in bytes, as declared at creation.
-    var length: Int64
+    /// The whole file's size in bytes, as declared at creation; nil while deferred (a proxy the
+    /// phone is still making tells it with its last bytes: tus creation-defer-length).
+    var length: Int64?
+    /// The bytes received, written durably and answered to the client: a render reading the
+    /// upload as it arrives reads no further (bytes beyond may still be cut off). nil on records
+    /// from before renders read uploads as they arrive.
+    var acknowledged: Int64?
     var metadata: UploadMetadata
     var destination: UploadDestination
     /// The name of the token that made it (for the log and the page).
@@ -21,6 +26,13 @@ struct ResumableUpload: Sendable, Codable, Equatable {
     var handingOffAs: String?
     /// Set once the clip and its ticket are in the inbox.
     var completed = false
+
+    /// The most bytes it may still grow to: its length, or while deferred the ceiling of a proxy.
+    var ceiling: Int64 { length ?? Self.proxyCeiling }
+
+    /// A proxy made on a phone is about 3 Mb/s for at most 140 s (about 53 MB); this leaves room
+    /// for a phone that makes it larger, and is what a deferred upload is charged at creation.
+    static let proxyCeiling: Int64 = 256 << 20
 
     /// Upload ids are 32 lowercase hex digits (128 random bits); nothing else names a file.
     static func isValidId(_ id: String) -> Bool {

@@ -10,6 +10,11 @@ struct UploadDestination: Sendable, Codable, Equatable {
     var camp: String?
 
     var request: String? { ticket.request }
+    /// A proxy or an original of a clip sent twice (Ticket.Clip); nil for a clip sent once.
+    var clipRole: Ticket.Clip.Role? { ticket.clip?.role }
+
+    /// A proxy longer than this is refused: X takes at most 140 s.
+    static let longestProxy = 140.0
 
     /// From the metadata a client sent: `filename`, and either `request` with `speaker` and
     /// `consent`, or `ticket` (a whole ticket as JSON), or neither (an unrequested clip for the
@@ -20,6 +25,7 @@ struct UploadDestination: Sendable, Codable, Equatable {
         if let json = metadata["ticket"] {
             guard metadata["request"] == nil else { throw UploadMetadata.refuse("send either 'request' or 'ticket', not both") }
             ticket = try Ticket.decode(Data(json.utf8), fileName: "Upload-Metadata ticket")
+            ticket.clip = nil // only the metadata's clip_id and clip_role say which clip this is
         } else {
             ticket = Ticket()
             ticket.request = metadata["request"]
@@ -37,11 +43,41 @@ struct UploadDestination: Sendable, Codable, Equatable {
             // The same rules as a ticket's (plain names beside the clip).
             _ = try Ticket.decode(try JSONCoding.encoder().encode(ticket), fileName: "Upload-Metadata captions")
         }
+        ticket.clip = try clip(from: metadata)
         // A field token's clip is its camp's, whatever the ticket says; another camp is refused.
         if let own = caller.camp { ticket = try ticket.scoped(toCamp: own, file: "camp") }
-        ticket = try ticket.linkedToRequest(by: caller, store: store).captionsOwned(by: caller.id)
+        if ticket.clip?.role == .original {
+            ticket = try ticket.followingItsProxy(by: caller, store: store).captionsOwned(by: caller.id)
+        } else {
+            ticket = try ticket.linkedToRequest(by: caller, store: store).captionsOwned(by: caller.id)
+        }
         let camp = ticket.speaker?.camp
         return UploadDestination(fileName: fileName, ticket: ticket, camp: camp)
+    }
+
+    /// `clip_id`, `clip_role` (proxy or original) and, for a proxy, `duration` (seconds, as the
+    /// phone measured): a clip sent twice. Both need `request`.
+    static func clip(from metadata: UploadMetadata) throws -> Ticket.Clip? {
+        guard let roleName = metadata["clip_role"] else {
+            guard metadata["clip_id"] == nil else { throw UploadMetadata.refuse("'clip_id' needs 'clip_role' (proxy or original)") }
+            return nil
+        }
+        guard let role = Ticket.Clip.Role(rawValue: roleName) else { throw UploadMetadata.refuse("'clip_role' is 'proxy' or 'original'") }
+        guard let id = metadata["clip_id"], Ticket.isClipId(id) else {
+            throw UploadMetadata.refuse("'clip_id' is missing or not 16 to 64 letters, digits, '-' or '_' (the same for the proxy and its original)")
+        }
+        guard metadata["request"] != nil else { throw UploadMetadata.refuse("a \(role.rawValue) answers a request: 'request' is missing") }
+        var declared: Double? = nil
+        if role == .proxy {
+            guard let text = metadata["duration"], text.count <= 12, let seconds = Double(text), seconds.isFinite, seconds > 0 else {
+                throw UploadMetadata.refuse("'duration' is missing or not the clip's seconds (a number such as 31.5)")
+            }
+            guard seconds <= longestProxy else {
+                throw UploadMetadata.refuse("'duration' \(text) s is longer than a reply may be (\(Int(longestProxy)) s): trim the clip first")
+            }
+            declared = seconds
+        }
+        return Ticket.Clip(id: id, role: role, declaredDuration: declared)
     }
 
     /// The clip's own name, reduced to a plain, visible file name with a clip extension.
