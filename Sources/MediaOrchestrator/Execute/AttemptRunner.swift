@@ -178,7 +178,9 @@ struct AttemptRunner: Sendable {
     private func editorsCut(after claim: JobClaim) -> JobStore.NewJob? {
         guard claim.job.parentId == nil, let template = try? templates.load(claim.job.template),
               template.outputs.contains(.reply), template.outputs.contains(.bts) else { return nil }
-        if (try? claim.job.decodedTicket())??.clip?.role == .proxy { return nil }
+        // A proxy's editors' cut comes from its original; a reply made again from the original
+        // (replyJob set) has that cut already.
+        if let clip = (try? claim.job.decodedTicket())??.clip, clip.role == .proxy || clip.replyJob != nil { return nil }
         return JobStore.NewJob(sourceName: claim.job.sourceName, sourceSha256: claim.job.sourceSha256, archivePath: claim.job.archivePath,
                                template: TemplateLibrary.editorsCutTemplate, priority: .background, ticketJson: claim.job.ticketJson, parentId: claim.job.id)
     }

@@ -41,6 +41,7 @@ public struct APIServer: Sendable {
         ServiceRoutes(context: context).addNodes(to: read)
         JobRoutes(context: context).addControl(to: api.group().add(middleware: RequirePermission(permission: .controlJobs, store: store)))
         JobRoutes(context: context).addCuts(to: api.group().add(middleware: RequirePermission(permission: .requestCuts, store: store)))
+        JobRoutes(context: context).addRemake(to: api.group().add(middleware: RequirePermission(permission: .controlJobs, store: store)))
         OutputRoutes(context: context).add(to: api.group().add(middleware:
             RequirePermission(permission: .downloadOutputs, store: store, signedLinks: context.links)))
         JobRoutes(context: context).addPosting(to: api.group().add(middleware: RequirePermission(permission: .markPosted, store: store)))

@@ -104,6 +104,30 @@ public struct JobControl: Sendable {
         return try store.enqueue(new)
     }
 
+    /// A reply made from a phone's proxy, made again from the camera's original once that is in
+    /// (a producer who wants the sharper picture): a new reply job of the same template, which its
+    /// request follows from now on. Refused, with a code, for a reply not made from a proxy, one
+    /// already posted, or one whose original has not arrived.
+    public func remakeFromOriginal(_ id: String) throws -> (job: JobRecord, created: Bool) {
+        let reply = try store.requireJob(id)
+        guard reply.parentId == nil, var ticket = try reply.decodedTicket(), let clip = ticket.clip, clip.role == .proxy else {
+            throw OrchestratorError(subject: id, "was not made from a phone's proxy: it is made from the original already", kind: .conflict).coded("not-from-proxy")
+        }
+        guard reply.postedUrl == nil else {
+            throw OrchestratorError(subject: id, "is posted already: a reply made again would answer the tweet twice", kind: .conflict).coded("already-posted")
+        }
+        let cuts = try store.list(JobFilter(template: TemplateLibrary.editorsCutTemplate, camp: ticket.speaker?.camp, limit: 1000))
+        guard let original = cuts.first(where: { $0.parentId == id && ((try? $0.decodedTicket())??.clip).map { $0.role == .original && $0.id == clip.id } == true }),
+              FileManager.default.fileExists(atPath: workspace.archived(original.archivePath).path) else {
+            throw OrchestratorError(subject: id, "its original has not arrived yet: it is made again once the phone sends it", kind: .conflict).coded("original-not-in")
+        }
+        ticket.clip = Ticket.Clip(id: clip.id, role: .original, replyJob: id)
+        let new = JobStore.NewJob(sourceName: original.sourceName, sourceSha256: original.sourceSha256, archivePath: original.archivePath,
+                                  template: reply.template, priority: .realtime,
+                                  ticketJson: String(decoding: try JSONCoding.encoder().encode(ticket), as: UTF8.self), requestId: ticket.request)
+        return try store.enqueueFollowed(new)
+    }
+
     /// No phone clip runs a day; a larger time is a typing slip (or an attack on the job id).
     static let longestClip: Double = 24 * 3600
 

@@ -120,6 +120,12 @@ import Transcode
         }
         guard case .queued(let replyJob) = try ingestor.ingest(try f.inboxName("abu-proxy.mp4", camp: "Kakuma")) else { Issue.record("proxy not queued"); return }
         #expect(try f.store.request(request.id)?.jobId == replyJob)
+        try await f.live { client in
+            let early = try await client.execute(uri: "/api/jobs/\(replyJob)/from-original", method: .post, headers: f.headers(.producer))
+            #expect(early.status == .conflict && early.headers[.mediaorchReason] == "original-not-in", "\(early.text)")
+            let field = try await client.execute(uri: "/api/jobs/\(replyJob)/from-original", method: .post, headers: f.headers(camp: "Kakuma"))
+            #expect(field.status == .forbidden, "a camp cannot remake replies")
+        }
 
         try await f.live { client in
             let h = T.tus(f.headers(camp: "Kakuma"))
@@ -161,6 +167,19 @@ import Transcode
             let all = try await client.execute(uri: "/api/receipts", method: .get, headers: f.headers(camp: "Kakuma")).array
                 .filter { $0["request_id"] as? String == request.id }
             #expect(all.count == 1 && all.first?["original"] as? String == "in", "\(all)")
+
+            // A producer asks for the reply again from the original: a new reply, which the request follows.
+            let remade = try await client.execute(uri: "/api/jobs/\(replyJob)/from-original", method: .post, headers: f.headers(.producer))
+            #expect(remade.status == .created, "\(remade.text)")
+            let newId = try #require(remade.object["id"] as? String)
+            let job = try #require(try f.store.job(newId))
+            #expect(job.sourceSha256 == ContentDigest.sha256(bytes: original) && job.template == TemplateLibrary.defaultTemplate && job.parentId == nil)
+            #expect(try job.decodedTicket()?.clip?.role == .original)
+            #expect(try f.store.request(request.id)?.jobId == newId && f.store.request(request.id)?.state == .rendering)
+            let twice = try await client.execute(uri: "/api/jobs/\(replyJob)/from-original", method: .post, headers: f.headers(.producer))
+            #expect(twice.status == .ok && twice.object["id"] as? String == newId, "asked twice, one job")
+            let notProxy = try await client.execute(uri: "/api/jobs/\(newId)/from-original", method: .post, headers: f.headers(.producer))
+            #expect(notProxy.status == .conflict && notProxy.headers[.mediaorchReason] == "not-from-proxy")
         }
     }
 

@@ -74,6 +74,17 @@ struct JobRoutes {
         }
     }
 
+    /// POST /api/jobs/{id}/from-original: a reply made from a phone's proxy made again from the
+    /// camera's original (201 with the new job; 409 with Mediaorch-Reason when it cannot be).
+    func addRemake(to group: RouterGroup<APIRequestContext>) {
+        group.post("jobs/{id}/from-original") { _, requestContext in
+            let id = try requestContext.parameters.require("id")
+            let control = context.control
+            let (job, created) = try await context.inStore { _ in try control.remakeFromOriginal(id) }
+            return try APIJSON.response(await context.view(of: job, withThumbnail: false), status: created ? .created : .ok)
+        }
+    }
+
     struct PostedBody: Decodable, Sendable {
         var url: String
         /// An admin's reason to post a reply whose speaker's consent is not recorded.

@@ -100,6 +100,16 @@ extension JobStore {
         }
     }
 
+    /// A new job in one transaction with its request, which follows it from now on.
+    func enqueueFollowed(_ new: NewJob, now: Date? = nil) throws -> (job: JobRecord, created: Bool) {
+        try database.write { tx in
+            let t = try tx.clock(now)
+            let made = try insert(new, in: tx, now: t)
+            if made.created, let id = new.requestId { try Self.link(request: id, to: made.job, in: tx, now: t) }
+            return made
+        }
+    }
+
     /// Inside ingest's transaction: the job made from a clip uploaded against a request is the
     /// one the request follows from now on.
     static func link(request id: String, to job: JobRecord, in tx: any StoreTransaction, now t: Double) throws {
