@@ -67,7 +67,8 @@ public enum RenderChildMain {
     /// whole file's pictures are as long as the phone declared.
     private static func recordArrivingRender(_ assignment: RenderAssignment, _ arrival: RenderAssignment.Arrival, job: JobExecutor,
                                              report: RenderReport, sourceSha256: String, cancellation: CancellationFlag) throws {
-        try JobExecutor.checkDeclaredLength(of: assignment.input, declared: arrival.declaredDuration, cancellation: cancellation)
+        guard let file = job.growing else { return }
+        try JobExecutor.checkDeclaredLength(of: file, declared: arrival.declaredDuration, cancellation: cancellation)
         let render = ArrivingRender(folder: URL(fileURLWithPath: assignment.stagingFolder).deletingLastPathComponent())
         try render.record(.init(sourceSha256: sourceSha256, replyKey: try job.replyKey(), report: report))
     }

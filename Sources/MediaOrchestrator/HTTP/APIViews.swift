@@ -9,7 +9,9 @@ struct JobView: Encodable {
     let progress: JobProgress?
     let thumbnailURL: String?
 
-    private enum ExtraKeys: String, CodingKey { case camp, speaker, handle, consent, requestId = "request_id", progress, thumbnailUrl = "thumbnail_url" }
+    private enum ExtraKeys: String, CodingKey {
+        case camp, speaker, handle, consent, requestId = "request_id", progress, thumbnailUrl = "thumbnail_url", clipId = "clip_id", madeFrom = "made_from"
+    }
 
     func encode(to encoder: any Encoder) throws {
         try job.encode(to: encoder)
@@ -23,6 +25,9 @@ struct JobView: Encodable {
         try extra.encodeIfPresent(ticket?.request, forKey: .requestId)
         try extra.encodeIfPresent(progress, forKey: .progress)
         try extra.encodeIfPresent(thumbnailURL, forKey: .thumbnailUrl)
+        // A clip sent twice: its reply made from the phone's proxy (the original following) or from the original.
+        try extra.encodeIfPresent(ticket?.clip?.id, forKey: .clipId)
+        try extra.encodeIfPresent(ticket?.clip.map { $0.role == .proxy ? "proxy" : "original" }, forKey: .madeFrom)
     }
 }
 

@@ -3,9 +3,10 @@ import CAV
 extension Demuxer {
     /// The end time (seconds) of a stream's last packet, read by demuxing only (no decoding).
     /// For containers that do not record a duration, such as a browser's live WebM recording.
-    public func endTime(ofStream index: Int) throws -> Double? {
+    /// Without `rewinding`, the reader is left at the end (a file read as a stream cannot go back).
+    public func endTime(ofStream index: Int, rewinding: Bool = true) throws -> Double? {
         var end: Int64? = nil
-        try forEachPacket(streams: [index], rewinding: true) { packet in
+        try forEachPacket(streams: [index], rewinding: rewinding) { packet in
             let p = packet.pointer.pointee
             let ts = p.pts != LibAVStatus.noTimestamp ? p.pts : p.dts
             if ts != LibAVStatus.noTimestamp { end = max(end ?? ts, ts + max(p.duration, 0)) }

@@ -89,7 +89,7 @@ import TestSupport
         let fixture = try APIFixture("access-docs")
         let routes = Set(fixture.server.router().routes.map { "\($0.method) \($0.path)" })
         let documented = Set(try Self.documentedOperations().map { "\($0.method) \($0.path)" })
-        let assets: Set<String> = ["GET /dashboard.css", "GET /dashboard.js", "GET /field.css", "GET /field.js"]
+        let assets: Set<String> = ["GET /dashboard.css", "GET /dashboard.js", "GET /field.css", "GET /field.js", "GET /field/vendor/mediabunny.mjs"]
         #expect(routes.subtracting(assets) == documented)
     }
 

@@ -43,14 +43,17 @@ extension JobExecutor {
     /// A reply made while its upload arrived planned by the length the phone declared: checked
     /// against the whole file's pictures, so a phone that said wrong never gets a reply cut short
     /// or padded (the job then renders it from the whole file).
-    static func checkDeclaredLength(of path: String, declared: Double, cancellation: CancellationFlag) throws {
-        let file = try Demuxer(path: path, cancellation: cancellation)
-        let info = try file.probe(framePacing: false)
+    /// Read through the file the render read (its name may have moved on to the inbox and the
+    /// archive by now), once it is whole.
+    static func checkDeclaredLength(of file: GrowingFile, declared: Double, cancellation: CancellationFlag) throws {
+        _ = try file.wholeSha256(cancellation: cancellation)
+        let whole = try Demuxer(path: file.path, cancellation: cancellation, growing: file)
+        let info = try whole.probe(framePacing: false)
         guard let video = info.videoStreams.first else { return }
-        let end = try file.endTime(ofStream: video.index) ?? 0
+        let end = try whole.endTime(ofStream: video.index, rewinding: false) ?? 0
         let actual = end - (video.startTime ?? 0)
         guard abs(actual - declared) <= 0.15 else {
-            throw OrchestratorError(subject: URL(fileURLWithPath: path).lastPathComponent,
+            throw OrchestratorError(subject: file.fileName,
                                     "its pictures last \(String(format: "%.2f", actual)) s, not the \(String(format: "%.2f", declared)) s the phone declared")
         }
     }

@@ -466,6 +466,8 @@ function jobMeta(job, lane) {
   const parts = [];
   if (job.speaker) parts.push(el("span", {}, "speaker "), written("span", "speaker", job.speaker), " · ");
   parts.push(written("span", "file", job.source_name), ` · ${job.template}`);
+  if (job.made_from === "proxy") parts.push(" · from the phone's proxy");
+  if (job.rendered_while_arriving) parts.push(" · made while it arrived");
   if (lane === "ready") parts.push(` · made ${ago(job.updated_at)}`);
   else if (lane === "making" && job.state === "queued") parts.push(" · waiting to start");
   else if (lane !== "posted") parts.push(` · ${ago(job.updated_at)}`);
@@ -545,6 +547,9 @@ const ACTIONS = {
            question: (job) => `Make ${job.source_name} again from the start?`, yes: "Yes, run it again", run: runAgain },
   cancel: { label: "Stop making it…", kind: "cancel", name: (job) => `Stop making ${job.source_name}…`,
             question: (job) => `Stop making ${job.source_name}? It goes to "Called off".`, yes: "Yes, stop it", run: stopJob },
+  remake: { label: "Make again from the original…", kind: "remake", name: (job) => `Make the reply from ${job.source_name} again from the camera's original…`,
+            question: () => "Make this reply again from the camera's original? The request then follows the new reply.",
+            yes: "Yes, make it from the original", run: remakeFromOriginal },
 };
 
 // The action's button, or (after its first click) the question with Yes / No. The pending
@@ -593,6 +598,25 @@ async function runAgain(id, place) {
   redraw();
   focusKey(place === "detail" ? "close" : `open:${id}`);
 }
+
+// A reply made from the phone's proxy, made again from the camera's original once it is in.
+async function remakeFromOriginal(id, place) {
+  confirming = null;
+  try {
+    const job = await api(`/api/jobs/${encodeURIComponent(id)}/from-original`, { method: "POST" });
+    jobs.set(job.id, job);
+    say(id, place, "Queued: the reply is being made again from the original.");
+  } catch (e) {
+    if (e.status === 401) return;
+    const why = { "original-not-in": "the original has not arrived yet", "already-posted": "this reply is posted already" }[e.reason];
+    say(id, place, `Not queued: ${why || e.message}`, true);
+  }
+  redraw();
+  focusKey(place === "detail" ? "close" : `open:${id}`);
+}
+
+// A proxy's reply can be made again once its original is in, until it is posted.
+function canRemake(job) { return job.made_from === "proxy" && job.state === "succeeded" && !isPosted(job); }
 
 async function stopJob(id, place) {
   confirming = null;
@@ -778,6 +802,7 @@ function renderDetailActions(job) {
   const actions = [];
   if (may("controlJobs") && canRunAgain(job)) actions.push(...confirmable(job, "retry", "detail"));
   if (may("controlJobs") && canStop(job)) actions.push(...confirmable(job, "cancel", "detail"));
+  if (may("controlJobs") && canRemake(job)) actions.push(...confirmable(job, "remake", "detail"));
   const focused = document.activeElement && box.contains(document.activeElement) && document.activeElement.getAttribute("data-key");
   box.replaceChildren(...actions);
   if (focused) focusKey(focused);
