@@ -11,7 +11,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: check browser-test bootstrap build release demo test attack fuzz-http test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-cut fuzz-parsers clean
+.PHONY: check browser-test bootstrap build release demo test attack fuzz-http test-asan bench bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-streamed fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -115,8 +115,14 @@ clean:
 	rm -rf .build .build-asan .build-fuzz demo-workspace bench-output test-output fuzz-output
 
 FUZZ_ARGS ?= --cases 2000 --jobs 2
+FUZZ_STREAMED_ARGS ?= --cases 500 --jobs 2
+# Then the same damage delivered in pieces, rendered as it arrives (a proxy over a camp's link).
 fuzz: release
 	@python3 scripts/fuzz.py --binary .build/release/mediaorch $(FUZZ_ARGS)
+	@python3 scripts/fuzz.py --binary .build/release/mediaorch --streamed $(FUZZ_STREAMED_ARGS)
+
+fuzz-streamed: release
+	@python3 scripts/fuzz.py --binary .build/release/mediaorch --streamed $(FUZZ_STREAMED_ARGS)
 
 FUZZ_CUT_ARGS ?= --cases 1000 --jobs 2
 fuzz-cut: release

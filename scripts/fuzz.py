@@ -17,6 +17,13 @@ must then leave a bts.mp4 that ffprobe reads as one H.264/HEVC video track and t
 decodes through, and a manifest saying how the cut was made (or, for a whole clip, what its
 video is).
 
+With --streamed every case is delivered in pieces while `mediaorch process --arriving-duration`
+renders it as it grows (a proxy arriving over a camp's link, read through the growing-file
+reader): the seeds are the clips remuxed as streams (fragmented MP4, WebM as they are), the
+pieces and pauses a function of the case, and one case in eight stalls half way and one in
+eight never says it is whole; the same outcomes are required (a stall is a clean refusal that
+says the upload stopped growing).
+
 Every case is a pure function of (--seed, case number, the seed clips), so a finding can be
 rerun with --replay N; the damaged file of every finding is kept in fuzz-output/findings/.
 Python 3.11 standard library only; ffprobe must be on PATH.
@@ -103,6 +110,68 @@ def made_hevc_seed(name, video, dolby_vision=False, x265=""):
             subprocess.run([sys.executable, str(ROOT / "scripts" / "add-dolby-vision-record.py"), str(temporary)], check=True)
         os.replace(temporary, path)
     return path
+
+
+def streamed_seeds(seeds):
+    """Each seed as a stream a phone or browser sends while making it: MP4/MOV/3GP remuxed as
+    fragmented MP4 (the camera's packets untouched), WebM/Matroska as they are; made once with
+    ffmpeg into fuzz-output/seeds/streamed/. A seed ffmpeg cannot remux is left out."""
+    made = []
+    for seed in seeds:
+        if seed.suffix.lower() in (".webm", ".mkv"):
+            made.append(seed)
+            continue
+        path = OUTPUT / "seeds" / "streamed" / (seed.stem + ".mp4")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(".making.mp4")
+            done = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(seed), "-map", "0:v:0", "-map", "0:a:0?",
+                                   "-c", "copy", "-movflags", "frag_keyframe+empty_moov+default_base_moof", str(temporary)], capture_output=True)
+            if done.returncode != 0:
+                temporary.unlink(missing_ok=True)
+                continue
+            os.replace(temporary, path)
+        made.append(path)
+    return made
+
+
+def declared_duration(path):
+    """The seed's video length as a phone would declare it (ffprobe, by its packets)."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,duration_time",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True).stdout
+    end, start = 0.0, None
+    for line in out.splitlines():
+        parts = [p for p in line.split(",") if p and p != "N/A"]
+        try:
+            pts = float(parts[0]); duration = float(parts[1]) if len(parts) > 1 else 0.0
+        except (ValueError, IndexError):
+            continue
+        start = pts if start is None else min(start, pts)
+        end = max(end, pts + duration)
+    return max(0.1, min(600.0, end - (start or 0.0)))
+
+
+class Feed(threading.Thread):
+    """Writes a case's bytes into place piece by piece, as an upload arrives: pieces of 2 to 96 KiB
+    with pauses of 0 to 15 ms, fsynced, then FILE.length, unless the case stalls half way or never
+    tells its length."""
+    def __init__(self, path, data, rng):
+        super().__init__(daemon=True)
+        self.path, self.data, self.rng = path, data, rng
+        kind = rng.randrange(8)
+        self.ending = "stall" if kind == 0 else "untold" if kind == 1 else "told"
+        self.stop_at = len(data) // 2 if self.ending == "stall" else len(data)
+
+    def run(self):
+        with open(self.path, "wb") as f:
+            at = 0
+            while at < self.stop_at and not _stopping.is_set():
+                end = min(self.stop_at, at + self.rng.randrange(2048, 96 * 1024))
+                f.write(self.data[at:end]); f.flush(); os.fsync(f.fileno())
+                at = end
+                time.sleep(self.rng.randrange(16) / 1000)
+        if self.ending == "told":
+            Path(str(self.path) + ".length").write_text(str(len(self.data)))
 
 
 def relative(path):
@@ -1211,7 +1280,7 @@ FINDING_OUTCOMES = ("crash", "hang", "over-memory", "bad-refusal", "bad-reply", 
 
 
 def replay_command(args, number):
-    parts = ["python3 scripts/fuzz.py", f"--seed {args.seed}"] + (["--editors-cut"] if args.editors_cut else [])
+    parts = ["python3 scripts/fuzz.py", f"--seed {args.seed}"] + (["--editors-cut"] if args.editors_cut else []) + (["--streamed"] if args.streamed else [])
     if args.only:
         parts.append(f"--only {args.only}")
     if args.mutation:
@@ -1227,12 +1296,21 @@ def run_case(args, seeds, number, allowed, keep):
         remove_tree(case_dir)
     case_dir.mkdir(parents=True)
     case_file = case_dir / case.filename
-    case_file.write_bytes(case.data)
+    feed = None
+    if args.streamed:
+        case_file.write_bytes(b"")
+        feed = Feed(case_file, case.data, random.Random(f"{args.seed}-{number}-feed"))
+    else:
+        case_file.write_bytes(case.data)
     out_dir = case_dir / "out"
     cmd = [args.binary, "process", relative(case_file), "--out", relative(out_dir)]
+    if args.streamed:
+        cmd += ["--arriving-duration", f"{declared_duration(case.seed):.3f}", "--arriving-stall-seconds", "2"]
     if args.editors_cut:
         times = cut_times(number)
         cmd += ["--template", "bts-cut"] + (["--trim-start", str(times[0]), "--trim-end", str(times[1])] if times else [])
+    if feed:
+        feed.start()
     for attempt in range(4):
         if out_dir.exists():
             remove_tree(out_dir)
@@ -1243,11 +1321,17 @@ def run_case(args, seeds, number, allowed, keep):
             time.sleep(10)
             continue
         break
+    if feed:
+        feed.join()
     if _stopping.is_set():
         if not keep:
             remove_tree(case_dir)
         return None
     outcome, problem = classify(case_file, out_dir, run, args.editors_cut, args.editors_cut and cut_times(number) is None)
+    if feed and feed.ending != "told" and not problem and run.exit_code == 0:
+        outcome, problem = "bad-exit", f"a reply was made although the upload {'stalled half way' if feed.ending == 'stall' else 'never said it was whole'}"
+    if feed and not problem:
+        outcome = f"{outcome}-{feed.ending}" if feed.ending != "told" else outcome
     kept = None
     if problem:
         FINDINGS.mkdir(parents=True, exist_ok=True)
@@ -1302,6 +1386,7 @@ def parse_args(argv):
     ap.add_argument("--rlimit-as", type=int, default=8, metavar="GB",
                     help="address-space limit of the child in GiB, a safety net (0: none; default 8)")
     ap.add_argument("--editors-cut", action="store_true", help="every case an editors' cut between two times (bts-cut template)")
+    ap.add_argument("--streamed", action="store_true", help="every case delivered in pieces while the reply is rendered as it arrives")
     ap.add_argument("--dry-run", action="store_true", help="make the cases and print their mutations without running")
     args = ap.parse_args(argv)
     if args.seed == "random":
@@ -1312,6 +1397,10 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     seeds = seed_files(args.only, editors_cut=args.editors_cut)
+    if args.streamed:
+        if args.editors_cut:
+            sys.exit("fuzz: --streamed renders replies; an editors' cut is made from the whole original")
+        seeds = streamed_seeds(seeds)
     allowed = None
     if args.mutation:
         allowed = {m.strip() for m in args.mutation.split(",") if m.strip()}
@@ -1390,6 +1479,11 @@ def main(argv=None):
 
     replies = counts.get("reply", 0)
     refusals = counts.get("refusal-1", 0) + counts.get("refusal-2", 0)
+    if args.streamed:
+        stalled = sum(v for k, v in counts.items() if k.endswith("-stall"))
+        untold = sum(v for k, v in counts.items() if k.endswith("-untold"))
+        refusals += stalled + untold
+        print(f"\nstreamed: {stalled} stalled half way, {untold} never said they were whole: each refused cleanly")
     print("\nsummary:")
     if args.editors_cut:
         print(f"  cuts          {counts.get('cut-smart', 0)} smart, {counts.get('cut-reencoded', 0)} re-encoded in full")

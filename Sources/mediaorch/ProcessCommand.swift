@@ -22,6 +22,12 @@ struct ProcessCommand: ParsableCommand {
     @Flag(help: "Let libav print its own diagnostics to stderr.")
     var verbose = false
 
+    @Option(help: "Render the clip while another program still writes it (a fragmented MP4 or WebM), planning by this declared length in seconds (checked once it is whole). The file is whole once FILE.length holds its size in bytes.")
+    var arrivingDuration: Double?
+
+    @Option(help: "With --arriving-duration: seconds without a new byte before the render gives up.")
+    var arrivingStallSeconds: Double = 30
+
     func run() throws {
         LibAVLogging.setVerbose(verbose)
         try reportingFailures {
@@ -64,6 +70,13 @@ struct ProcessCommand: ParsableCommand {
             }
         }
         job.progress = { role, progress in ProgressDisplay.show(role: role, progress) }
+        if let seconds = arrivingDuration {
+            guard seconds.isFinite, (0.1...600).contains(seconds) else { throw ValidationError("--arriving-duration is the clip's seconds, 0.1 to 600") }
+            guard arrivingStallSeconds.isFinite, (0.1...3600).contains(arrivingStallSeconds) else { throw ValidationError("--arriving-stall-seconds is 0.1 to 3600") }
+            let arrival = FileArrival(path: file)
+            job.growing = try GrowingFile(path: file, stallLimit: arrivingStallSeconds, declaredDuration: seconds, look: { arrival.look() })
+            job.onlyOutputs = (job.onlyOutputs ?? job.template.outputs).filter { $0 != .bts }
+        }
         return job
     }
 }

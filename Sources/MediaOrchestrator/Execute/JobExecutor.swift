@@ -52,6 +52,9 @@ public struct JobExecutor: Sendable {
         if outputs.contains(.thumbnails) && !outputs.contains(.reply) {
             throw OrchestratorError(subject: template.name, "thumbnails come from the reply's own decode: ask for reply,thumbnails")
         }
+        if growing != nil && outputs.contains(.bts) {
+            throw OrchestratorError(subject: template.name, "the editors' cut is made from the whole original, not while it arrives: ask for reply,thumbnails")
+        }
 
         for output in outputs {
             switch output {
@@ -102,6 +105,9 @@ public struct JobExecutor: Sendable {
             }
         }
 
+        if let growing, let declared = growing.declaredDuration {
+            try Self.checkDeclaredLength(of: growing, declared: declared, cancellation: cancellation)
+        }
         let source = try sourceInfo ?? Demuxer(path: input).probe()
         let made = manifest.build(source: source, sourceSha256: try growing?.wholeSha256(cancellation: cancellation) ?? digest!.result())
         try DurableFile.write(try JSONCoding.encoder().encode(made), to: folder.appendingPathComponent("manifest.json").path)

@@ -50,8 +50,8 @@ public enum RenderChildMain {
             let rendered = Mutex<RenderReport?>(nil)
             job.onReplyRendered = { report in rendered.withLock { $0 = report } }
             let manifest = try job.run()
-            if let arrival = assignment.arrival, let report = rendered.withLock({ $0 }) {
-                try recordArrivingRender(assignment, arrival, job: job, report: report, sourceSha256: manifest.source.sha256, cancellation: cancellation)
+            if assignment.arrival != nil, let report = rendered.withLock({ $0 }) {
+                try recordArrivingRender(assignment, job: job, report: report, sourceSha256: manifest.source.sha256)
             }
             let manifestPath = URL(fileURLWithPath: assignment.stagingFolder).appendingPathComponent("manifest.json").path
             channel.send(.succeeded(manifestSha256: try ContentDigest.sha256(path: manifestPath),
@@ -63,12 +63,9 @@ public enum RenderChildMain {
         return 0
     }
 
-    /// A reply made while its upload arrived is kept for the job the upload becomes, once the
-    /// whole file's pictures are as long as the phone declared.
-    private static func recordArrivingRender(_ assignment: RenderAssignment, _ arrival: RenderAssignment.Arrival, job: JobExecutor,
-                                             report: RenderReport, sourceSha256: String, cancellation: CancellationFlag) throws {
-        guard let file = job.growing else { return }
-        try JobExecutor.checkDeclaredLength(of: file, declared: arrival.declaredDuration, cancellation: cancellation)
+    /// A reply made while its upload arrived (its length checked by the executor) is kept for the
+    /// job the upload becomes.
+    private static func recordArrivingRender(_ assignment: RenderAssignment, job: JobExecutor, report: RenderReport, sourceSha256: String) throws {
         let render = ArrivingRender(folder: URL(fileURLWithPath: assignment.stagingFolder).deletingLastPathComponent())
         try render.record(.init(sourceSha256: sourceSha256, replyKey: try job.replyKey(), report: report))
     }
