@@ -249,6 +249,7 @@ def scenario(service, browser, c, errors):
         admin_override(page, service, c, admin, producer, unconsented, rq_late)
         context.close()
     overdue(browser, service, c, producer, rq_waiting, errors)
+    from_proxy(browser, service, c, producer, errors)
 
 
 def first_look(page, c, deadlines, rq_waiting, rq_later, rq_broken, consented, unconsented, dead, arabic):
@@ -518,6 +519,75 @@ def overdue(browser, service, c, producer, rq_waiting, errors):
     page.evaluate("renderAll()")
     c.check("the totals count overdue requests", "(1 overdue)" in text(page, "#counts"), text(page, "#counts"))
     shot(page, "overdue")
+    context.close()
+
+
+# ---- a reply made from the phone's proxy -----------------------------------------------------
+def tus_send(service, token, data, metadata, deferred):
+    """One whole tus upload, as the field page sends it: a proxy with its length deferred and told
+    with its last bytes, or a clip of known length. Returns the PATCH's status."""
+    import base64
+    meta = ",".join(f"{k} {base64.b64encode(str(v).encode()).decode()}" for k, v in metadata.items())
+    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0", "Upload-Metadata": meta}
+    headers.update({"Upload-Defer-Length": "1"} if deferred else {"Upload-Length": str(len(data))})
+    with urllib.request.urlopen(urllib.request.Request(service.url + "/api/tus/", method="POST", headers=headers), timeout=30) as r:
+        location = r.headers["Location"]
+    patch = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream",
+             "Upload-Offset": "0"}
+    if deferred:
+        patch["Upload-Length"] = str(len(data))
+    with urllib.request.urlopen(urllib.request.Request(service.url + location, data=data, method="PATCH", headers=patch), timeout=60) as r:
+        return r.status
+
+
+def from_proxy(browser, service, c, producer, errors):
+    """A reply made from a phone's proxy: the card says so and whether the original is in; once it
+    is, 'Make again from the original…' asks first, then makes a new reply the request follows."""
+    import subprocess
+    field = service.token("uploader", "kakuma phone", camp="Kakuma")
+    rq = service.request("https://x.com/nadia_w/status/1870000000000000106", "Is there enough water in Kakuma?", "Kakuma",
+                         deadline=deadline_in(90))
+    # A camera file of its own: the same bytes as a clip already in would be that clip's job.
+    original = harness.OUTPUT / "board" / "nadia-camera.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(harness.SAMPLES / "kakuma_portrait.mov"),
+                    "-c:v", "libx264", "-b:v", "6M", "-c:a", "aac", str(original)], check=True)
+    proxy = harness.OUTPUT / "board" / "nadia-proxy.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(original), "-vf", "scale=720:-2", "-c:v", "libx264",
+                    "-b:v", "3M", "-g", "60", "-c:a", "aac", "-movflags", "frag_keyframe+empty_moov+default_base_moof", str(proxy)], check=True)
+    seconds = float(subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=duration", "-of", "csv=p=0",
+                                    str(proxy)], capture_output=True, text=True).stdout.strip() or "0") or 5.0
+    clip = "b0ard0123456789abcdef0123456789a"
+    base = {"request": rq, "speaker": "Nadia", "consent": "true", "clip_id": clip}
+    c.check("a proxy with its length deferred is taken whole",
+            tus_send(service, field, proxy.read_bytes(), dict(base, filename="nadia-proxy.mp4", clip_role="proxy", duration=f"{seconds:.3f}"), True) == 204)
+    reply = service.wait("the proxy's reply", lambda: (lambda r: r.get("job_id") if r.get("state") == "ready" else None)(
+        service.api(producer, "GET", f"/api/requests/{rq}")[1] or {}), timeout=180)
+    context, page = open_board(browser, service, producer, errors)
+    page.wait_for_selector(card(reply))
+    meta = text(page, f"{card(reply)} .meta")
+    c.check("the card says the reply is from the phone's proxy, its original not in yet", "from the phone's proxy · original not in yet" in meta, meta)
+    open_panel(page, reply)
+    c.check("no 'Make again from the original' before the original is in", page.query_selector("#detail-actions button.remake") is None)
+    close_panel(page)
+
+    c.check("the original follows under the same clip id",
+            tus_send(service, field, original.read_bytes(), dict(base, filename="IMG_0042.mp4", clip_role="original"), False) == 204)
+    cut = service.wait("the editors' cut from the original", lambda: next((j for j in service.api(producer, "GET", "/api/jobs")[1]
+                                                                             if j.get("parent_id") == reply and j["state"] == "succeeded"), None), timeout=180)
+    c.check("the editors' cut is made from the original's bytes", cut.get("made_from") == "original", cut)
+    page.wait_for_function(f"() => (document.querySelector('{card(reply)} .meta') || {{}}).textContent.includes('original in')", timeout=30000)
+    shot(page, "proxy-reply-original-in")
+    open_panel(page, reply)
+    page.click("#detail-actions button.remake")
+    page.wait_for_selector("#detail-actions .confirm")
+    c.check("'Make again from the original' asks first", "camera's original" in text(page, "#detail-actions .confirm"))
+    shot(page, "proxy-remake-confirm", full=False)
+    page.click("#detail-actions button.remake.yes")
+    page.wait_for_selector("#detail-note:not(:empty)")
+    c.check("it says the reply is being made again", "made again from the original" in text(page, "#detail-note"), text(page, "#detail-note"))
+    followed = service.api(producer, "GET", f"/api/requests/{rq}")[1]
+    c.check("the request follows the new reply", followed.get("job_id") not in (None, reply), followed)
+    close_panel(page)
     context.close()
 
 

@@ -6,14 +6,19 @@ One `mediaorch watch` in a workspace of its own serves every test; each test ope
 phone (a fresh browser context) and judges what the worker sees, and the server's side of it
 (the archived original byte for byte, the receipts, the tus requests the page made).
 
+Where Chromium can (WebCodecs), the page makes a proxy of a clip worth it and sends it while it
+makes it; the tests judge that proxy with ffprobe (the oracle), and the tus requests the page made.
+
 Run alone:  PYTHONPATH=.build-python python3 scripts/browser/field_tests.py .build/debug/mediaorch
 or through scripts/browser/run.py, which calls run(binary).
 """
+import base64
 import hashlib
 import json
 import os
 import pathlib
 import re
+import subprocess
 import sys
 import time
 import traceback
@@ -55,6 +60,82 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('button, select, a[href],
   .map(e => [e, e.getBoundingClientRect()])
   .filter(([e, r]) => r.height < 44 || r.width < 44)
   .map(([e, r]) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''} "${(e.textContent || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+# Chromium without WebCodecs' encoder, as on a phone whose browser has none: the page must send
+# the original as before.
+NO_WEBCODECS = "delete window.VideoEncoder;"
+
+# A phone that can tell Wi-Fi from mobile data (Android's navigator.connection.type), on mobile
+# data until the test says otherwise: window.__connection.join('wifi').
+FAKE_CONNECTION = """
+(() => {
+  const connection = new EventTarget();
+  connection.type = 'cellular';
+  connection.join = (type) => { connection.type = type; connection.dispatchEvent(new Event('change')); };
+  Object.defineProperty(Navigator.prototype, 'connection', { get: () => connection, configurable: true });
+  window.__connection = connection;
+})();
+"""
+
+
+def portrait_clip(seconds):
+    """A phone-like portrait clip a proxy is worth making of: 1080x1920 H.264 at 12 Mb/s (12 s is
+    about 18 MB; its proxy at about 3 Mb/s about 5 MB). The real clips in shared/media are all
+    small enough to be sent as they are, but for one. Each test takes its own length: the same
+    bytes sent twice would be one clip to the command centre."""
+    return harness.phone_clip(f"field-portrait-1080x1920-12M-{seconds}s.mp4", seconds, size="1080x1920", bitrate="12M")
+
+
+def tus_metadata(headers):
+    """The Upload-Metadata of a request's headers, decoded."""
+    out = {}
+    for pair in filter(None, (headers.get("upload-metadata") or "").split(",")):
+        key, _, value = pair.strip().partition(" ")
+        out[key] = base64.b64decode(value).decode() if value else ""
+    return out
+
+
+def top_level_boxes(path):
+    """The top-level ISO BMFF boxes of a file, and the boxes inside its moov (to tell a fragmented
+    MP4: moov holds mvex, moof boxes follow)."""
+    boxes, inside_moov = [], []
+    with open(path, "rb") as f:
+        data = f.read()
+    at = 0
+    while at + 8 <= len(data):
+        size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8].decode("latin-1")
+        header = 8
+        if size == 1:
+            size, header = int.from_bytes(data[at + 8:at + 16], "big"), 16
+        elif size == 0:
+            size = len(data) - at
+        if size < header:
+            break
+        boxes.append(kind)
+        if kind == "moov":
+            inner = at + header
+            while inner + 8 <= at + size:
+                inner_size = int.from_bytes(data[inner:inner + 4], "big")
+                inside_moov.append(data[inner + 4:inner + 8].decode("latin-1"))
+                if inner_size < 8:
+                    break
+                inner += inner_size
+        at += size
+    return boxes, inside_moov
+
+
+def ffprobe(path):
+    """ffprobe's streams and format of a file, as JSON."""
+    run = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+                         capture_output=True, text=True)
+    return json.loads(run.stdout or "{}")
+
+
+def decodes_cleanly(path):
+    """ffmpeg decodes every frame without a complaint."""
+    run = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True)
+    return run.returncode == 0 and not run.stderr.strip(), run.stderr.strip()[:400]
 
 
 def words(code, key, **values):
@@ -114,21 +195,45 @@ class Phone:
     """One phone: a browser context at 390x844 in `locale`, signed in with `token`, which notes
     the requests the page makes (to prove what was, or was not, sent)."""
 
-    def __init__(self, browser, world, token, locale="en-GB", sign_in=True):
+    def __init__(self, browser, world, token, locale="en-GB", sign_in=True, init_scripts=()):
         self.world = world
         self.context, self.page = harness.phone(browser, locale)
         self.page.set_default_timeout(30000)
         harness.serve_assets_from_disk(self.page)
         self.page.add_init_script(COUNT_SENT)
+        for script in init_scripts:
+            self.page.add_init_script(script)
         self.requests = []
+        self.tus = []        # every tus request: {"method", "url", "headers", "request"}
         self.errors = []
-        self.page.on("request", lambda r: self.requests.append((r.method, r.url)))
+        self.page.on("request", self.noted)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(world.service.url + "/field" + (f"#token={token}" if sign_in else ""))
         # Predicates are functions: the page's CSP forbids eval, which a string expression needs.
         self.page.wait_for_function("() => document.body.classList.contains('ready')")
         if sign_in:
             self.page.wait_for_selector("#home:not([hidden])")
+
+    def noted(self, request):
+        self.requests.append((request.method, request.url))
+        if "/api/tus" in request.url:
+            self.tus.append({"method": request.method, "url": request.url, "headers": request.headers, "request": request})
+
+    def tus_requests(self, method, role="any"):
+        """The page's tus requests of `method`; with `role` (proxy, original, or None for a clip
+        sent whole) only those of uploads created with that clip_role."""
+        if role == "any":
+            return [r for r in self.tus if r["method"] == method]
+        posts = [r for r in self.tus if r["method"] == "POST" and tus_metadata(r["headers"]).get("clip_role") == role]
+        if method == "POST":
+            return posts
+        addresses = set()
+        for post in posts:
+            response = post["request"].response()
+            location = response.headers.get("location") if response else None
+            if location:
+                addresses.add(location)
+        return [r for r in self.tus if r["method"] == method and any(r["url"].endswith(a) for a in addresses)]
 
     @property
     def code(self):
@@ -158,10 +263,13 @@ class Phone:
         self.page.wait_for_function("t => { const f = document.getElementById('clip-facts'); return f.children.length && f.innerText.trim() !== t; }",
                                     arg=looking, timeout=30000)
 
-    def send(self, request_id, clip, speaker="Amina", consent=True):
+    def send(self, request_id, clip, speaker="Amina", consent=True, original=None):
+        """Fills the form and sends; `original` (now, later, wifi) answers when the original goes."""
         self.choose_clip(request_id, clip)
         self.page.fill("#speaker", speaker)
         self.page.check(f"input[name=consent][value={'yes' if consent else 'no'}]")
+        if original:
+            self.page.check(f"input[name=original-when][value={original}]")
         self.page.click("#film-send")
 
     def sent_bytes(self):
@@ -220,8 +328,9 @@ def test_catalogues(checks):
         checks.check(f"catalogue {code}: _name and _dir", catalogue.get("_dir") in ("ltr", "rtl") and bool(catalogue.get("_name")))
     script = (FIELD / "field.js").read_text() + (FIELD / "field.html").read_text()
     used = set(re.findall(r'data-i18n="(\w+)"', script)) | set(re.findall(r'\b(?:t|tNodes|button|phase|status)\("(\w+)"', script))
-    used -= {"state_", "reason_"}   # completed with the receipt's state or reason, below
+    used -= {"state_", "reason_", "receipt_original_"}   # completed with the receipt's state, reason or original, below
     used |= {"state_" + s for s in ("sending", "received", "making", "ready", "posted", "film_again", "stopped")}
+    used |= {"receipt_original_" + o for o in ("not_sent", "sending", "in")}
     used |= {"reason_" + r for r in ("too_long", "unreadable", "no_picture", "too_short", "other")}
     checks.check("every key the page names is in the catalogues", used <= english, f"missing {sorted(used - english)}")
 
@@ -230,6 +339,7 @@ def test_camp_scope(checks, browser, world):
     for token, camp, other in ((world.kakuma, "Kakuma", "Shatila"), (world.shatila, "Shatila", "Kakuma")):
         phone = Phone(browser, world, token)
         try:
+            phone.page.wait_for_selector("#request-list article")   # the list arrives after the screen
             cards = phone.page.eval_on_selector_all("#request-list article.request", "cs => cs.map(c => [c.dataset.requestId, c.dataset.camp])")
             mine = {rid for key, rid in world.requests.items() if key.startswith(camp.lower())}
             theirs = {rid for key, rid in world.requests.items() if key.startswith(other.lower())}
@@ -466,8 +576,9 @@ def test_whole_file_mismatch(checks, browser, world):
 
 def test_pause_reload_cancel(checks, browser, world):
     """Pause and Carry on; a reload mid-way carries on from where it stopped; Cancel asks, then
-    the upload is deleted and the request can be filmed again."""
-    clip = MEDIA / "android6_h264_rot270_gps_vfr.mp4"
+    the upload is deleted and the request can be filmed again. (A clip that goes whole: a proxy
+    cannot carry on after a reload, it is made again; see test_proxy_reload.)"""
+    clip = MEDIA / "iphone6_h264_rot_gps.mov"
     request_id = world.requests["kakuma-pause"]
     phone = Phone(browser, world, world.kakuma)
     try:
@@ -534,7 +645,8 @@ def test_revoked_token(checks, browser, world):
         checks.check("a stopped upload shows no speed or time left", phone.text("#sending-phase") == phone.t("phase_stopped")
                      and fixed_part("en", "progress_speed") not in phone.text("#sending-figures"), phone.text("#sending-figures"))
         record = json.loads(page.evaluate("localStorage.getItem('mediaorch.field.uploads')") or "{}")
-        checks.check("the upload record is kept on the phone", any(r.get("request") == request_id and r.get("url") for r in record.values()), f"{record}")
+        checks.check("the upload record is kept on the phone", any(r.get("request") == request_id and (r.get("url") or r.get("proxyUrl"))
+                                                                   for r in record.values()), f"{record}")
         checks.check("the code field has a label", page.evaluate("document.querySelector('label[for=again-token]') !== null"))
         phone.screenshot("token-revoked-en")
         session.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
@@ -553,6 +665,317 @@ def test_revoked_token(checks, browser, world):
             page.click("#restart-yes")
             page.wait_for_selector("#sent:not([hidden]), #sending-back:not([hidden])", timeout=120000)
             checks.check("the clip sent again with the new code arrives", phone.visible("#sent"), phone.text("#sending-error"))
+    finally:
+        phone.close()
+
+
+def archived_original(world, clip):
+    """The archived copies of the clip, byte for byte (archive/<its sha256's first 16>/)."""
+    whole = sha256(clip)
+    folder = world.service.workspace / "archive" / whole[:16]
+    return sorted(f for f in folder.glob("*") if f.is_file() and f.stat().st_size == clip.stat().st_size and sha256(f) == whole)
+
+
+def reply_source(world, request_id):
+    """The archived file the request's reply job was made from (for a clip sent as a proxy: the
+    proxy), or None while there is no such job yet."""
+    s = world.service
+    status, view = s.api(world.producer, "GET", f"/api/requests/{request_id}")
+    job_id = view.get("job_id") if status == 200 and isinstance(view, dict) else None
+    if not job_id:
+        return None
+    status, detail = s.api(world.producer, "GET", f"/api/jobs/{job_id}")
+    job = detail.get("job", detail) if status == 200 and isinstance(detail, dict) else {}
+    path = job.get("archive_path")
+    if not path:
+        return None
+    full = pathlib.Path(path) if os.path.isabs(path) else s.workspace / path
+    return full if full.exists() else None
+
+
+def check_proxy_requests(checks, phone, label):
+    """What the page told the server while sending a proxy: deferred length, its metadata, a
+    checksum on every piece, the length once at the end. Returns the proxy's metadata."""
+    posts = phone.tus_requests("POST", "proxy")
+    checks.check(f"{label}: one proxy upload was created", len(posts) == 1, f"{[tus_metadata(p['headers']) for p in phone.tus]}")
+    if not posts:
+        return {}
+    headers, meta = posts[0]["headers"], tus_metadata(posts[0]["headers"])
+    checks.check(f"{label}: the proxy's length is deferred (Upload-Defer-Length: 1, no Upload-Length)",
+                 headers.get("upload-defer-length") == "1" and "upload-length" not in headers, f"{headers}")
+    checks.check(f"{label}: the proxy names its clip (clip_id of 32 hex, clip_role proxy), with no whole-file sha256",
+                 re.fullmatch(r"[0-9a-f]{32}", meta.get("clip_id", "")) is not None and "sha256" not in meta, f"{meta}")
+    checks.check(f"{label}: the proxy carries the form's facts and the clip's length",
+                 meta.get("speaker") and meta.get("consent") in ("true", "false") and meta.get("request")
+                 and float(meta.get("duration") or 0) > 0 and meta.get("filename", "").endswith((".mp4", ".webm")), f"{meta}")
+    patches = phone.tus_requests("PATCH", "proxy")
+    checks.check(f"{label}: every PATCH of the proxy carries its SHA-256 (Upload-Checksum)",
+                 patches and all(re.fullmatch(r"sha256 [A-Za-z0-9+/]{43}=", p["headers"].get("upload-checksum", "")) for p in patches),
+                 f"{[p['headers'].get('upload-checksum') for p in patches][:4]}")
+    told = [p for p in patches if "upload-length" in p["headers"]]
+    checks.check(f"{label}: the proxy's length goes with its last PATCH", told and told[-1] is patches[-1]
+                 and int(told[-1]["headers"]["upload-offset"]) <= int(told[-1]["headers"]["upload-length"]), f"{len(told)} of {len(patches)}")
+    return meta
+
+
+def check_proxy_file(checks, path, frame, label):
+    """The proxy as ffprobe sees it: fragmented MP4 in the reply's frame, about 3 Mb/s, key
+    frames, rotation baked, no GPS; and it decodes cleanly to the end."""
+    boxes, in_moov = top_level_boxes(path)
+    checks.check(f"{label}: the proxy is fragmented MP4 (moov with mvex, then moof/mdat)",
+                 boxes[:2] == ["ftyp", "moov"] and "mvex" in in_moov and "moof" in boxes and "mdat" in boxes, f"{boxes[:8]} {in_moov}")
+    probe = ffprobe(path)
+    video = next((s for s in probe.get("streams", []) if s.get("codec_type") == "video"), {})
+    audio = next((s for s in probe.get("streams", []) if s.get("codec_type") == "audio"), {})
+    checks.check(f"{label}: the proxy is {frame[0]}x{frame[1]}, H.264 or VP9, rotation baked",
+                 (video.get("width"), video.get("height")) == frame and video.get("codec_name") in ("h264", "vp9")
+                 and not any("rotation" in d for d in video.get("side_data_list", [])), f"{video}")
+    seconds = float(probe.get("format", {}).get("duration") or 0)
+    rate = os.path.getsize(path) * 8 / seconds if seconds else 0
+    checks.check(f"{label}: the proxy is about 3 Mb/s", 2.0e6 <= rate <= 4.5e6, f"{rate:.0f} b/s over {seconds} s")
+    checks.check(f"{label}: the proxy's sound is AAC or Opus, 48 kHz", audio.get("codec_name") in ("aac", "opus")
+                 and audio.get("sample_rate") == "48000", f"{audio}")
+    tags = {k.lower() for k in probe.get("format", {}).get("tags", {})} | {k.lower() for k in video.get("tags", {})}
+    checks.check(f"{label}: the proxy keeps no location or device metadata",
+                 not any(k in tags for k in ("location", "location-eng", "com.apple.quicktime.location.iso6709", "make", "model",
+                                              "com.android.manufacturer", "com.android.model")), f"{sorted(tags)}")
+    clean, why = decodes_cleanly(path)
+    checks.check(f"{label}: the proxy decodes cleanly to the end", clean, why)
+
+
+def test_proxy(checks, browser, world):
+    """A phone-like portrait clip (1080x1920, 12 Mb/s): the page makes a 720x1280 proxy and sends
+    it while making it, then the original follows with the same clip id; both arrive."""
+    clip = portrait_clip(12)
+    request_id = world.requests["kakuma-proxy"]
+    phone = Phone(browser, world, world.kakuma)
+    try:
+        page = phone.page
+        phone.send(request_id, clip, speaker="Baraka", original="now")
+        page.wait_for_selector("#preparing-bar:not([hidden])", timeout=60000)
+        page.wait_for_function("() => +(document.getElementById('sending-bar').dataset.sent || 0) > 0", timeout=60000)
+        figures = phone.text("#sending-figures")
+        checks.check("the proxy's progress says what is made and what is sent", fixed_part("en", "progress_proxy") in figures, figures)
+        check_layout(checks, phone, "en sending a proxy")
+        phone.screenshot("sending-proxy-en")
+        phone.wait_sent(300)
+        checks.check("after proxy and original the sent screen says the original is in too",
+                     phone.visible("#sent-original") and phone.text("#sent-original") == phone.t("sent_original_in"), phone.text("#sent"))
+        checks.check("the page loaded Mediabunny once, to send", sum(1 for m, u in phone.requests if u.endswith("/field/vendor/mediabunny.mjs")) == 1)
+        meta = check_proxy_requests(checks, phone, "proxy")
+        originals = phone.tus_requests("POST", "original")
+        original_meta = tus_metadata(originals[0]["headers"]) if originals else {}
+        checks.check("the original follows with the same clip id, clip_role original, its length and whole-file sha256",
+                     len(originals) == 1 and original_meta.get("clip_id") == meta.get("clip_id") and original_meta.get("request") == request_id
+                     and original_meta.get("sha256") == sha256(clip) and originals[0]["headers"].get("upload-length") == str(clip.stat().st_size)
+                     and original_meta.get("filename") == clip.name, f"{original_meta}")
+        s = world.service
+        proxy = s.wait("the reply's job, made from the proxy", lambda: reply_source(world, request_id), timeout=180, interval=1)
+        checks.check("the reply is made from the proxy, not the original", sha256(proxy) != sha256(clip), f"{proxy}")
+        check_proxy_file(checks, proxy, (720, 1280), "proxy")
+        kept = s.wait("the original in the archive", lambda: archived_original(world, clip), timeout=180, interval=1)
+        checks.check("the archived original is byte-identical to the clip", len(kept) == 1)
+        receipt = s.wait("the receipt to say the original is in",
+                         lambda: (lambda r: r if r and r.get("original") == "in" else None)(world.receipt_for(world.kakuma, request_id)), timeout=120, interval=1)
+        checks.check("the receipt says the reply is made from the proxy and the original is in",
+                     receipt.get("made_from") == "proxy" and receipt.get("clip_id") == meta.get("clip_id"), f"{receipt}")
+        page.click("#sent-receipts")
+        card = phone.receipt(request_id)
+        page.wait_for_selector(card + " .original-state[data-original=in]", timeout=60000)   # the list drawn before may be older
+        checks.check("the receipt card says so in the worker's words",
+                     phone.text(card + " .original-state") == phone.t("receipt_original_in"), phone.text(card))
+        checks.check("no page errors", not phone.errors, f"{phone.errors}")
+    finally:
+        phone.close()
+
+
+def test_proxy_of_a_real_clip(checks, browser, world):
+    """A real Android clip (H.264, rotated 90°, GPS): its proxy is square like the server's frame
+    for it (720x720), the rotation baked into the pictures, no GPS."""
+    clip = MEDIA / "android6_h264_rot270_gps_vfr.mp4"
+    request_id = world.requests["kakuma-proxy-real"]
+    phone = Phone(browser, world, world.kakuma)
+    try:
+        phone.send(request_id, clip, speaker="Wanjiru", original="now")
+        phone.wait_sent(180)
+        check_proxy_requests(checks, phone, "real clip")
+        proxy = world.service.wait("the reply's job, made from the proxy", lambda: reply_source(world, request_id), timeout=180, interval=1)
+        check_proxy_file(checks, proxy, (720, 720), "real clip")
+    finally:
+        phone.close()
+
+
+def test_small_clip_goes_whole(checks, browser, world):
+    """A clip whose proxy would not be clearly smaller (a 0.6 Mb/s iPhone clip) is sent as it is,
+    as before proxies, and the page says why."""
+    clip = MEDIA / "iphone6_h264_rot_gps.mov"
+    request_id = world.requests["kakuma-small"]
+    phone = Phone(browser, world, world.kakuma)
+    try:
+        phone.send(request_id, clip, speaker="Esther")
+        phone.page.wait_for_selector("#sending-note:not([hidden])", timeout=60000)
+        checks.check("the page says the clip is small and goes as it is", phone.text("#sending-note") == phone.t("note_proxy_not_smaller"),
+                     phone.text("#sending-note"))
+        phone.wait_sent(120)
+        posts = phone.tus_requests("POST")
+        meta = tus_metadata(posts[0]["headers"]) if posts else {}
+        checks.check("the small clip went in one upload of known length, with its sha256 and no clip role",
+                     len(posts) == 1 and posts[0]["headers"].get("upload-length") == str(clip.stat().st_size)
+                     and meta.get("sha256") == sha256(clip) and "clip_role" not in meta and "clip_id" not in meta, f"{meta}")
+    finally:
+        phone.close()
+
+
+def test_no_webcodecs(checks, browser, world):
+    """Without WebCodecs (VideoEncoder removed) the page sends the original as before, says so
+    in a small note, and does not load Mediabunny at all."""
+    clip = portrait_clip(11)
+    request_id = world.requests["kakuma-nowebcodecs"]
+    phone = Phone(browser, world, world.kakuma, init_scripts=[NO_WEBCODECS])
+    try:
+        phone.send(request_id, clip, speaker="Ali")
+        phone.page.wait_for_selector("#sending-note:not([hidden])", timeout=60000)
+        checks.check("without WebCodecs the page says the whole clip is sent", phone.text("#sending-note") == phone.t("note_no_proxy"),
+                     phone.text("#sending-note"))
+        phone.wait_sent(240)
+        posts = phone.tus_requests("POST")
+        meta = tus_metadata(posts[0]["headers"]) if posts else {}
+        checks.check("without WebCodecs one upload, the original, as before proxies",
+                     len(posts) == 1 and meta.get("sha256") == sha256(clip) and "clip_role" not in meta
+                     and "upload-defer-length" not in posts[0]["headers"], f"{meta}")
+        checks.check("without WebCodecs Mediabunny is never loaded", not any(u.endswith("/field/vendor/mediabunny.mjs") for m, u in phone.requests))
+        archived = world.service.wait("the original in the archive", lambda: archived_original(world, clip), timeout=120, interval=1)
+        checks.check("the archived original is byte-identical to the clip", len(archived) == 1)
+    finally:
+        phone.close()
+
+
+def test_original_later(checks, browser, world):
+    """"Send the original: later" and "on Wi-Fi only": the choice is remembered; after the proxy
+    the original waits; on Wi-Fi it goes by itself; "later" is sent from the receipt, after a
+    reload by choosing the same clip again (another is refused)."""
+    clip, later_clip = portrait_clip(10), portrait_clip(9)
+    phone = Phone(browser, world, world.kakuma, init_scripts=[FAKE_CONNECTION])
+    try:
+        page = phone.page
+        # Wi-Fi only: the proxy goes, the original waits for Wi-Fi, then goes by itself.
+        wifi_request = world.requests["kakuma-wifi"]
+        phone.send(wifi_request, clip, speaker="Rehema", original="wifi")
+        phone.wait_sent(240)
+        checks.check("on mobile data the original waits for Wi-Fi, and the sent screen says so",
+                     phone.text("#sent-original") == phone.t("sent_original_wifi") and not phone.tus_requests("POST", "original"),
+                     phone.text("#sent"))
+        page.evaluate("() => window.__connection.join('wifi')")
+        page.wait_for_selector("#sending:not([hidden])", timeout=15000)
+        phone.wait_sent(240)
+        checks.check("on Wi-Fi the original goes by itself", len(phone.tus_requests("POST", "original")) == 1
+                     and phone.text("#sent-original") == phone.t("sent_original_in"), phone.text("#sent"))
+        page.click("#sent-list")
+        # The choice is remembered on the phone.
+        page.click(f"{phone.card(world.requests['kakuma-later'])} button.film")
+        checks.check("the form remembers 'on Wi-Fi only'", page.is_checked("input[name=original-when][value=wifi]"))
+        page.click("#film-back")
+
+        # Later: the receipt offers to send it; after a reload the same clip must be chosen again.
+        later_request = world.requests["kakuma-later"]
+        posts_before = len(phone.tus_requests("POST", "original"))
+        phone.send(later_request, later_clip, speaker="Juma", original="later")
+        phone.wait_sent(240)
+        checks.check("'later' leaves the original on the phone and says where to send it from",
+                     phone.text("#sent-original") == phone.t("sent_original_later") and len(phone.tus_requests("POST", "original")) == posts_before)
+        page.reload()
+        page.wait_for_selector("#home:not([hidden])")
+        card = phone.receipt(later_request)
+        page.wait_for_selector(card + " button.send-original", timeout=30000)
+        checks.check("the receipt says the original is not sent yet and offers to send it",
+                     phone.text(card + " .original-state") == phone.t("receipt_original_not_sent")
+                     and phone.text(card + " button.send-original") == phone.t("send_original_now", file=later_clip.name), phone.text(card))
+        checks.check("the choice 'later' is remembered after a reload",
+                     page.evaluate("localStorage.getItem('mediaorch.field.original-when')") == "later")
+        phone.screenshot("receipt-original-not-sent-en")
+        page.click(card + " button.send-original")
+        page.wait_for_selector("#resume:not([hidden])")
+        page.set_input_files("#resume-clip", str(MEDIA / "iphone_rotated.mov"))
+        checks.check("another clip is refused for the original", fixed_part("en", "not_same_clip") in phone.text("#resume-error"))
+        page.set_input_files("#resume-clip", str(later_clip))
+        phone.wait_sent(240)
+        later_posts = [p for p in phone.tus_requests("POST", "original") if tus_metadata(p["headers"]).get("request") == later_request]
+        checks.check("the same clip chosen again sends the original", len(later_posts) == 1 and phone.text("#sent-original") == phone.t("sent_original_in"),
+                     phone.text("#sent"))
+    finally:
+        phone.close()
+
+
+def test_proxy_bad_link(checks, browser, world):
+    """A proxy over a throttled link that drops for a few seconds: sending waits and carries on
+    from where the server says, each piece checked; the proxy arrives whole and plays."""
+    clip = portrait_clip(13)
+    request_id = world.requests["kakuma-proxy-badlink"]
+    phone = Phone(browser, world, world.kakuma)
+    try:
+        page = phone.page
+        session = harness.throttle(page, 1000)
+        phone.send(request_id, clip, speaker="Amani", original="later")
+        page.wait_for_function("() => +(document.getElementById('sending-bar').dataset.sent || 0) > 1500000", timeout=240000)
+        phone.context.set_offline(True)
+        time.sleep(1)
+        checks.check("with no signal during a proxy the page says sending waits", phone.text("#sending-status") == phone.t("status_offline"),
+                     phone.text("#sending-status"))
+        time.sleep(5)
+        phone.context.set_offline(False)
+        session.send("Network.emulateNetworkConditions", {"offline": False, "latency": 300, "downloadThroughput": 125000, "uploadThroughput": 125000})
+        phone.wait_sent(400)
+        checks.check("the proxy over a bad link is sent", phone.text("#sent-original") == phone.t("sent_original_later"), phone.text("#sent"))
+        check_proxy_requests(checks, phone, "bad link")
+        checks.check("after the drop the page asked where the proxy stands (HEAD)", bool(phone.tus_requests("HEAD", "proxy")))
+        sent = page.evaluate("window.__sent")
+        proxy = world.service.wait("the reply's job, made from the proxy", lambda: reply_source(world, request_id), timeout=180, interval=1)
+        size = proxy.stat().st_size
+        print(f"     {SUITE}: proxy over a bad link: {size} bytes, {sent['bytes']} handed to send() in {len(sent['chunks'])} chunks", flush=True)
+        checks.check("no byte of the proxy went twice beyond the chunk in flight at the drop",
+                     size <= sent["bytes"] <= size + max(sent["chunks"] or [0]), f"sent {sent['bytes']} for {size}")
+        check_proxy_file(checks, proxy, (720, 1280), "bad link")
+    finally:
+        phone.close()
+
+
+def test_proxy_reload(checks, browser, world):
+    """A reload while the proxy is on its way: the bytes made went with the page, so choosing the
+    clip again drops the half-sent proxy (DELETE) and makes a new one, under a new clip id. Cancel
+    then stops the conversion, deletes that upload too and frees the request."""
+    clip = portrait_clip(14)
+    request_id = world.requests["kakuma-proxy-reload"]
+    phone = Phone(browser, world, world.kakuma)
+    try:
+        page = phone.page
+        harness.throttle(page, 512)
+        phone.send(request_id, clip, speaker="Fatuma", original="later")
+        page.wait_for_function("() => +(document.getElementById('sending-bar').dataset.sent || 0) > 200000", timeout=120000)
+        page.reload()
+        page.wait_for_selector(f"{phone.card(request_id)} button.carry-on", timeout=30000)
+        page.click(f"{phone.card(request_id)} button.carry-on")
+        page.set_input_files("#resume-clip", str(clip))
+        page.wait_for_selector("#sending:not([hidden])")
+        page.wait_for_function("() => +(document.getElementById('sending-bar').dataset.sent || 0) > 100000", timeout=120000)
+        posts = phone.tus_requests("POST", "proxy")
+        ids = [tus_metadata(p["headers"]).get("clip_id") for p in posts]
+        checks.check("after a reload the proxy is made again in a new upload with a new clip id", len(posts) == 2 and ids[0] != ids[1], f"{ids}")
+        first = posts[0]["request"].response().headers.get("location", "?")
+        checks.check("the half-sent proxy was deleted", any(d["url"].endswith(first) for d in phone.tus_requests("DELETE")))
+        page.click("#cancel")
+        checks.check("Cancel during a proxy asks first", phone.visible("#cancel-confirm")
+                     and phone.text("#cancel-question") == phone.t("cancel_question"), phone.text("#cancel-confirm"))
+        page.click("#cancel-yes")
+        page.wait_for_selector("#home:not([hidden])")
+        second = posts[1]["request"].response().headers.get("location", "?")
+        checks.check("Cancel deletes the proxy's upload", any(d["url"].endswith(second) for d in phone.tus_requests("DELETE")))
+        page.wait_for_selector(f"{phone.card(request_id)} button.film", timeout=30000)
+        checks.check("the cancelled request can be filmed again, and the phone keeps no record of the proxy",
+                     page.evaluate("localStorage.getItem('mediaorch.field.uploads')") in (None, "{}"))
+        before = (page.evaluate("window.__sent.bytes"), len(phone.tus_requests("PATCH")))
+        time.sleep(3)
+        after = (page.evaluate("window.__sent.bytes"), len(phone.tus_requests("PATCH")))
+        checks.check("nothing more is sent after Cancel", before == after, f"{before} -> {after}")
     finally:
         phone.close()
 
@@ -658,7 +1081,9 @@ def run(binary):
     folder = harness.OUTPUT / "field"
     try:
         for key in ("kakuma-open", "kakuma-long", "kakuma-form", "kakuma-posted", "kakuma-broken", "kakuma-consent",
-                    "kakuma-badlink", "kakuma-mismatch", "kakuma-pause", "kakuma-revoked"):
+                    "kakuma-badlink", "kakuma-mismatch", "kakuma-pause", "kakuma-revoked",
+                    "kakuma-proxy", "kakuma-proxy-real", "kakuma-small", "kakuma-nowebcodecs", "kakuma-wifi", "kakuma-later",
+                    "kakuma-proxy-badlink", "kakuma-proxy-reload"):
             world.new_request(key, "Kakuma", note="Film near the school, in the shade." if key == "kakuma-open" else None)
         world.new_request("shatila-1", "Shatila", languages="ar,en", text="ماذا تفعلون من أجل اللاجئين؟")
         with harness.chromium() as browser:
@@ -672,6 +1097,13 @@ def run(binary):
             step(checks, "whole-file mismatch", test_whole_file_mismatch, browser, world)
             step(checks, "pause, reload, cancel", test_pause_reload_cancel, browser, world)
             step(checks, "a revoked token", test_revoked_token, browser, world)
+            step(checks, "a proxy made on the phone", test_proxy, browser, world)
+            step(checks, "a proxy of a real clip", test_proxy_of_a_real_clip, browser, world)
+            step(checks, "a small clip goes whole", test_small_clip_goes_whole, browser, world)
+            step(checks, "no WebCodecs: the original as before", test_no_webcodecs, browser, world)
+            step(checks, "the original later or on Wi-Fi", test_original_later, browser, world)
+            step(checks, "a proxy over a bad link", test_proxy_bad_link, browser, world)
+            step(checks, "a proxy cut by a reload", test_proxy_reload, browser, world)
             step(checks, "languages", test_languages, browser, world)
             step(checks, "language switch", test_language_switch, browser, world)
     finally:

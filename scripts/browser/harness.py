@@ -217,12 +217,19 @@ def serve_assets_from_disk(page):
                         for c in catalogues if c.stem != "index"], ensure_ascii=False).encode()
     types = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".json": "application/json"}
     policy = {}
+    # The vendored Mediabunny as the binary serves it at /field/vendor/mediabunny.mjs (there
+    # gzip-encoded; here decoded, which is what the page sees either way).
+    bundle = http / "Field" / "vendor" / "mediabunny.min.mjs.gz"
 
     def handle(route):
         from urllib.parse import urlparse
         path = urlparse(route.request.url).path
         if path == "/field/lang/index.json":
             return route.fulfill(status=200, body=index, headers={"Content-Type": "application/json; charset=utf-8"})
+        if path == "/field/vendor/mediabunny.mjs" and bundle.exists():
+            import gzip
+            return route.fulfill(status=200, body=gzip.decompress(bundle.read_bytes()),
+                                 headers={"Content-Type": "text/javascript; charset=utf-8"})
         source = files.get(path)
         if source is None:
             return route.continue_()

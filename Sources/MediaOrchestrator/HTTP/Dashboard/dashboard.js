@@ -466,7 +466,7 @@ function jobMeta(job, lane) {
   const parts = [];
   if (job.speaker) parts.push(el("span", {}, "speaker "), written("span", "speaker", job.speaker), " · ");
   parts.push(written("span", "file", job.source_name), ` · ${job.template}`);
-  if (job.made_from === "proxy") parts.push(" · from the phone's proxy");
+  if (job.made_from === "proxy") parts.push(originalOf(job) ? " · from the phone's proxy · original in" : " · from the phone's proxy · original not in yet");
   if (job.rendered_while_arriving) parts.push(" · made while it arrived");
   if (lane === "ready") parts.push(` · made ${ago(job.updated_at)}`);
   else if (lane === "making" && job.state === "queued") parts.push(" · waiting to start");
@@ -615,8 +615,14 @@ async function remakeFromOriginal(id, place) {
   focusKey(place === "detail" ? "close" : `open:${id}`);
 }
 
+// The editors' cut made from the camera's original that followed a proxy's reply, once it is in.
+function originalOf(job) {
+  for (const other of jobs.values()) if (other.parent_id === job.id && other.made_from === "original") return other;
+  return null;
+}
+
 // A proxy's reply can be made again once its original is in, until it is posted.
-function canRemake(job) { return job.made_from === "proxy" && job.state === "succeeded" && !isPosted(job); }
+function canRemake(job) { return job.made_from === "proxy" && job.state === "succeeded" && !isPosted(job) && !!originalOf(job); }
 
 async function stopJob(id, place) {
   confirming = null;

@@ -2,10 +2,16 @@
 // on the phone before a single byte is sent, sends it through tus over whatever link there is,
 // and shows what became of every clip the camp sent ("My sent clips").
 //
+// Where the browser can (WebCodecs), the phone first makes a proxy of the clip (fitted to the
+// reply's frame, about 3 Mb/s, fragmented MP4) with Mediabunny, loaded only then, and sends it
+// through tus while it is being made; the original follows for the editors, now, later or on
+// Wi-Fi, as the worker chose. Where it cannot, the original goes alone, as it always did.
+//
 // Written for a cheap phone on a link that crawls (64 kb/s) and drops:
 //  - every word comes from /field/lang/<code>.json (English, Arabic right to left, Swahili);
-//  - the clip's SHA-256 is computed here, in pieces, and sent once as metadata, so the chunks
-//    need no checksum of their own and every byte that arrived before a drop is kept;
+//  - the original's SHA-256 is computed here, in pieces, and sent once as metadata, so its
+//    chunks need no checksum of their own and every byte that arrived before a drop is kept;
+//    a proxy's bytes are not known up front, so each of its chunks carries its own checksum;
 //  - chunks grow and shrink with the measured speed; a chunk with no progress for 30 s is
 //    abandoned and HEAD says where to carry on (no fixed timeout: a slow link is not a dead one);
 //  - the upload's address is kept in localStorage under the clip's fingerprint, so after a
@@ -18,6 +24,8 @@ const TOKEN_KEY = "mediaorch.field.token";
 const UPLOADS_KEY = "mediaorch.field.uploads";
 const LANG_KEY = "mediaorch.field.lang";
 const CATALOGUE_KEY = "mediaorch.field.catalogue.";   // + code: the last catalogue, for a visit with no signal
+const ORIGINALS_KEY = "mediaorch.field.originals";    // clip id → an original still to send after its proxy
+const ORIGINAL_WHEN_KEY = "mediaorch.field.original-when";   // now | later | wifi: the worker's last choice
 
 const KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
 const MAX_BYTES = 4 * GiB;             // the server's ceiling for one clip
@@ -34,6 +42,15 @@ const ANSWER_MS = 120000;              // all bytes sent, no answer: the server 
 const RETRY_SECONDS = [1, 2, 4, 8, 15, 30];
 const REFRESH_MS = 30000;
 const HASH_PIECE = 2 * MiB;
+
+// The proxy: what the server renders the reply from while the original follows.
+const MEDIABUNNY = "/field/vendor/mediabunny.mjs";
+const PROXY_VIDEO_BITRATE = 3_000_000;
+const PROXY_AUDIO_BITRATE = 128_000;
+const PROXY_KEY_FRAME_SECONDS = 2;     // the reply's GOP: the server can cut anywhere on a 2 s grid
+const PROXY_WORTH = 0.9;               // a proxy not clearly smaller than the clip is not made: the clip goes as it is
+const PROXY_WRITE_CHUNK = 64 * KiB;    // Mediabunny hands the made bytes over in pieces of this size
+const PROXY_MEMORY = 64 * MiB;         // made but not yet acknowledged: beyond this the conversion waits
 
 const $ = (id) => document.getElementById(id);
 
@@ -139,6 +156,7 @@ function applyStaticWords() {
   }));
   select.value = ui.code;
   $("poster").setAttribute("aria-label", t("poster_label"));
+  $("preparing-bar").setAttribute("aria-label", t("preparing_label"));
 }
 
 // Numbers in the worker's language. Browsers before 2019 know no units: they get "3.4 MB".
@@ -211,6 +229,30 @@ function remember(fingerprint, record) {
 const fingerprintOf = (file, requestId) => [requestId, file.name, file.size, file.lastModified].join("|");
 const recordForRequest = (id) => Object.entries(uploadRecords()).find(([, record]) => record.request === id);
 
+// Originals still to send, by clip id, once their proxy is in: they are no longer "unfinished
+// clips" (the request has its clip) but the receipt offers "Send the original now".
+function originalRecords() {
+  try { return JSON.parse(localStorage.getItem(ORIGINALS_KEY) || "{}"); } catch { return {}; }
+}
+function rememberOriginal(clipId, record) {
+  const all = originalRecords();
+  if (record) all[clipId] = record; else delete all[clipId];
+  localStorage.setItem(ORIGINALS_KEY, JSON.stringify(all));
+}
+// The Files of those originals while the page lives (after a reload the worker picks it again).
+const originalFiles = new Map();
+
+// 32 lowercase hex: one id for a proxy and the original it was made from.
+function newClipId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function originalWhenChoice() {
+  const saved = localStorage.getItem(ORIGINAL_WHEN_KEY);
+  return ["now", "later", "wifi"].includes(saved) ? saved : "now";
+}
+
 // ==== the API ================================================================================
 
 // What went wrong, kept apart: `status` and `reason` (Mediaorch-Reason) decide what the worker is
@@ -255,7 +297,7 @@ function explain(failure, fallbackKey = "error_general") {
   const key = wordsFor(failure) || fallbackKey;
   const box = document.createElement("div");
   const words = document.createElement("p");
-  words.textContent = t(key);
+  words.textContent = failure && failure.words ? failure.words : t(key);   // words already filled in, if any
   box.append(words);
   if (failure && failure.server) {
     const details = document.createElement("details");
@@ -273,7 +315,8 @@ function explain(failure, fallbackKey = "error_general") {
 function wordsFor(failure) {
   if (!failure) return null;
   const reasons = { "request-busy": "error_request_busy", "request-closed": "error_request_closed",
-                    "whole-file-mismatch": "error_mismatch", "already-posted": "error_already_posted" };
+                    "whole-file-mismatch": "error_mismatch", "already-posted": "error_already_posted",
+                    "no-proxy-for-original": "error_server_busy" };
   if (reasons[failure.reason]) return reasons[failure.reason];
   const statuses = { 0: "error_offline", 401: "error_token", 403: "error_token", 404: "error_gone", 410: "error_expired",
                      413: "error_too_big", 415: "error_not_video", 429: "error_allowance", 503: "error_server_busy",
@@ -458,6 +501,7 @@ async function loadReceipts() {
 
 function renderReceipts() {
   if (!receiptsAvailable) return;
+  forgetArrivedOriginals();
   $("receipt-list").replaceChildren(...receipts.map(receiptCard));
   $("receipts-empty").hidden = receipts.length > 0;
   $("receipts-empty").textContent = t("receipts_empty");
@@ -498,6 +542,7 @@ function receiptCard(r) {
     card.append(link);
   }
   if (r.state === "film_again") card.append(...filmAgainPart(r));
+  card.append(...originalPart(r));
 
   const meta = document.createElement("p");
   meta.className = "meta";
@@ -508,6 +553,34 @@ function receiptCard(r) {
   // Consent matters only for a clip that can still be posted.
   if (!r.consent && ["sending", "received", "making", "ready"].includes(r.state)) card.append(...consentPart(r));
   return card;
+}
+
+// A reply made from a proxy: is the original in too? And, on the phone that has the clip, the way
+// to send it now. Nothing for a clip that went whole (made_from "original").
+function originalPart(r) {
+  if (r.made_from !== "proxy" || !["not_sent", "sending", "in"].includes(r.original)) return [];
+  const line = document.createElement("p");
+  line.className = "original-state";
+  line.dataset.original = r.original;
+  line.textContent = t("receipt_original_" + r.original);
+  const out = [line];
+  // "sending" too: after a reload nothing sends it any more, and it carries on where it stopped.
+  const mine = r.clip_id && originalRecords()[r.clip_id];
+  if (mine && r.original !== "in" && !sender) {
+    out.push(button("send_original_now", { file: mine.name }, "send-original", () => sendOriginalOf(r.clip_id)));
+  }
+  return out;
+}
+
+// Originals the server has (or that it no longer expects) need no record on the phone any more.
+function forgetArrivedOriginals() {
+  const records = originalRecords();
+  for (const r of receipts) {
+    if (r.clip_id && records[r.clip_id] && (r.original === "in" || r.original === null)) {
+      rememberOriginal(r.clip_id, null);
+      originalFiles.delete(r.clip_id);
+    }
+  }
 }
 
 function filmAgainPart(r) {
@@ -588,7 +661,23 @@ function openForm(request) {
   $("film-form").reset();
   $("film-error").textContent = "";
   $("clip-check").hidden = true;
+  const when = document.querySelector(`input[name=original-when][value=${originalWhenChoice()}]`);
+  if (when) when.checked = true;
+  showWifiHint();
   show("film");
+}
+
+// "On Wi-Fi only" needs the phone to tell Wi-Fi from mobile data (navigator.connection.type, on
+// Android); where it cannot, the choice acts as "later", and the form says so.
+const knowsWifi = () => !!navigator.connection && typeof navigator.connection.type === "string";
+const onWifi = () => knowsWifi() && navigator.connection.type === "wifi";
+function showWifiHint() {
+  const chosen = document.querySelector("input[name=original-when]:checked");
+  $("original-wifi-unknown").hidden = !(chosen && chosen.value === "wifi" && !knowsWifi());
+}
+function onOriginalWhenChosen(event) {
+  localStorage.setItem(ORIGINAL_WHEN_KEY, event.target.value);
+  showWifiHint();
 }
 
 function closeScreens() {
@@ -598,6 +687,7 @@ function closeScreens() {
   show("home");
   loadRequests();
   loadReceipts();
+  sendOriginalsOnWifi();
 }
 
 async function onClipChosen() {
@@ -764,9 +854,12 @@ async function submitForm(event) {
     missing[1].focus();
     return;
   }
+  // stage: "proxy" (a proxy is tried first), "whole" (the original alone, as before proxies),
+  // "original" (the proxy is in; the original follows, with the same clip id).
   const record = {
     request: current.id, handle: current.handle, name: uploadName(file), size: file.size, lastModified: file.lastModified,
     speaker, consent: consent.value === "yes", languages: current.languages || [], captions: null, url: null, sha256: null,
+    clipId: newClipId(), stage: "proxy", proxyUrl: null, originalWhen: originalWhenChoice(), duration: chosen.verdict.duration,
   };
   const fingerprint = fingerprintOf(file, current.id);
   const existing = uploadRecords()[fingerprint];
@@ -775,12 +868,15 @@ async function submitForm(event) {
 
 // ==== carrying on after a reload ==============================================================
 
-let resuming = null;
+let resuming = null;           // the fingerprint of an unfinished clip, chosen again to carry on
+let resumingOriginal = null;   // or the clip id of an original to send after its proxy
 
 function openResume(fingerprint) {
   const record = uploadRecords()[fingerprint];
   if (!record) { closeScreens(); return; }
   resuming = fingerprint;
+  resumingOriginal = null;
+  $("resume-title").textContent = t("resume_title");
   $("resume-what").replaceChildren(...tNodes("resume_what", { file: record.name, size: megabytes(record.size),
                                                              handle: record.handle || "", speaker: record.speaker || "" }));
   $("resume-clip").value = "";
@@ -790,8 +886,28 @@ function openResume(fingerprint) {
   show("resume");
 }
 
+// "Send the original now" from a receipt: at once if the page still holds the clip, else the
+// worker picks it again (after a reload the page has only its name and size).
+function sendOriginalOf(clipId) {
+  const record = originalRecords()[clipId];
+  if (!record || sender) return;
+  const file = originalFiles.get(clipId);
+  if (file) { startSending(file, fingerprintOf(file, record.request), record, []); return; }
+  resuming = null;
+  resumingOriginal = clipId;
+  $("resume-title").textContent = t("original_pick_title");
+  $("resume-what").replaceChildren(...tNodes("original_pick_what", { file: record.name, size: megabytes(record.size),
+                                                                    handle: record.handle || "" }));
+  $("resume-clip").value = "";
+  $("resume-error").textContent = "";
+  $("resume-forget").hidden = true;      // nothing to throw away: the reply's proxy stays
+  $("resume-forget-confirm").hidden = true;
+  show("resume");
+}
+
 function onResumeChosen() {
   const file = $("resume-clip").files[0];
+  if (resumingOriginal) { onOriginalChosen(file); return; }
   const record = uploadRecords()[resuming];
   if (!file || !record) return;
   if (fingerprintOf(file, record.request) !== resuming) {
@@ -801,13 +917,30 @@ function onResumeChosen() {
   startSending(file, resuming, record, []);
 }
 
+// The same clip by name and size; its SHA-256, if one was worked out before, is checked again
+// before a byte goes (and the server checks the whole file against it at the end).
+function onOriginalChosen(file) {
+  const record = originalRecords()[resumingOriginal];
+  if (!file || !record) return;
+  if (uploadName(file) !== record.name || file.size !== record.size) {
+    $("resume-error").replaceChildren(...tNodes("not_same_clip", { file: record.name }));
+    return;
+  }
+  originalFiles.set(resumingOriginal, file);
+  startSending(file, fingerprintOf(file, record.request), Object.assign({}, record, { mustMatch: record.sha256 || null }), []);
+}
+
 async function forgetResume() {
   const record = uploadRecords()[resuming];
-  if (record && record.url) {
-    await fetch(record.url, { method: "DELETE", headers: { Authorization: `Bearer ${token()}`, "Tus-Resumable": "1.0.0" } }).catch(() => {});
-  }
+  if (record && record.url) await deleteUpload(record.url);
+  if (record && record.proxyUrl) await deleteUpload(record.proxyUrl);
   remember(resuming, null);
   closeScreens();
+}
+
+// tus termination: the server throws the bytes away and frees the request at once.
+async function deleteUpload(url) {
+  await fetch(url, { method: "DELETE", headers: { Authorization: `Bearer ${token()}`, "Tus-Resumable": "1.0.0" } }).catch(() => {});
 }
 
 // ==== sending ================================================================================
@@ -817,28 +950,52 @@ let sender = null;
 function startSending(file, fingerprint, record, captionFiles) {
   sender = new Sender(file, fingerprint, record, captionFiles);
   $("sending-title").replaceChildren(...tNodes("sending_title", { file: record.name, handle: record.handle || "" }));
-  for (const id of ["sending-error", "sending-figures", "sending-status"]) $(id).textContent = "";
-  for (const id of ["cancel-confirm", "again", "restart", "sending-back", "carry-on"]) $(id).hidden = true;
+  for (const id of ["sending-error", "sending-figures", "sending-status", "sending-note"]) $(id).textContent = "";
+  for (const id of ["cancel-confirm", "again", "restart", "sending-back", "carry-on", "sending-note", "preparing-bar"]) $(id).hidden = true;
   $("sending-buttons").hidden = false;
   $("pause").hidden = false;
   show("sending");
+  sender.render();
   sender.run();
 }
 
-// One clip on its way. run() goes through: captions, the clip's SHA-256, creating the upload (or
-// asking where an earlier one stands), then PATCH after PATCH until the server has every byte.
-// Pause, cancel, offline and online act on it from outside; a lost token stops it in place.
+// One clip on its way. run() goes through: captions; then, where the phone can, the proxy, made
+// and sent at once; then the original (its SHA-256 first), now or later as the worker chose.
+// Each upload is created (or asked where it stands), then PATCH after PATCH until the server has
+// every byte. Pause, cancel, offline and online act on it from outside; a lost token stops it in
+// place.
 class Sender {
   constructor(file, fingerprint, record, captionFiles) {
     Object.assign(this, { file, fingerprint, record, captionFiles });
+    if (!record.stage) record.stage = "whole";   // a record kept by a page from before proxies
     this.state = "running";        // running | paused | offline | stopped
     this.running = false;
     this.chunk = CHUNK_START;
     this.xhr = null;
     this.wakeUp = null;
     this.mismatches = 0;
+    this.damaged = 0;
     this.done = 0;
-    this.meter = new Meter(file.size);
+    this.meter = new Meter();
+    this.bytes = null;             // what the current upload sends: OriginalBytes or MadeBytes
+    this.proxy = null;             // the proxy being made: { conversion, made, extension }
+    this.prepared = 0;             // how much of the proxy is made, 0…1
+    this.lengthDeclared = false;   // the server knows the proxy's length (Upload-Length went through)
+    this.noteKey = null;
+    this.proxiedHere = false;      // the proxy went in this run, so the sent screen speaks of both
+  }
+
+  // The current upload's address: the proxy's while the proxy is tried, else the original's.
+  get url() { return this.record.stage === "proxy" ? this.record.proxyUrl : this.record.url; }
+
+  // Where the phone keeps the clip: among the unfinished clips until the proxy (or the whole
+  // clip) is in; among the originals still to send once the proxy is in.
+  save() {
+    const { mustMatch, ...record } = this.record;
+    if (record.stage === "original") {
+      remember(this.fingerprint, null);
+      rememberOriginal(record.clipId, record);
+    } else remember(this.fingerprint, record);
   }
 
   // ---- control from outside ----
@@ -854,14 +1011,20 @@ class Sender {
     this.render();
     this.wake();
   }
+  // Stopping a proxy or a whole clip throws it away and frees the request. Stopping an original
+  // that follows its proxy leaves the proxy (and the reply) alone: it can be sent again later.
   async cancel() {
     this.state = "stopped";
     this.abortChunk("cancelled");
     this.wake();
-    if (this.record.url) {
-      await fetch(this.record.url, { method: "DELETE", headers: { Authorization: `Bearer ${token()}`, "Tus-Resumable": "1.0.0" } }).catch(() => {});
-    }
-    remember(this.fingerprint, null);
+    this.stopProxy();
+    if (this.url) await deleteUpload(this.url);
+    if (this.record.stage === "original") {
+      this.record.url = null;
+      this.record.originalWhen = "later";   // not straight back on the next Wi-Fi: she stopped it
+      this.save();
+      originalFiles.set(this.record.clipId, this.file);
+    } else remember(this.fingerprint, null);
   }
   wake() { if (this.wakeUp) { const w = this.wakeUp; this.wakeUp = null; w(); } }
   abortChunk(why) { if (this.xhr) { this.xhr.abortedFor = why; this.xhr.abort(); } }
@@ -878,10 +1041,13 @@ class Sender {
 
   // Paused by the worker: "Carry on" is hers to press. Waiting for the signal: nothing to press,
   // it carries on by itself. Either way no speed or time left is shown while nothing moves.
+  // (A proxy goes on being made meanwhile: that needs no signal.)
   render() {
     const paused = this.state === "paused", offline = this.state === "offline";
     $("pause").hidden = paused || offline;
     $("carry-on").hidden = !paused;
+    $("cancel-question").textContent = t(this.record.stage === "original" ? "cancel_original_question" : "cancel_question");
+    if (this.noteKey) this.note(this.noteKey);
     if (paused || offline) {
       this.phase(paused ? "phase_paused" : "phase_waiting");
       this.status(t(paused ? "status_paused" : "status_offline"));
@@ -891,6 +1057,15 @@ class Sender {
   still() { this.meter.start(this.done); this.showProgress(this.done); }
   status(text) { $("sending-status").textContent = text; }
   phase(key, params) { $("sending-phase").textContent = t(key, params); }
+  // A line that stays while the clip goes: why the whole clip is sent instead of a proxy.
+  note(key) {
+    this.noteKey = key;
+    $("sending-note").textContent = t(key);
+    $("sending-note").hidden = false;
+  }
+  sendingPhase() {
+    return this.record.stage === "proxy" ? "phase_proxy" : this.record.stage === "original" ? "phase_original" : "phase_sending";
+  }
 
   // ---- the whole journey ----
   async run() {
@@ -898,17 +1073,41 @@ class Sender {
     $("sending-error").textContent = "";
     try {
       if (!navigator.onLine) this.pause(true);
-      await this.prepare();
-      await this.sendAll();
-      remember(this.fingerprint, null);
-      this.running = false;
-      sender = null;
-      showSent(this.record);
+      await this.sendCaptions();
+      if (this.record.stage === "proxy") {
+        if (!(await this.sendProxy())) {
+          this.record.stage = "whole";   // from here on exactly as before proxies
+          this.save();
+          this.render();
+        } else if (!this.originalGoesNow()) {
+          this.end("original_waits");
+          return;
+        }
+      }
+      await this.sendOriginal();
+      this.end("sent");
     } catch (e) {
       this.running = false;
       if (e instanceof Stop) return;
       this.stopWith(e);
     }
+  }
+
+  // The end of the journey: the sent screen, and what the phone still keeps of the clip.
+  end(how) {
+    this.running = false;
+    sender = null;
+    if (how === "sent") {
+      remember(this.fingerprint, null);
+      if (this.record.clipId) {
+        rememberOriginal(this.record.clipId, null);
+        originalFiles.delete(this.record.clipId);
+      }
+    } else {
+      this.save();
+      originalFiles.set(this.record.clipId, this.file);
+    }
+    showSent(this.record, { waits: how === "original_waits", proxiedHere: this.proxiedHere });
   }
 
   // Where a run stops before the end: ask for a token in place, offer to start again, or say why.
@@ -919,7 +1118,7 @@ class Sender {
     this.still();
     if (e.status === 401 || e.status === 403) {
       // The record stays: with a new code the clip carries on (or starts again) from here,
-      // or later from "Carry on sending" in the list.
+      // or later from "Carry on sending" in the list. A proxy goes on being made meanwhile.
       this.status(t("status_need_token"));
       $("sending-buttons").hidden = true;   // Cancel would need a code that works
       $("sending-back").hidden = false;
@@ -929,42 +1128,213 @@ class Sender {
       $("again-token").focus();
       return;
     }
+    this.stopProxy();
+    if (this.record.stage === "original") originalFiles.set(this.record.clipId, this.file);   // "Send the original now" on the receipt
     $("sending-buttons").hidden = true;
     $("sending-back").hidden = false;
     this.status("");
     showError($("sending-error"), e, "error_not_sent");
   }
 
-  async prepare() {
+  async sendCaptions() {
     if (!this.record.captions) {
       this.phase("phase_captions");
       this.record.captions = await sendCaptions(this.captionFiles, this.record);
+      this.save();
     }
+  }
+
+  // ---- the proxy ----
+
+  // The proxy, made and sent at once. True once the server has all of it. False when this phone
+  // cannot make it, or making it failed: nothing of it is left on the server then, and the
+  // original goes alone, as before proxies.
+  async sendProxy() {
+    if (this.record.proxyUrl && !this.proxy) {
+      // Chosen again after a reload: the bytes made before went with the page, and a new
+      // conversion need not give the same bytes, so the half-sent proxy is dropped and made anew.
+      await deleteUpload(this.record.proxyUrl);
+      this.record.proxyUrl = null;
+      this.record.clipId = newClipId();
+      this.save();
+    }
+    if (!this.proxy) {
+      await this.gate();   // with no signal Mediabunny cannot load: wait for it rather than give up the proxy
+      this.phase("phase_preparing");
+      const plan = await planProxy(this.file, this.record.duration);
+      await this.gate();
+      if (plan.why) {
+        this.note({ not_smaller: "note_proxy_not_smaller", error: "note_proxy_failed" }[plan.why] || "note_no_proxy");
+        return false;
+      }
+      this.startProxy(plan);
+    }
+    $("preparing-bar").hidden = false;
+    try {
+      await this.sendAll(this.proxy.made, () => this.createProxy());
+    } catch (e) {
+      if (this.state === "stopped") throw new Stop();   // cancelled: stopping the proxy is what failed it
+      if (!(e instanceof ProxyFailed)) throw e;
+      console.warn("the proxy failed; sending the original instead", e.cause || e);
+      await this.dropProxy();
+      this.note("note_proxy_failed");
+      return false;
+    }
+    $("preparing-bar").hidden = true;
+    this.proxy = null;
+    this.proxiedHere = true;
+    this.record.stage = "original";
+    this.record.proxyUrl = null;
+    this.save();
+    this.render();
+    this.status(t("status_proxy_in"));
+    return true;
+  }
+
+  startProxy(plan) {
+    this.proxy = plan;
+    this.prepared = 0;
+    plan.conversion.onProgress = (fraction) => {
+      this.prepared = fraction;
+      if (this.bytes === plan.made && this.state === "running") this.showProgress(this.done);
+    };
+    plan.conversion.execute().then(() => plan.made.finish(), (e) => plan.made.fail(e));
+  }
+
+  // Stops making the proxy and lets go of its bytes (the upload, if any, is left as it is).
+  stopProxy() {
+    if (!this.proxy) return;
+    const { conversion, made } = this.proxy;
+    this.proxy = null;
+    made.fail(new Error("stopped"));
+    Promise.resolve().then(() => conversion.cancel()).catch(() => {});
+  }
+
+  async dropProxy() {
+    this.stopProxy();
+    if (this.record.proxyUrl) await deleteUpload(this.record.proxyUrl);
+    this.record.proxyUrl = null;
+    this.lengthDeclared = false;
+    $("preparing-bar").hidden = true;
+  }
+
+  // POST with the form's facts, the length deferred (it is known only when the conversion ends),
+  // once the first bytes are made: a phone that fails at the very start leaves nothing behind.
+  async createProxy() {
+    const made = this.proxy.made;
+    await made.waitForBytes();
+    if (made.base > 0) throw new ProxyFailed(new Error("the proxy's first bytes are gone"));
+    this.phase("phase_proxy");
+    let response;
+    try {
+      ({ response } = await api("/api/tus/", {
+        method: "POST", quiet: true,
+        headers: {
+          "Tus-Resumable": "1.0.0", "Upload-Defer-Length": "1",
+          "Upload-Metadata": tusMetadata({
+            filename: proxyName(this.record.name, this.proxy.extension), request: this.record.request,
+            speaker: this.record.speaker, consent: this.record.consent ? "true" : "false",
+            captions: this.record.captions && this.record.captions.length ? JSON.stringify(this.record.captions) : null,
+            clip_id: this.record.clipId, clip_role: "proxy",
+            duration: String(Math.round(this.proxy.seconds * 1000) / 1000),   // a fragmented stream does not say; the render plans by it
+          }),
+        },
+      }));
+    } catch (e) {
+      // A server that takes no proxies says so at once: the original goes as before.
+      if ([400, 412, 415, 501].includes(e.status)) throw new ProxyFailed(e);
+      throw e;
+    }
+    this.record.proxyUrl = response.headers.get("Location");
+    this.lengthDeclared = false;
+    this.save();
+    return 0;
+  }
+
+  // After the proxy: the original now, or later (kept in memory and on the receipt), or when the
+  // phone is on Wi-Fi. A phone that cannot tell Wi-Fi treats "on Wi-Fi only" as "later".
+  originalGoesNow() {
+    const when = this.record.originalWhen || "now";
+    return when === "now" || (when === "wifi" && onWifi());
+  }
+
+  // ---- the original ----
+
+  async sendOriginal() {
+    const mustMatch = this.record.mustMatch;
+    if (mustMatch) this.record.sha256 = null;    // picked again after a reload: work it out again
     if (!this.record.sha256) {
       this.record.sha256 = await sha256OfFile(this.file, (fraction) => {
         this.phase("phase_checking", { percent: percent(fraction) });
         $("sending-bar").value = fraction;
       }, () => this.gate());
     }
-    remember(this.fingerprint, this.record);
+    if (mustMatch) {
+      delete this.record.mustMatch;
+      if (mustMatch !== this.record.sha256) {
+        this.record.sha256 = mustMatch;
+        throw Object.assign(new Failure(0, "not-same-clip", ""), { words: t("not_same_clip", { file: this.record.name }) });
+      }
+    }
+    this.save();
+    await this.sendAll(new OriginalBytes(this.file), () => this.createOriginal());
   }
 
-  async sendAll() {
-    let offset = this.record.url ? await this.serverOffset() : null;
-    if (offset === null) offset = await this.create();
-    else if (offset > 0) this.status(t("status_carry_on_from", { done: megabytes(offset), total: megabytes(this.file.size) }));
+  // POST with the whole clip's SHA-256; returns offset 0. An original that follows its proxy
+  // names the clip it belongs to, and carries no captions (they went with the proxy, for the
+  // reply); its consent is the receipt's if the page has it (it may have been added since).
+  async createOriginal() {
+    this.phase(this.sendingPhase());
+    const r = this.record;
+    const metadata = { filename: r.name, request: r.request, speaker: r.speaker, consent: r.consent ? "true" : "false", sha256: r.sha256 };
+    if (r.stage === "original") {
+      const receipt = receipts.find((x) => x.clip_id && x.clip_id === r.clipId);
+      if (receipt && typeof receipt.consent === "boolean") metadata.consent = receipt.consent ? "true" : "false";
+      Object.assign(metadata, { clip_id: r.clipId, clip_role: "original" });
+    } else if (r.captions && r.captions.length) metadata.captions = JSON.stringify(r.captions);
+    for (let tries = 0; ; tries++) {
+      try {
+        const { response } = await api("/api/tus/", {
+          method: "POST", quiet: true,
+          headers: { "Tus-Resumable": "1.0.0", "Upload-Length": String(this.file.size), "Upload-Metadata": tusMetadata(metadata) },
+        });
+        r.url = response.headers.get("Location");
+        break;
+      } catch (e) {
+        // A moment after the proxy's last byte the reply made from it may not be on the
+        // command centre's books yet; the original waits for it a few minutes.
+        if (e.reason !== "no-proxy-for-original" || tries >= 9) throw e;
+        const wait = RETRY_SECONDS[Math.min(tries, RETRY_SECONDS.length - 1)];
+        this.status(t("status_proxy_settling", { seconds: unit(wait, "second") }));
+        await this.sleep(wait);
+      }
+    }
+    this.save();
+    return 0;
+  }
+
+  // ---- one upload: PATCH after PATCH ----
+
+  async sendAll(bytes, create) {
+    this.bytes = bytes;
+    this.createUpload = create;
+    let offset = this.url ? await this.serverOffset() : null;
+    if (offset === null) offset = await create();
+    else if (offset > 0) this.status(t("status_carry_on_from", { done: megabytes(offset), total: megabytes(this.totalGuess()) }));
+    bytes.acknowledged(offset);
     this.meter.start(offset);
     this.showProgress(offset);
     let failures = 0;
-    while (offset < this.file.size) {
+    while (!bytes.complete(offset, this.lengthDeclared)) {
       await this.gate();
       try {
         offset = await this.patch(offset);
         failures = 0;
       } catch (e) {
-        if (e instanceof Stop || e.status === 401 || e.status === 403) throw e;
+        if (e instanceof Stop || e instanceof ProxyFailed || e.status === 401 || e.status === 403) throw e;
         offset = await this.recover(e, failures++);
       }
+      bytes.acknowledged(offset);
       this.showProgress(offset);
     }
   }
@@ -972,15 +1342,24 @@ class Sender {
   // After a chunk failed: decide where to go on from, or give up with a reason for the worker.
   async recover(e, failures) {
     const wait = RETRY_SECONDS[Math.min(failures, RETRY_SECONDS.length - 1)];
+    const proxy = this.bytes.role === "proxy";
     if (e.status === 460 && e.reason === "whole-file-mismatch") {
       // The server hashed what it got and it is not this clip: bytes were spoiled on the way.
       if (++this.mismatches > 2) throw e;
       this.status(t("status_mismatch"));
       return 0;
     }
+    if (e.status === 460) {
+      // One piece of the proxy arrived spoiled (its checksum did not match) and was refused whole:
+      // it goes again. Piece after piece spoiled is a link worth waiting for, not a loop.
+      this.status(t("status_piece_damaged"));
+      if (++this.damaged > 3) await this.sleep(wait);
+      return typeof e.offset === "number" && e.offset >= 0 ? e.offset : this.offsetOrCreate();
+    }
     if (e.status === 409 && typeof e.offset === "number" && e.offset >= 0) return e.offset;
+    if (proxy && [400, 413, 415].includes(e.status)) throw new ProxyFailed(e);
     if ([400, 413, 415, 429].includes(e.status)) throw e;
-    if (e.status === 404 || e.status === 410) return this.create();
+    if (e.status === 404 || e.status === 410) return this.createUpload();
     if (e.aborted === "paused") { await this.gate(); return this.offsetOrCreate(); }
     if (e.aborted === "stalled") {
       this.chunk = Math.max(CHUNK_MIN, Math.floor(this.chunk / 2));
@@ -994,23 +1373,27 @@ class Sender {
 
   async offsetOrCreate() {
     const offset = await this.serverOffset();
-    if (offset === null) return this.create();
-    this.status(t("status_carry_on_from", { done: megabytes(offset), total: megabytes(this.file.size) }));
+    if (offset === null) return this.createUpload();
+    this.status(t("status_carry_on_from", { done: megabytes(offset), total: megabytes(this.totalGuess()) }));
     return offset;
   }
 
-  // HEAD until it answers: the offset, or null when the server no longer knows the upload.
+  // HEAD until it answers: the offset, or null when the server no longer knows the upload. For a
+  // proxy it also tells whether the server has its length yet (Upload-Defer-Length: 1 if not).
   async serverOffset() {
     for (let tries = 0; ; tries++) {
       await this.gate();
       let response;
       try {
-        response = await fetch(this.record.url, { method: "HEAD", cache: "no-store",
-                                                  headers: { Authorization: `Bearer ${token()}`, "Tus-Resumable": "1.0.0" } });
+        response = await fetch(this.url, { method: "HEAD", cache: "no-store",
+                                           headers: { Authorization: `Bearer ${token()}`, "Tus-Resumable": "1.0.0" } });
       } catch {
         response = null;
       }
-      if (response && response.ok) return parseInt(response.headers.get("Upload-Offset"), 10);
+      if (response && response.ok) {
+        this.lengthDeclared = response.headers.get("Upload-Length") !== null && response.headers.get("Upload-Defer-Length") === null;
+        return parseInt(response.headers.get("Upload-Offset"), 10);
+      }
       if (response && (response.status === 404 || response.status === 410)) return null;
       if (response && (response.status === 401 || response.status === 403)) throw await failureOf(response);
       const wait = RETRY_SECONDS[Math.min(tries, RETRY_SECONDS.length - 1)];
@@ -1019,33 +1402,19 @@ class Sender {
     }
   }
 
-  // POST /api/tus/ with the form's facts and the whole clip's SHA-256; returns offset 0.
-  async create() {
-    this.phase("phase_sending");
-    const { response } = await api("/api/tus/", {
-      method: "POST", quiet: true,
-      headers: {
-        "Tus-Resumable": "1.0.0", "Upload-Length": String(this.file.size),
-        "Upload-Metadata": tusMetadata({
-          filename: this.record.name, request: this.record.request, speaker: this.record.speaker,
-          consent: this.record.consent ? "true" : "false", sha256: this.record.sha256,
-          captions: this.record.captions && this.record.captions.length ? JSON.stringify(this.record.captions) : null,
-        }),
-      },
-    });
-    this.record.url = response.headers.get("Location");
-    remember(this.fingerprint, this.record);
-    return 0;
-  }
-
   // One PATCH by XMLHttpRequest (fetch reports no upload progress). Resolves with the server's
   // new offset; rejects with a Failure carrying status, reason, the server's offset, or why it
-  // was aborted (paused, stalled).
-  patch(offset) {
-    const size = Math.min(this.chunk, this.file.size - offset);
-    const body = this.file.slice(offset, offset + size);
+  // was aborted (paused, stalled). A proxy's piece waits for the bytes to be made, carries its
+  // own SHA-256 (Upload-Checksum), and the last one the proxy's length (Upload-Length).
+  async patch(offset) {
+    const piece = await this.bytes.piece(offset, this.chunk);
+    if (this.state === "stopped") throw new Stop();
+    await this.gate();
+    const checksum = piece.checksum ? await checksumOf(piece.data) : null;
+    const declare = piece.length !== null && !this.lengthDeclared;
+    const size = piece.size;
     const started = Date.now();
-    this.phase("phase_sending");
+    this.phase(this.sendingPhase());
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       this.xhr = xhr;
@@ -1057,11 +1426,13 @@ class Sender {
         if (silent > (loaded < size ? STALL_MS : ANSWER_MS)) { xhr.abortedFor = "stalled"; xhr.abort(); }
       }, 2000);
       const done = () => { clearInterval(watchdog); if (this.xhr === xhr) this.xhr = null; };
-      xhr.open("PATCH", this.record.url);
+      xhr.open("PATCH", this.url);
       xhr.setRequestHeader("Authorization", `Bearer ${token()}`);
       xhr.setRequestHeader("Tus-Resumable", "1.0.0");
       xhr.setRequestHeader("Upload-Offset", String(offset));
       xhr.setRequestHeader("Content-Type", "application/offset+octet-stream");
+      if (checksum) xhr.setRequestHeader("Upload-Checksum", `sha256 ${checksum}`);
+      if (declare) xhr.setRequestHeader("Upload-Length", String(piece.length));
       xhr.upload.onprogress = (e) => {
         lastProgress = Date.now();
         loaded = e.loaded;
@@ -1071,6 +1442,7 @@ class Sender {
         done();
         if (xhr.status === 204) {
           const next = parseInt(xhr.getResponseHeader("Upload-Offset"), 10);
+          if (declare) this.lengthDeclared = true;
           this.adapt(next - offset, (Date.now() - started) / 1000);
           resolve(next);
           return;
@@ -1091,7 +1463,7 @@ class Sender {
       };
       xhr.onerror = failed;
       xhr.onabort = failed;
-      xhr.send(body);
+      xhr.send(piece.body);
     });
   }
 
@@ -1104,15 +1476,34 @@ class Sender {
     this.chunk = Math.round(Math.min(CHUNK_MAX, Math.max(CHUNK_MIN, next)));
   }
 
+  // The size of what the current upload sends: a proxy's is known only once it is made, until
+  // then it is guessed from the clip's length and the proxy's bitrate.
+  totalGuess() {
+    const bytes = this.bytes;
+    if (!bytes) return this.file.size;
+    return bytes.total !== null ? bytes.total : Math.max(bytes.estimate, bytes.end);
+  }
+
   showProgress(done) {
-    const total = this.file.size;
+    const total = this.totalGuess();
     this.done = done;
-    $("sending-bar").value = total ? done / total : 1;
+    $("sending-bar").value = total ? Math.min(1, done / total) : 1;
     $("sending-bar").dataset.sent = String(done);   // bytes the server has or is getting (for tests)
     this.meter.add(done);
-    const parts = [t("progress_figures", { done: megabytes(done), total: megabytes(total), percent: percent(done / total) })];
+    const parts = [];
+    if (this.bytes && this.bytes.role === "proxy") {
+      // Mediabunny tells its progress a fragment at a time; what is made runs at least as far as
+      // what is sent, so "Preparing" never shows behind "Sent".
+      const prepared = this.bytes.total !== null ? 1 : Math.min(0.99, Math.max(this.prepared, total ? this.bytes.end / total : 0));
+      $("preparing-bar").value = prepared;
+      parts.push(t("progress_proxy", { prepared: percent(prepared), sent: percent(total ? done / total : 0) }));
+      parts.push(t(this.bytes.total !== null ? "progress_figures_short" : "progress_figures_about",
+                   { done: megabytes(done), total: megabytes(total) }));
+    } else {
+      parts.push(t("progress_figures", { done: megabytes(done), total: megabytes(total), percent: percent(done / total) }));
+    }
     const rate = this.meter.rate();
-    if (rate > 0) parts.push(t("progress_speed", { speed: speed(rate), left: roughDuration((total - done) / rate) }));
+    if (rate > 0) parts.push(t("progress_speed", { speed: speed(rate), left: roughDuration(Math.max(0, total - done) / rate) }));
     $("sending-figures").textContent = parts.join(" · ");
   }
 
@@ -1123,7 +1514,7 @@ class Sender {
     $("sending-back").hidden = true;
     $("sending-buttons").hidden = false;
     $("pause").hidden = false;
-    if (this.record.url) {
+    if (this.url) {
       const offset = await this.serverOffset().catch((e) => { this.stopWith(e); return undefined; });
       if (offset === undefined) return;
       if (offset === null) {
@@ -1137,16 +1528,271 @@ class Sender {
     this.run();
   }
 
+  // Again from byte 0 in a new upload. A proxy is made again too: what was made before was let
+  // go as the server acknowledged it.
   restartFromZero() {
     $("restart").hidden = true;
-    this.record.url = null;
-    remember(this.fingerprint, this.record);
+    if (this.record.stage === "proxy") {
+      this.stopProxy();
+      this.record.proxyUrl = null;
+      this.record.clipId = newClipId();
+    } else this.record.url = null;
+    this.save();
     this.state = "running";
     this.run();
   }
 }
 
 class Stop extends Error {}
+
+// Making or sending the proxy went wrong in a way that only the original can put right.
+class ProxyFailed extends Error {
+  constructor(cause) {
+    super(`proxy failed: ${cause && cause.message || cause}`);
+    this.cause = cause;
+  }
+}
+
+// The original's bytes: the File itself, any piece of it at any time.
+class OriginalBytes {
+  constructor(file) {
+    this.role = "original";
+    this.file = file;
+    this.total = file.size;
+    this.estimate = file.size;
+    this.end = file.size;
+  }
+  async piece(offset, max) {
+    const size = Math.min(max, this.file.size - offset);
+    return { body: this.file.slice(offset, offset + size), size, checksum: false, length: null };
+  }
+  acknowledged() {}
+  complete(offset) { return offset >= this.file.size; }
+}
+
+// The proxy's bytes between Mediabunny and tus: what is made waits here, in memory, until the
+// server has acknowledged it. Fragmented MP4 is written append-only; a write anywhere else is put
+// in its place if those bytes have not gone out yet, and otherwise ends the proxy (the server may
+// already hold the old bytes there). Beyond PROXY_MEMORY unacknowledged bytes the conversion waits.
+class MadeBytes {
+  constructor(estimate) {
+    this.role = "proxy";
+    this.estimate = estimate;  // a guess at the size, for progress until the conversion ends
+    this.base = 0;             // the first byte held: the server has acknowledged all before it
+    this.end = 0;              // the end of the bytes made so far, without a gap
+    this.handedOut = 0;        // the end of the bytes given to a PATCH at least once
+    this.pieces = [];          // Uint8Arrays, back to back from `base` to `end`
+    this.ahead = [];           // writes beyond `end`, until the gap before them is filled
+    this.finished = false;
+    this.failed = null;
+    this.waiters = [];
+  }
+
+  get total() { return this.finished ? this.end : null; }
+
+  // Mediabunny's StreamTarget writes { type: "write", data, position } chunks into this.
+  writable() {
+    return new WritableStream({
+      write: (chunk) => { this.put(chunk.data, chunk.position); return this.room(); },
+      close: () => this.finish(),
+      abort: (reason) => this.fail(reason || new Error("aborted")),
+    });
+  }
+
+  put(data, position) {
+    if (this.failed) throw this.failed;
+    if (position === this.end) {
+      this.pieces.push(data);
+      this.end += data.byteLength;
+      this.takeAhead();
+    } else if (position > this.end) {
+      this.ahead.push({ data, position });
+    } else if (position < this.handedOut) {
+      this.fail(new Error(`a write at ${position} into bytes already sent (up to ${this.handedOut})`));
+      throw this.failed;
+    } else {
+      this.overwrite(data, position);
+    }
+    this.notify();
+  }
+
+  overwrite(data, position) {
+    const within = Math.min(data.byteLength, this.end - position);
+    let at = this.base;
+    for (const piece of this.pieces) {
+      const from = Math.max(position, at), to = Math.min(position + within, at + piece.byteLength);
+      if (from < to) piece.set(data.subarray(from - position, to - position), from - at);
+      at += piece.byteLength;
+    }
+    if (within < data.byteLength) this.put(data.subarray(within), this.end);
+  }
+
+  takeAhead() {
+    this.ahead.sort((a, b) => a.position - b.position);
+    while (!this.failed && this.ahead.length && this.ahead[0].position <= this.end) {
+      const { data, position } = this.ahead.shift();
+      this.put(data, position);
+    }
+  }
+
+  finish() {
+    if (this.failed || this.finished) return;
+    if (this.ahead.length) { this.fail(new Error("the proxy ended with a gap")); return; }
+    this.finished = true;
+    this.notify();
+  }
+  fail(error) {
+    if (this.failed || this.finished) return;
+    this.failed = error || new Error("failed");
+    this.pieces = [];
+    this.notify();
+  }
+
+  changed() { return new Promise((resolve) => this.waiters.push(resolve)); }
+  notify() { const waiting = this.waiters; this.waiters = []; for (const w of waiting) w(); }
+
+  // Backpressure for Mediabunny: resolves once the held bytes are below PROXY_MEMORY.
+  async room() {
+    while (!this.failed && this.end - this.base >= PROXY_MEMORY) await this.changed();
+  }
+
+  async waitForBytes() {
+    while (!this.failed && !this.finished && this.end === 0) await this.changed();
+    if (this.failed) throw new ProxyFailed(this.failed);
+  }
+
+  // The next piece from `offset`, at most `max` bytes: waits until a useful amount is made (a
+  // write's worth, or what there is once the conversion has ended).
+  async piece(offset, max) {
+    while (!this.failed && !this.finished && this.end - offset < Math.min(max, PROXY_WRITE_CHUNK)) await this.changed();
+    if (this.failed) throw new ProxyFailed(this.failed);
+    if (offset < this.base || offset > this.end) throw new ProxyFailed(new Error(`offset ${offset} outside ${this.base}…${this.end}`));
+    const size = Math.min(max, this.end - offset);
+    const data = this.copy(offset, size);
+    this.handedOut = Math.max(this.handedOut, offset + size);
+    const last = this.finished && offset + size === this.end;
+    return { body: new Blob([data]), data, size, checksum: true, length: last ? this.end : null };
+  }
+
+  copy(offset, size) {
+    const out = new Uint8Array(size);
+    let at = this.base;
+    for (const piece of this.pieces) {
+      const from = Math.max(offset, at), to = Math.min(offset + size, at + piece.byteLength);
+      if (from < to) out.set(piece.subarray(from - at, to - at), from - offset);
+      at += piece.byteLength;
+      if (at >= offset + size) break;
+    }
+    return out;
+  }
+
+  // The server has everything before `offset`: let it go. An offset behind what was let go
+  // cannot be served any more (the server lost bytes it had acknowledged).
+  acknowledged(offset) {
+    if (this.failed) throw new ProxyFailed(this.failed);
+    if (offset < this.base) throw new ProxyFailed(new Error(`the server went back to ${offset}, behind ${this.base}`));
+    while (this.pieces.length && this.base + this.pieces[0].byteLength <= offset) this.base += this.pieces.shift().byteLength;
+    if (this.pieces.length && offset > this.base) {
+      this.pieces[0] = this.pieces[0].subarray(offset - this.base);
+      this.base = offset;
+    }
+    this.notify();
+  }
+
+  complete(offset, lengthDeclared) { return this.finished && offset === this.end && lengthDeclared; }
+}
+
+// ==== the proxy: a smaller copy made on the phone ================================================
+
+// The reply's frame, as the server picks it (RenderPlan.canvas): portrait, landscape or square.
+function replyFrame(width, height) {
+  const aspect = width / height;
+  if (aspect < 0.8) return [720, 1280];
+  if (aspect > 1.25) return [1280, 720];
+  return [720, 720];
+}
+
+// "abu.mov" → "abu.mp4": the proxy keeps the clip's name, with its own container's extension.
+function proxyName(name, extension) {
+  const dot = name.lastIndexOf(".");
+  return `${dot > 0 ? name.slice(0, dot) : name}.${extension}`;
+}
+
+// Whether and how this phone can make the proxy: loads Mediabunny (only now, when a clip is sent:
+// the page itself stays light), opens the clip, and sets the conversion up. Returns
+// { conversion, made, seconds, extension }, or { why } when it cannot or need not.
+async function planProxy(file, knownDuration) {
+  if (typeof VideoDecoder === "undefined" || typeof VideoEncoder === "undefined" || typeof VideoFrame === "undefined") {
+    return { why: "no_webcodecs" };
+  }
+  try {
+    const mb = await import(MEDIABUNNY);
+    const input = new mb.Input({ source: new mb.BlobSource(file), formats: [mb.MP4, mb.QTFF, mb.WEBM, mb.MATROSKA] });
+    const video = await input.getPrimaryVideoTrack();
+    if (!video || !(await video.canDecode())) return { why: "cannot_decode" };
+    const audio = await input.getPrimaryAudioTrack();
+    if (audio && !(await audio.canDecode())) return { why: "cannot_decode" };   // a reply without its sound is no reply
+    const seconds = knownDuration || await input.computeDuration();
+    if (!(seconds > 0) || seconds > MAX_SECONDS) return { why: "length" };
+    // Only worth it when clearly smaller than the clip: on a 64 kb/s link every byte counts, and
+    // the clip then goes as it is (a clip already small enough needs no copy).
+    const estimate = Math.ceil(seconds * (PROXY_VIDEO_BITRATE + (audio ? PROXY_AUDIO_BITRATE : 0)) / 8);
+    if (estimate > file.size * PROXY_WORTH) return { why: "not_smaller" };
+
+    const [width, height] = replyFrame(video.displayWidth, video.displayHeight);
+    const videoCodec = await mb.getFirstEncodableVideoCodec(["avc", "vp9"], { width, height, bitrate: PROXY_VIDEO_BITRATE });
+    if (!videoCodec) return { why: "cannot_encode" };
+    const sound = audio ? await audioPlan(mb, audio) : null;
+    if (audio && !sound) return { why: "cannot_encode" };
+
+    // Fragmented MP4 is written append-only, so it can go while it is made; WebM (append-only
+    // too) only if MP4 could not carry the codecs this phone can encode.
+    const mp4 = new mb.Mp4OutputFormat({ fastStart: "fragmented" });
+    const inMp4 = mp4.getSupportedVideoCodecs().includes(videoCodec) && (!sound || mp4.getSupportedAudioCodecs().includes(sound.codec));
+    const format = inMp4 ? mp4 : new mb.WebMOutputFormat({ appendOnly: true });
+    const made = new MadeBytes(estimate);
+    const output = new mb.Output({ format, target: new mb.StreamTarget(made.writable(), { chunked: true, chunkSize: PROXY_WRITE_CHUNK }) });
+    const conversion = await mb.Conversion.init({
+      input, output,
+      tags: {},   // none of the phone's metadata (GPS, make, model) goes into the proxy
+      video: (track) => (track.id !== video.id ? { discard: true } : {
+        width, height, fit: "contain",            // padded, never cropped, as the server does
+        allowRotationMetadata: false,             // the rotation is baked into the pictures
+        codec: videoCodec, bitrate: PROXY_VIDEO_BITRATE, keyFrameInterval: PROXY_KEY_FRAME_SECONDS,
+      }),
+      audio: (track) => (!audio || track.id !== audio.id ? { discard: true } : Object.assign({ bitrate: PROXY_AUDIO_BITRATE }, sound)),
+    });
+    const used = new Set(conversion.utilizedTracks.map((track) => track.id));
+    if (!conversion.isValid || !used.has(video.id) || (audio && !used.has(audio.id))) return { why: "cannot_encode" };
+    return { conversion, made, seconds, extension: inMp4 ? "mp4" : "webm" };
+  } catch (e) {
+    console.warn("no proxy:", e);
+    return { why: "error" };
+  }
+}
+
+// AAC, else Opus; 48 kHz stereo where the phone's encoder takes it, else the clip's own layout.
+async function audioPlan(mb, audio) {
+  for (const layout of [{ numberOfChannels: 2, sampleRate: 48000 },
+                        { numberOfChannels: audio.numberOfChannels, sampleRate: audio.sampleRate }]) {
+    const codec = await mb.getFirstEncodableAudioCodec(["aac", "opus"], Object.assign({ bitrate: PROXY_AUDIO_BITRATE }, layout));
+    if (codec) return Object.assign({ codec }, layout);
+  }
+  return null;
+}
+
+// An original kept for Wi-Fi goes by itself when the phone is on Wi-Fi, if the page holds the
+// clip and the worker is not in the middle of something (the list or the sent screen shows).
+function sendOriginalsOnWifi() {
+  if (!onWifi() || sender || ($("home").hidden && $("sent").hidden)) return;
+  for (const [clipId, record] of Object.entries(originalRecords())) {
+    const file = originalFiles.get(clipId);
+    if (record.originalWhen === "wifi" && file) {
+      startSending(file, fingerprintOf(file, record.request), record, []);
+      return;
+    }
+  }
+}
 
 // Speed over the last few seconds, for "8 KB/s, about 3 minutes left".
 class Meter {
@@ -1188,13 +1834,26 @@ function tusMetadata(pairs) {
     .map(([k, v]) => `${k} ${b64(String(v))}`).join(",");
 }
 
-function showSent(record) {
-  $("sent-what").replaceChildren(...tNodes("sent_what", { file: record.name, handle: record.handle || "" }));
-  $("sent-consent").hidden = !!record.consent;
+// The sent screen. After a proxy it also says where the original stands: in too, or waiting for
+// Wi-Fi or for the worker. An original sent on its own later says nothing of consent (that may
+// have been added since, in My sent clips).
+let sentShown = null;
+function showSent(record, options = {}) {
+  sentShown = [record, options];
+  fillSent(record, options);
   show("sent");
   $("sent").focus();
   loadReceipts();
   loadRequests();
+}
+
+function fillSent(record, { waits = false, proxiedHere = false }) {
+  $("sent-what").replaceChildren(...tNodes("sent_what", { file: record.name, handle: record.handle || "" }));
+  $("sent-consent").hidden = !!record.consent || (record.stage === "original" && !proxiedHere);
+  const original = $("sent-original");
+  original.hidden = record.stage !== "original";
+  original.textContent = !waits ? t("sent_original_in")
+    : record.originalWhen === "wifi" && knowsWifi() ? t("sent_original_wifi") : t("sent_original_later");
 }
 
 // ==== SHA-256, streaming ======================================================================
@@ -1258,6 +1917,19 @@ class Sha256 {
   }
 
   hex() {
+    this.finish();
+    return Array.from(this.h, (x) => (x >>> 0).toString(16).padStart(8, "0")).join("");
+  }
+
+  digest() {
+    this.finish();
+    const out = new Uint8Array(32);
+    const view = new DataView(out.buffer);
+    this.h.forEach((x, i) => view.setUint32(i * 4, x >>> 0));
+    return out;
+  }
+
+  finish() {
     const bits = this.length * 8;
     const tail = new Uint8Array(this.buffered < 56 ? 64 - this.buffered : 128 - this.buffered);
     tail[0] = 0x80;
@@ -1265,7 +1937,6 @@ class Sha256 {
     view.setUint32(tail.length - 8, Math.floor(bits / 2 ** 32));
     view.setUint32(tail.length - 4, bits >>> 0);
     this.update(tail);
-    return Array.from(this.h, (x) => (x >>> 0).toString(16).padStart(8, "0")).join("");
   }
 }
 
@@ -1278,6 +1949,17 @@ async function sha256OfFile(file, progress, gate) {
     progress(Math.min(1, (at + HASH_PIECE) / file.size));
   }
   return hash.hex();
+}
+
+// The base64 SHA-256 of one piece of a proxy, for tus's Upload-Checksum. WebCrypto where the page
+// has it (https); this file's own SHA-256 over plain http.
+async function checksumOf(bytes) {
+  const digest = window.crypto && crypto.subtle
+    ? new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))
+    : new Sha256().update(bytes).digest();
+  let binary = "";
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }
 
 // Blob.arrayBuffer() is missing on older Android browsers; FileReader is everywhere.
@@ -1326,6 +2008,7 @@ async function changeLanguage(code) {
   renderReceipts();
   if (chosen && !$("film").hidden) showVerdict(chosen.verdict);
   if (current && !$("film").hidden) $("film-request").replaceChildren(...requestCard(current, false).childNodes);
+  if (!$("sent").hidden && sentShown) fillSent(...sentShown);
   if (sender) sender.render();
 }
 
@@ -1346,6 +2029,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("clip").addEventListener("change", onClipChosen);
   $("clip-again").addEventListener("click", () => { $("clip").value = ""; onClipChosen(); $("clip").focus(); });
   $("film-form").addEventListener("submit", submitForm);
+  for (const radio of document.querySelectorAll("input[name=original-when]")) radio.addEventListener("change", onOriginalWhenChosen);
+  // Wi-Fi or not (Android): an original kept for Wi-Fi goes when the phone joins it.
+  if (navigator.connection && navigator.connection.addEventListener) navigator.connection.addEventListener("change", sendOriginalsOnWifi);
   $("resume-clip").addEventListener("change", onResumeChosen);
   confirmStep("resume-forget", "resume-forget-confirm", "resume-forget-yes", "resume-forget-no", forgetResume);
   $("pause").addEventListener("click", () => { if (sender) { sender.pause(false); $("carry-on").focus(); } });
@@ -1362,7 +2048,11 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (sender && await signIn($("again-token").value, $("again-error"))) sender.afterNewToken();
   });
   $("restart-yes").addEventListener("click", () => { if (sender) sender.restartFromZero(); });
-  $("sending-back").addEventListener("click", () => { sender = null; closeScreens(); });
+  $("sending-back").addEventListener("click", () => {
+    if (sender) sender.stopProxy();   // a proxy still being made behind a lost code is let go
+    sender = null;
+    closeScreens();
+  });
   $("sent-list").addEventListener("click", closeScreens);
   $("sent-receipts").addEventListener("click", () => {
     closeScreens();
