@@ -62,6 +62,10 @@ import Transcode
             #expect(again.headers[.uploadLength] == String(bytes.count) && again.headers[.uploadDeferLength] == nil)
             #expect(UploadArrival(recordPath: UploadFolder(workspace: f.workspace).infoPath(id)).look() == .complete(length: Int64(bytes.count)))
 
+            // Charged the most a proxy may be at creation; once its length is told, only that counts.
+            let uploader = try #require(try f.store.authenticate(f.fieldTokens["Kakuma"]!)).id
+            let ledger = try JSONSerialization.jsonObject(with: Data(contentsOf: f.workspace.allowance.appendingPathComponent("\(uploader).json"))) as? [String: Any]
+            #expect((ledger?["bytes"] as? NSNumber)?.intValue == bytes.count, "\(ledger ?? [:])")
             let ticket = try Ticket.load(path: f.workspace.inbox.appendingPathComponent(try f.inboxName("abu-proxy.job.json", camp: "Kakuma")).path)
             #expect(ticket.clip == Ticket.Clip(id: Self.clipId, role: .proxy, declaredDuration: 4, replyJob: nil, upload: id))
             #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(try f.inboxName("abu-proxy.mp4", camp: "Kakuma"))) == bytes)

@@ -186,6 +186,11 @@ struct TusRoutes {
             guard toldLength >= start else {
                 throw HTTPError(.badRequest, headers: [.uploadOffset: String(start)], message: "Upload-Length \(toldLength) is less than the \(start) bytes already received")
             }
+            // Charged at the most a proxy may be when it was made: what it will not use goes back.
+            if let uploader = upload.uploader {
+                let (allowance, ledgers, unused) = (context.allowance, context.workspace.allowance, upload.ceiling - toldLength)
+                try await BlockingWork.run { try allowance.refund(unused, to: uploader, in: ledgers) }
+            }
             upload.length = toldLength
         }
         // Compared with what is left, never added to the offset: a client's number cannot overflow here.

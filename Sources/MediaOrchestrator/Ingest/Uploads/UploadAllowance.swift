@@ -28,6 +28,12 @@ public struct UploadAllowance: Sendable {
         }
     }
 
+    /// Gives back `bytes` counted too many: a proxy is charged the most it may be at creation,
+    /// and the rest is given back once its length is told.
+    func refund(_ bytes: Int64, to token: String, in folder: URL, now: Date = Date()) throws {
+        try withLedger(of: token, in: folder, now: now) { ledger in ledger.bytes = max(0, ledger.bytes - max(0, bytes)) }
+    }
+
     /// Refuses (429) when the token has already used its day's bytes.
     func checkRemaining(for token: String, in folder: URL, now: Date = Date()) throws {
         try withLedger(of: token, in: folder, now: now) { ledger in
