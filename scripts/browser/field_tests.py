@@ -932,6 +932,17 @@ def test_proxy_bad_link(checks, browser, world):
         proxy = world.service.wait("the reply's job, made from the proxy", lambda: reply_source(world, request_id), timeout=180, interval=1)
         size = proxy.stat().st_size
         print(f"     {SUITE}: proxy over a bad link: {size} bytes, {sent['bytes']} handed to send() in {len(sent['chunks'])} chunks", flush=True)
+        # Rendered while it arrived, and ready for the command centre before the original is in.
+        s = world.service
+        ready = s.wait("the request's reply to be ready", lambda: (lambda v: v if v.get("state") == "ready" else None)(
+            s.api(world.producer, "GET", f"/api/requests/{request_id}")[1] or {}), timeout=180, interval=0.5)
+        receipt = world.receipt_for(world.kakuma, request_id) or {}
+        checks.check("the request's reply is ready before the original is in", receipt.get("original") == "not_sent", f"{receipt}")
+        detail = s.api(world.producer, "GET", f"/api/jobs/{ready['job_id']}")[1] or {}
+        manifest = detail.get("manifest") or {}
+        checks.check("the reply was rendered while the proxy arrived, from the proxy",
+                     manifest.get("rendered_while_arriving") is True and manifest.get("made_from") == "proxy",
+                     f"{ {k: manifest.get(k) for k in ('made_from', 'rendered_while_arriving', 'stage_seconds')} }")
         checks.check("no byte of the proxy went twice beyond the chunk in flight at the drop",
                      size <= sent["bytes"] <= size + max(sent["chunks"] or [0]), f"sent {sent['bytes']} for {size}")
         check_proxy_file(checks, proxy, (720, 1280), "bad link")
