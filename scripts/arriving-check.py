@@ -341,10 +341,16 @@ def check(args, results, failures, service, port):
     clip_id = secrets.token_hex(16)
     results["clip_id"] = clip_id
 
-    # 1. The proxy, its length told with the last bytes.
-    location = tus_create(port, field, "POST proxy", {
-        "filename": "abu-proxy.mp4", "request": request_id, "speaker": "Abu Omar", "consent": "true",
-        "clip_id": clip_id, "clip_role": "proxy", "duration": f"{results['proxy_duration']:.3f}"})
+    # 1. The proxy, its length told with the last bytes (--plain: a stream sent once, its length
+    #    known at creation and its duration declared, no original behind it).
+    if args.plain:
+        location = tus_create(port, field, "POST stream", {
+            "filename": os.path.basename(args.proxy), "request": request_id, "speaker": "Abu Omar", "consent": "true",
+            "duration": f"{results['proxy_duration']:.3f}"}, length=results["proxy_bytes"])
+    else:
+        location = tus_create(port, field, "POST proxy", {
+            "filename": "abu-proxy.mp4", "request": request_id, "speaker": "Abu Omar", "consent": "true",
+            "clip_id": clip_id, "clip_role": "proxy", "duration": f"{results['proxy_duration']:.3f}"})
     results["proxy_upload"] = location
 
     def head_while_deferred(offset):
@@ -355,7 +361,8 @@ def check(args, results, failures, service, port):
                             f"not Upload-Defer-Length 1 and Upload-Offset {offset} without Upload-Length")
 
     send_seconds, chunks, last_ack = tus_send(port, field, location, args.proxy, args.chunk_kb << 10, args.rate_kbps, "proxy",
-                                              tell_length=True, checksum=args.chunk_checksum, on_first_ack=head_while_deferred)
+                                              tell_length=not args.plain, checksum=args.chunk_checksum,
+                                              on_first_ack=None if args.plain else head_while_deferred)
     results.update(send_seconds=round(send_seconds, 3), proxy_chunks=chunks,
                    achieved_kbps=round(results["proxy_bytes"] * 8 / 1000 / send_seconds, 1) if send_seconds else None)
 
@@ -390,8 +397,8 @@ def check(args, results, failures, service, port):
     results.update(made_from=manifest.get("made_from"), rendered_while_arriving=bool(manifest.get("rendered_while_arriving", False)),
                    reply_duration=reply.get("duration"), reply_bytes=reply.get("bytes"), stage_seconds=manifest.get("stage_seconds"),
                    reply_attempts=detail["job"].get("attempts"))
-    if manifest.get("made_from") != "proxy":
-        failures.append(f"the reply's manifest says made_from {manifest.get('made_from')!r}, not 'proxy'")
+    if manifest.get("made_from") != ("original" if args.plain else "proxy"):
+        failures.append(f"the reply's manifest says made_from {manifest.get('made_from')!r}")
     if args.no_arriving and results["rendered_while_arriving"]:
         failures.append("rendered_while_arriving is true although the service ran with --arriving-renders 0")
     if not args.no_arriving and not results["rendered_while_arriving"]:
@@ -402,6 +409,8 @@ def check(args, results, failures, service, port):
         failures.append("the manifest has no reply output with a duration")
     elif reply["duration"] < results["proxy_duration"] - 0.25:
         failures.append(f"the reply lasts {reply['duration']} s, shorter than the proxy's {results['proxy_duration']:.3f} s")
+    if args.plain:
+        return
     before = receipt_for(port, field, clip_id)
     results["receipt_before_original"] = {k: before.get(k) for k in ("state", "made_from", "original")} if before else None
     if not before:
@@ -463,6 +472,8 @@ def main():
     parser.add_argument("--chunk-kb", type=int, default=256, help="PATCH size, KiB")
     parser.add_argument("--no-arriving", action="store_true", help="run the service with --arriving-renders 0 (the baseline)")
     parser.add_argument("--chunk-checksum", action="store_true", help="send Upload-Checksum: sha256 with every PATCH")
+    parser.add_argument("--plain", action="store_true", help="send PROXY as a stream sent once (known length, `duration` declared, "
+                        "no clip id): its reply too is rendered while it arrives; ORIGINAL is not sent")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the reply, and again for the bts cut")
     args = parser.parse_args()
     args.workspace = os.path.abspath(args.workspace)

@@ -17,8 +17,9 @@ import TestSupport
         return (proxy, original)
     }
 
-    static func run(_ name: String, _ extra: [String]) throws -> [String: Any] {
-        let (proxy, original) = try clips()
+    static func run(_ name: String, _ extra: [String], proxy given: String? = nil) throws -> [String: Any] {
+        let (made, original) = try clips()
+        let proxy = given ?? made
         let folder = try TestPaths.scratch("arriving/\(name)")
         let script = TestPaths.packageRoot.appendingPathComponent("scripts/arriving-check.py").path
         let run = try ExternalTool.run("python3", [script, TestPaths.mediaorch, folder.appendingPathComponent("ws").path, proxy, original] + extra)
@@ -37,6 +38,16 @@ import TestSupport
         #expect(report["bts_made_from_original"] as? Bool == true)
         let head = report["head_while_deferred"] as? [String: Any]
         #expect(head?["upload-defer-length"] as? String == "1", "HEAD says the length is still to come")
+    }
+
+    @Test func aWebMSentOnceWithItsLengthDeclaredIsRenderedWhileItArrives() throws {
+        let (_, original) = try Self.clips()
+        let webm = try Fixtures.make("arriving-recorder.webm", [
+            "-i", original, "-vf", "scale=720:1280", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2M",
+            "-g", "60", "-c:a", "libopus", "-b:a", "96k"])
+        let report = try Self.run("webm", ["--plain", "--rate-kbps", "3000"], proxy: webm)
+        #expect(report["rendered_while_arriving"] as? Bool == true, "\(report["arriving_render"] ?? "")")
+        #expect(report["made_from"] as? String == "original" && report["request_state"] as? String == "ready")
     }
 
     @Test func withoutArrivingRendersTheJobRendersTheProxyOnceWhole() throws {

@@ -90,14 +90,15 @@ struct AttemptRunner: Sendable {
     /// while it is still going (the last bytes just came, its last frames are being encoded), for at
     /// most `arrivingWait`. nil when there is none to take over; the job then renders its own.
     private func arrivingRender(of job: JobRecord, cancellation: CancellationFlag, logger: Logger) async -> ArrivingRender? {
-        guard job.parentId == nil, let clip = (try? job.decodedTicket())??.clip, clip.role == .proxy, let upload = clip.upload else { return nil }
+        guard job.parentId == nil, let ticket = (try? job.decodedTicket()) ?? nil, ticket.clip?.role != .original,
+              let upload = ticket.arrival?.upload, ticket.arrival?.declaredDuration != nil else { return nil }
         let render = ArrivingRender(workspace: workspace, upload: upload)
         let deadline = Date().addingTimeInterval(arrivingWait)
         while !cancellation.isCancelled, Date() < deadline, (try? await BlockingWork.run { render.isRendering() }) == true {
             try? await Task.sleep(for: .milliseconds(100))
         }
         let done = (try? await BlockingWork.run { render.finished() }) ?? nil
-        if done != nil { logger.info("taking over the reply rendered while the proxy arrived", metadata: ["upload": "\(upload)"]) }
+        if done != nil { logger.info("taking over the reply rendered while the upload arrived", metadata: ["upload": "\(upload)"]) }
         return done == nil ? nil : render
     }
 

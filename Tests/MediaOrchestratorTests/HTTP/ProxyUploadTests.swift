@@ -67,7 +67,8 @@ import Transcode
             let ledger = try JSONSerialization.jsonObject(with: Data(contentsOf: f.workspace.allowance.appendingPathComponent("\(uploader).json"))) as? [String: Any]
             #expect((ledger?["bytes"] as? NSNumber)?.intValue == bytes.count, "\(ledger ?? [:])")
             let ticket = try Ticket.load(path: f.workspace.inbox.appendingPathComponent(try f.inboxName("abu-proxy.job.json", camp: "Kakuma")).path)
-            #expect(ticket.clip == Ticket.Clip(id: Self.clipId, role: .proxy, declaredDuration: 4, replyJob: nil, upload: id))
+            #expect(ticket.clip == Ticket.Clip(id: Self.clipId, role: .proxy, replyJob: nil))
+            #expect(ticket.arrival == Ticket.Arrival(upload: id, declaredDuration: 4))
             #expect(try Data(contentsOf: f.workspace.inbox.appendingPathComponent(try f.inboxName("abu-proxy.mp4", camp: "Kakuma"))) == bytes)
         }
     }
@@ -184,6 +185,30 @@ import Transcode
             #expect(twice.status == .ok && twice.object["id"] as? String == newId, "asked twice, one job")
             let notProxy = try await client.execute(uri: "/api/jobs/\(newId)/from-original", method: .post, headers: f.headers(.producer))
             #expect(notProxy.status == .conflict && notProxy.headers[.mediaorchReason] == "not-from-proxy")
+        }
+    }
+
+    @Test func anyUploadMayDeclareItsLengthToBeRenderedAsItArrives() async throws {
+        let f = try APIFixture("proxy-any-duration")
+        let request = try Self.newRequest(f)
+        try await f.live { client in
+            let h = T.tus(f.headers(camp: "Kakuma"))
+            let plain = ["filename": "abu.webm", "request": request.id, "speaker": "Abu", "consent": "true"]
+            let tooLong = try await client.execute(uri: "/api/tus/", method: .post, headers: T.tus(h, [
+                .uploadLength: "10", .uploadMetadata: T.metadata(plain.merging(["duration": "700"]) { $1 })]))
+            #expect(tooLong.status == .badRequest && tooLong.text.contains("600 s"), "\(tooLong.text)")
+            let created = try await client.execute(uri: "/api/tus/", method: .post, headers: T.tus(h, [
+                .uploadLength: "10", .uploadMetadata: T.metadata(plain.merging(["duration": "31.5"]) { $1 })]))
+            #expect(created.status == .created, "\(created.text)")
+            let id = String(try #require(created.headers[.location]).split(separator: "/").last!)
+            let upload = try #require(try UploadFolder(workspace: f.workspace).load(id))
+            #expect(upload.destination.ticket.arrival == Ticket.Arrival(upload: id, declaredDuration: 31.5) && upload.destination.ticket.clip == nil)
+            // A ticket sent as JSON cannot say how it arrived: only the server does.
+            let forged = try await client.execute(uri: "/api/tus/", method: .post, headers: T.tus(h, [
+                .uploadLength: "10", .uploadMetadata: T.metadata(["filename": "b.mp4",
+                    "ticket": #"{"arrival": {"upload": "00000000000000000000000000000000", "declared_duration": 5}}"#])]))
+            let forgedId = String(try #require(forged.headers[.location]).split(separator: "/").last!)
+            #expect(try UploadFolder(workspace: f.workspace).load(forgedId)?.destination.ticket.arrival == Ticket.Arrival(upload: forgedId, declaredDuration: nil))
         }
     }
 

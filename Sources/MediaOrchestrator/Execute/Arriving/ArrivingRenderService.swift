@@ -4,8 +4,9 @@ import ServiceLifecycle
 import Synchronization
 import Transcode
 
-/// Starts a proxy's reply render as soon as its first fragments are in, in a render child that
-/// reads the upload as it grows (GrowingFile), so the reply is ready moments after the last byte
+/// Starts the reply render of a streamable upload that declared its length (a phone's proxy, or
+/// any fragmented MP4 or WebM sent with `duration`) as soon as its first fragments are in, in a
+/// render child that reads the upload as it grows (GrowingFile), so the reply is ready moments after the last byte
 /// instead of a whole render later. The upload still becomes a job as any other: the job takes
 /// the reply over when it was made from the same bytes for the same render (JobExecutor+Arriving),
 /// and renders it itself otherwise. Anything that goes wrong here (a stall, an abandoned upload,
@@ -70,8 +71,9 @@ public struct ArrivingRenderService: Service {
         let declaredDuration: Double
     }
 
-    /// Proxies whose first fragments are in, that no node has taken yet, taken now (at most as
-    /// many as this node may still start).
+    /// Uploads that declared their length and whose first fragments are in, that no node has taken
+    /// yet, taken now (at most as many as this node may still start). An original following its
+    /// proxy makes no reply.
     private func startable(atMost limit: Int) async -> [Start] {
         let (workspace, templates, node, logger) = (self.workspace, self.templates, self.node, self.logger)
         return (try? await BlockingWork.run { () -> [Start] in
@@ -80,7 +82,7 @@ public struct ArrivingRenderService: Service {
             for id in uploads.all() where starts.count < limit {
                 guard !FileManager.default.fileExists(atPath: workspace.arriving.appendingPathComponent(id).path),
                       let upload = try? uploads.load(id), !upload.completed,
-                      let clip = upload.destination.ticket.clip, clip.role == .proxy, let declared = clip.declaredDuration,
+                      upload.destination.clipRole != .original, let declared = upload.destination.ticket.arrival?.declaredDuration,
                       (upload.acknowledged ?? 0) >= Self.firstBytes else { continue }
                 let folder = ArrivingRender(workspace: workspace, upload: id)
                 guard folder.take() else { continue }
@@ -120,7 +122,7 @@ public struct ArrivingRenderService: Service {
             onlyOutputs: start.template.outputs.filter { $0 != .bts }, captionsFolder: start.folder.folder.path, sourceSha256: nil,
             memoryCapMegabytes: render.memoryMB,
             arrival: .init(recordPath: UploadFolder(workspace: workspace).infoPath(id), declaredDuration: start.declaredDuration, stallSeconds: stallSeconds))
-        logger.info("rendering the reply while the proxy arrives", metadata: ["file": "\(start.upload.destination.fileName)"])
+        logger.info("rendering the reply while the upload arrives", metadata: ["file": "\(start.upload.destination.fileName)"])
         let started = Date()
         let cancellation = CancellationFlag()
         let alive = Task { [folder = start.folder] in
@@ -134,10 +136,10 @@ public struct ArrivingRenderService: Service {
         alive.cancel()
         switch outcome {
         case .succeeded:
-            logger.info("reply rendered while the proxy arrived", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
+            logger.info("reply rendered while the upload arrived", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
         case .failed(let reason, _), .died(_, let reason):
             start.folder.recordFailure(reason)
-            logger.notice("rendering while the proxy arrives ended; the job will render it once whole", metadata: ["reason": "\(reason)"])
+            logger.notice("rendering while the upload arrives ended; the job will render it once whole", metadata: ["reason": "\(reason)"])
         case .stopped:
             start.folder.recordFailure("stopped")
         }

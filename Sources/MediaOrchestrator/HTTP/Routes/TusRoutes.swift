@@ -69,7 +69,7 @@ struct TusRoutes {
         let now = Date().timeIntervalSince1970
         var upload = ResumableUpload(id: ResumableUpload.newId(), length: length, metadata: metadata, destination: destination,
                                      createdBy: caller.name, uploader: caller.id, createdAt: now, expiresAt: now + expiry)
-        upload.destination.ticket.clip?.upload = upload.id
+        upload.destination.ticket.arrival = Ticket.Arrival(upload: upload.id, declaredDuration: destination.declaredDuration)
         let (folder, allowance, ledgers, created) = (uploads, context.allowance, context.workspace.allowance, upload)
         // One upload holds a request at a time: taken before anything is made, given back if
         // making it fails. An original following its proxy holds nothing: the reply is made.

@@ -24,14 +24,16 @@ public struct Ticket: Sendable, Codable, Equatable {
         public enum Role: String, Sendable, Codable { case proxy, original }
         public var id: String
         public var role: Role
-        /// The clip's seconds as the phone measured them: a proxy's render plans by it while the
-        /// proxy arrives (a fragmented stream does not say), and is checked against it after.
-        public var declaredDuration: Double?
         /// For an original: the reply job made from its proxy (set by the server, never the phone).
         public var replyJob: String?
-        /// The tus upload that brought it (set by the server): a reply rendered while that upload
-        /// arrived is in arriving/<upload>/.
-        public var upload: String?
+    }
+    /// How a clip sent by tus arrived (set by the server, never the phone): the upload, whose
+    /// reply may have been rendered while it arrived (arriving/<upload>/), and the clip's seconds
+    /// as the phone declared them, which such a render plans by (a stream does not say until its
+    /// end) and is checked against.
+    public struct Arrival: Sendable, Codable, Equatable {
+        public var upload: String
+        public var declaredDuration: Double?
     }
 
     public var template: String?
@@ -43,6 +45,7 @@ public struct Ticket: Sendable, Codable, Equatable {
     /// The reply request this clip answers (set by uploads made against one).
     public var request: String?
     public var clip: Clip?
+    public var arrival: Arrival?
 
     public init(template: String? = nil, trim: Trim? = nil) {
         self.template = template
@@ -97,12 +100,14 @@ public struct Ticket: Sendable, Codable, Equatable {
         }
         if let clip {
             guard Self.isClipId(clip.id) else { throw refuse("clip.id", "is not 16 to 64 letters, digits, '-' or '_'") }
-            if let seconds = clip.declaredDuration, !Limits.declaredDuration.contains(seconds) {
-                throw refuse("clip.declared_duration", "is not between 0.1 and 600 seconds")
-            }
-            if let upload = clip.upload, !ResumableUpload.isValidId(upload) { throw refuse("clip.upload", "is not an upload id") }
             if let job = clip.replyJob, job.count > 64 || !job.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
                 throw refuse("clip.reply_job", "is not a job id")
+            }
+        }
+        if let arrival {
+            guard ResumableUpload.isValidId(arrival.upload) else { throw refuse("arrival.upload", "is not an upload id") }
+            if let seconds = arrival.declaredDuration, !Limits.declaredDuration.contains(seconds) {
+                throw refuse("arrival.declared_duration", "is not between 0.1 and 600 seconds")
             }
         }
         let captions = captions ?? []

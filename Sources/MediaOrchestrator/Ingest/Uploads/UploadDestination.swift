@@ -12,6 +12,9 @@ struct UploadDestination: Sendable, Codable, Equatable {
     var request: String? { ticket.request }
     /// A proxy or an original of a clip sent twice (Ticket.Clip); nil for a clip sent once.
     var clipRole: Ticket.Clip.Role? { ticket.clip?.role }
+    /// The clip's seconds as the phone declared them (`duration`): with them, a streamable upload's
+    /// reply is rendered while it arrives.
+    var declaredDuration: Double?
 
     /// A proxy longer than this is refused: X takes at most 140 s.
     static let longestProxy = 140.0
@@ -26,6 +29,7 @@ struct UploadDestination: Sendable, Codable, Equatable {
             guard metadata["request"] == nil else { throw UploadMetadata.refuse("send either 'request' or 'ticket', not both") }
             ticket = try Ticket.decode(Data(json.utf8), fileName: "Upload-Metadata ticket")
             ticket.clip = nil // only the metadata's clip_id and clip_role say which clip this is
+            ticket.arrival = nil // and only the server says how it arrived
         } else {
             ticket = Ticket()
             ticket.request = metadata["request"]
@@ -44,6 +48,7 @@ struct UploadDestination: Sendable, Codable, Equatable {
             _ = try Ticket.decode(try JSONCoding.encoder().encode(ticket), fileName: "Upload-Metadata captions")
         }
         ticket.clip = try clip(from: metadata)
+        let declared = try declaredDuration(metadata, required: ticket.clip?.role == .proxy)
         // A field token's clip is its camp's, whatever the ticket says; another camp is refused.
         if let own = caller.camp { ticket = try ticket.scoped(toCamp: own, file: "camp") }
         if ticket.clip?.role == .original {
@@ -52,11 +57,10 @@ struct UploadDestination: Sendable, Codable, Equatable {
             ticket = try ticket.linkedToRequest(by: caller, store: store).captionsOwned(by: caller.id)
         }
         let camp = ticket.speaker?.camp
-        return UploadDestination(fileName: fileName, ticket: ticket, camp: camp)
+        return UploadDestination(fileName: fileName, ticket: ticket, camp: camp, declaredDuration: declared)
     }
 
-    /// `clip_id`, `clip_role` (proxy or original) and, for a proxy, `duration` (seconds, as the
-    /// phone measured): a clip sent twice. Both need `request`.
+    /// `clip_id` and `clip_role` (proxy or original): a clip sent twice. Both need `request`.
     static func clip(from metadata: UploadMetadata) throws -> Ticket.Clip? {
         guard let roleName = metadata["clip_role"] else {
             guard metadata["clip_id"] == nil else { throw UploadMetadata.refuse("'clip_id' needs 'clip_role' (proxy or original)") }
@@ -67,17 +71,26 @@ struct UploadDestination: Sendable, Codable, Equatable {
             throw UploadMetadata.refuse("'clip_id' is missing or not 16 to 64 letters, digits, '-' or '_' (the same for the proxy and its original)")
         }
         guard metadata["request"] != nil else { throw UploadMetadata.refuse("a \(role.rawValue) answers a request: 'request' is missing") }
-        var declared: Double? = nil
-        if role == .proxy {
-            guard let text = metadata["duration"], text.count <= 12, let seconds = Double(text), seconds.isFinite, seconds > 0 else {
-                throw UploadMetadata.refuse("'duration' is missing or not the clip's seconds (a number such as 31.5)")
-            }
-            guard seconds <= longestProxy else {
-                throw UploadMetadata.refuse("'duration' \(text) s is longer than a reply may be (\(Int(longestProxy)) s): trim the clip first")
-            }
-            declared = seconds
+        return Ticket.Clip(id: id, role: role)
+    }
+
+    /// `duration`: the clip's seconds as the phone measured them (required for a proxy, at most
+    /// 140 s; optional for any other clip, at most 600 s). A streamable upload that declares it has
+    /// its reply rendered while it arrives.
+    static func declaredDuration(_ metadata: UploadMetadata, required: Bool) throws -> Double? {
+        guard let text = metadata["duration"] else {
+            if required { throw UploadMetadata.refuse("'duration' is missing: a proxy's seconds, as the phone measured them (such as 31.5)") }
+            return nil
         }
-        return Ticket.Clip(id: id, role: role, declaredDuration: declared)
+        guard text.count <= 12, let seconds = Double(text), seconds.isFinite, seconds > 0 else {
+            throw UploadMetadata.refuse("'duration' is not the clip's seconds (a number such as 31.5)")
+        }
+        let most = required ? longestProxy : Ticket.Limits.declaredDuration.upperBound
+        guard seconds <= most else {
+            throw UploadMetadata.refuse(required ? "'duration' \(text) s is longer than a reply may be (\(Int(longestProxy)) s): trim the clip first"
+                                                 : "'duration' \(text) s is more than \(Int(most)) s")
+        }
+        return seconds
     }
 
     /// The clip's own name, reduced to a plain, visible file name with a clip extension.
