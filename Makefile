@@ -11,7 +11,7 @@
 # make crash-test — drop 20 clips while the service is SIGKILLed 30 times; check nothing lost, doubled or half-written
 # make multinode-test — three nodes on one PostgreSQL through kills, a pause and a database restart
 SWIFT ?= swift
-.PHONY: check browser-test bootstrap build release demo test attack fuzz-http test-asan bench bench-proxy bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-streamed fuzz-cut fuzz-parsers clean
+.PHONY: check browser-test bootstrap build release demo test attack fuzz-http test-asan bench bench-proxy bench-field bench-store bench-sources bench-replies bench-cut bench-chains bench-upload bench-x264 api-fuzz crash-test multinode-test fuzz fuzz-streamed fuzz-cut fuzz-parsers clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -82,11 +82,19 @@ multinode-test: build
 bench: release
 	@WITH_POSTGRES_DURABLE=1 scripts/with-postgres.sh python3 scripts/bench.py .build/release/mediaorch
 	@python3 scripts/bench-proxy.py .build/release/mediaorch
+	@PYTHONPATH=.build-python python3 scripts/bench-field.py .build/release/mediaorch
 
 # Section 19 alone: a phone's proxy, its reply rendered while it arrives at 4 Mb/s, and its picture
 # against the reply from the original.
 bench-proxy: release
 	@python3 scripts/bench-proxy.py .build/release/mediaorch
+
+# Section 20 alone: "Field to ready", a 60 s phone clip sent from the field page in headless Chromium
+# over an emulated 2 Mb/s and 256 kb/s link, as a proxy made in the browser and as the original alone
+# (at 256 kb/s estimated unless BENCH_FIELD_ARGS=--full-256; over an hour). About 25 minutes.
+BENCH_FIELD_ARGS ?=
+bench-field: release
+	@PYTHONPATH=.build-python python3 scripts/bench-field.py .build/release/mediaorch $(BENCH_FIELD_ARGS)
 
 # Sections 14-18: the reply on six kinds of source (untagged, BT.709, HLG HEVC, PQ HEVC, 4K60, SD BT.601),
 # an editor's smart cut, the colour and HDR chains, an upload to its manifest, the reply's x264 settings.
