@@ -121,6 +121,7 @@ def main():
     ap.add_argument("--rate-kbps", type=int, default=4000)
     ap.add_argument("--proxy", help="a proxy made elsewhere (a browser's), of the same camera clip")
     ap.add_argument("--camera", help="the camera clip the proxy was made from")
+    ap.add_argument("--picture-only", action="store_true", help="compare the pictures only (no service, no upload)")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     camera = Path(args.camera) if args.camera else camera_clip(args.seconds)
@@ -128,14 +129,15 @@ def main():
     print(f"bench-proxy: camera clip {camera.name} ({camera.stat().st_size / 1e6:.1f} MB), proxy {proxy.name} "
           f"({proxy.stat().st_size / 1e6:.1f} MB, {proxy.stat().st_size / camera.stat().st_size:.2f}x)", flush=True)
 
-    timing = after_last_byte(args.binary, proxy, camera, args.rate_kbps)
-    print(f"\nafter the last byte: the {args.seconds} s proxy at {args.rate_kbps} kb/s")
-    print(f"  {'':32} {'sent in':>9} {'ready after last byte':>22} {'reply render':>13}")
-    for label, r in timing.items():
-        print(f"  {label:32} {r['send_seconds']:8.1f}s {r['ready_after_last_byte_seconds']:21.2f}s "
-              f"{(r.get('stage_seconds') or {}).get('reply', 0):12.1f}s")
-    arriving, whole = timing["rendered while arriving"], timing["rendered once whole (today)"]
-    print(f"  ratio: {arriving['ready_after_last_byte_seconds'] / whole['ready_after_last_byte_seconds']:.2f}x of today's wait after the last byte")
+    timing = None if args.picture_only else after_last_byte(args.binary, proxy, camera, args.rate_kbps)
+    if timing:
+        print(f"\nafter the last byte: the {args.seconds} s proxy at {args.rate_kbps} kb/s")
+        print(f"  {'':32} {'sent in':>9} {'ready after last byte':>22} {'reply render':>13}")
+        for label, r in timing.items():
+            print(f"  {label:32} {r['send_seconds']:8.1f}s {r['ready_after_last_byte_seconds']:21.2f}s "
+                  f"{(r.get('stage_seconds') or {}).get('reply', 0):12.1f}s")
+        arriving, whole = timing["rendered while arriving"], timing["rendered once whole (today)"]
+        print(f"  ratio: {arriving['ready_after_last_byte_seconds'] / whole['ready_after_last_byte_seconds']:.2f}x of today's wait after the last byte")
 
     pictures = picture(args.binary, camera, proxy, args.seconds)
     print(f"\npicture: the reply from the proxy against the reply from the original ({pictures['reply_size']}, captions burned in)")

@@ -855,7 +855,8 @@ def test_original_later(checks, browser, world):
     the original waits; on Wi-Fi it goes by itself; "later" is sent from the receipt, after a
     reload by choosing the same clip again (another is refused)."""
     clip, later_clip = portrait_clip(10), portrait_clip(9)
-    phone = Phone(browser, world, world.kakuma, init_scripts=[FAKE_CONNECTION])
+    # In Swahili: the choice, the sent screen and the receipt in the worker's words.
+    phone = Phone(browser, world, world.kakuma, locale="sw-KE", init_scripts=[FAKE_CONNECTION])
     try:
         page = phone.page
         # Wi-Fi only: the proxy goes, the original waits for Wi-Fi, then goes by itself.
@@ -892,11 +893,11 @@ def test_original_later(checks, browser, world):
                      and phone.text(card + " button.send-original") == phone.t("send_original_now", file=later_clip.name), phone.text(card))
         checks.check("the choice 'later' is remembered after a reload",
                      page.evaluate("localStorage.getItem('mediaorch.field.original-when')") == "later")
-        phone.screenshot("receipt-original-not-sent-en")
+        phone.screenshot(f"receipt-original-not-sent-{phone.code}")
         page.click(card + " button.send-original")
         page.wait_for_selector("#resume:not([hidden])")
         page.set_input_files("#resume-clip", str(MEDIA / "iphone_rotated.mov"))
-        checks.check("another clip is refused for the original", fixed_part("en", "not_same_clip") in phone.text("#resume-error"))
+        checks.check("another clip is refused for the original", fixed_part(phone.code, "not_same_clip") in phone.text("#resume-error"))
         page.set_input_files("#resume-clip", str(later_clip))
         phone.wait_sent(240)
         later_posts = [p for p in phone.tus_requests("POST", "original") if tus_metadata(p["headers"]).get("request") == later_request]
@@ -911,12 +912,17 @@ def test_proxy_bad_link(checks, browser, world):
     from where the server says, each piece checked; the proxy arrives whole and plays."""
     clip = portrait_clip(13)
     request_id = world.requests["kakuma-proxy-badlink"]
-    phone = Phone(browser, world, world.kakuma)
+    # In Arabic: the proxy's screens right to left, in the worker's words.
+    phone = Phone(browser, world, world.kakuma, locale="ar")
     try:
         page = phone.page
         session = harness.throttle(page, 1000)
         phone.send(request_id, clip, speaker="Amani", original="later")
         page.wait_for_function("() => +(document.getElementById('sending-bar').dataset.sent || 0) > 1500000", timeout=240000)
+        checks.check("ar: the proxy's progress is in Arabic, right to left", page.evaluate("document.documentElement.dir") == "rtl"
+                     and phone.text("#sending-phase") == phone.t("phase_proxy"), phone.text("#sending"))
+        check_layout(checks, phone, "ar sending a proxy")
+        phone.screenshot("sending-proxy-ar")
         phone.context.set_offline(True)
         time.sleep(1)
         checks.check("with no signal during a proxy the page says sending waits", phone.text("#sending-status") == phone.t("status_offline"),
