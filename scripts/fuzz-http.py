@@ -1131,7 +1131,18 @@ class Worker(threading.Thread):
 
     def mutated_metadata(self, token, name):
         r = self.rng
-        m = r.randrange(16)
+        m = r.randrange(18)
+        if m in (16, 17):
+            # A proxy (creation-defer-length) or an original following one: clip ids, roles and
+            # declared lengths, right and wrong, for a real request or none.
+            rid = self.pick_request(TOKEN_CAMP.get(token) or r.choice(CAMPS)) or "x"
+            pairs = {"filename": name, "request": r.choice([rid, rid, "nope"]), "speaker": "Amal", "consent": "true",
+                     "clip_id": r.choice(["c" * 32, "0123456789abcdef", "x" * 65, "../../etc", "", "\u00e9" * 20]),
+                     "clip_role": r.choice(["proxy", "proxy", "original", "thumbnail", ""]),
+                     "duration": r.choice(["31.5", "140", "140.001", "0", "-1", "NaN", "1e308", "9" * 20, "", "x"])}
+            for key in r.sample(list(pairs), r.randrange(0, 3)):
+                del pairs[key]
+            return ",".join(f"{k} {b64(v)}" for k, v in pairs.items())
         if m == 0:
             return f"filename {r.choice(['!!!', 'a2FrdW1h', '====', 'YQ', '*', 'a2Fr dW1h'])}"
         if m == 1:
@@ -1465,8 +1476,16 @@ class Worker(threading.Thread):
         """An upload whose content is not known (an odd Upload-Length was accepted): anything
         that does not need its bytes."""
         r = self.rng
-        op = r.randrange(4)
-        if op == 0:
+        op = r.randrange(5)
+        if op == 4:
+            # creation-defer-length: a length told (or re-told) with a PATCH, right or wrong.
+            told = r.choice(["0", "1", str(up.offset), str(up.offset + r.randint(1, 5000)), str(268435456), str(268435457), "-1", "abc",
+                             "9223372036854775807", "9223372036854775808", "99999999999999999999", "", " 10", "1e3"])
+            body = r.randbytes(r.randint(0, 2000))
+            h = self.tus_hdrs(up.token, ("Upload-Offset", str(up.offset)), ("Content-Type", "application/offset+octet-stream"),
+                              ("Content-Length", str(len(body))), ("Upload-Length", told))
+            self.send("tus PATCH telling Upload-Length", raw_request("PATCH", f"/api/tus/{up.id}", h, body), upload=up, linger=LINGER)
+        elif op == 0:
             self.head(up)
         elif op == 1:
             self.lie_larger(up, r.randint(1, 64))

@@ -56,7 +56,7 @@ import TestSupport
             let source = try Self.source(c, colour: colour)
             let probed = try #require(try FFprobe.streams(source, select: "v:0").first)
             #expect(probed.int("width") == c.width && probed.int("height") == c.height, "the source is really odd-sized")
-            let (run, folder) = try renderReply(source, name: "odd/\(c.width)x\(c.height)-\(c.encoding.rawValue)-\(colour.name)")
+            let (run, folder) = try renderReply(source, name: "odd-size/\(c.width)x\(c.height)-\(c.encoding.rawValue)-\(colour.name)")
             #expect(run.status == 0, "\(c): \(run.stderr)")
             guard run.status == 0 else { continue }
             let reply = folder.appendingPathComponent("reply.mp4").path
